@@ -1,0 +1,1 @@
+"""CaseFlow's product layer: services, workflow, runner, scheduler and providers. Never imports streamlit."""

@@ -1,0 +1,234 @@
+"""`python -m core`: the command line. Prints JSON; bad input gets a message and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from core.config import get_settings
+from core.errors import CaseFlowError, InvalidInput
+
+Handler = Callable[[argparse.Namespace], Any]
+DEFAULT_USER = "admin"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        result = args.handler(args)
+    except CaseFlowError as error:
+        return _fail(error.code, error.message)
+    except ValidationError as error:  # a setting from the environment is out of range
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors())
+        return _fail("invalid_setting", f"Invalid setting: {problems}")
+    if result is not None:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _fail(code: str, message: str) -> int:
+    print(json.dumps({"error": code, "message": message}, ensure_ascii=False), file=sys.stderr)
+    return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="CaseFlow command line.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db = commands.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade"])
+    db.set_defaults(handler=_db)
+
+    commands.add_parser("setup", help="migrate, load the demo data into an empty database, create the first admin"
+                        ).set_defaults(handler=_setup)
+    commands.add_parser("demo-data", help="load the demo scenes and test cases").set_defaults(handler=_demo_data)
+
+    start = commands.add_parser("start", help="queue a workflow for a test case and a scene")
+    start.add_argument("--test-case", type=int, required=True)
+    start.add_argument("--scene", required=True)
+    start.add_argument("--name")
+    start.add_argument("--module")
+    start.add_argument("--priority", type=int, default=5, help="0-9, 9 runs first (default 5)")
+    _user_option(start)
+    start.set_defaults(handler=_start)
+
+    task = commands.add_parser("task", help="show one task")
+    task.add_argument("task_id", type=int)
+    task.add_argument("--events", action="store_true", help="include the task's timeline")
+    task.set_defaults(handler=_task)
+
+    tasks = commands.add_parser("tasks", help="list tasks, newest first")
+    tasks.add_argument("--status")
+    tasks.add_argument("--owner", help="only tasks launched by this user")
+    tasks.add_argument("--search")
+    tasks.add_argument("--limit", type=int, default=10)
+    tasks.add_argument("--offset", type=int, default=0)
+    tasks.set_defaults(handler=_tasks)
+
+    review = commands.add_parser("review", help="approve or reject a task awaiting review")
+    review.add_argument("thread_id")
+    review.add_argument("--status", required=True, choices=["approved", "rejected"])
+    review.add_argument("--body-file", type=Path, help="JSON file: the corrected body (a list of objects)")
+    review.add_argument("--feedback")
+    review.add_argument("--wait", type=float, default=10.0, help="seconds to wait for the task to settle")
+    _user_option(review)
+    review.set_defaults(handler=_review)
+
+    for name, handler in (("cancel", _cancel), ("retry", _retry)):
+        sub = commands.add_parser(name, help=f"{name} a task")
+        sub.add_argument("task_id", type=int)
+        _user_option(sub)
+        sub.set_defaults(handler=handler)
+
+    worker = commands.add_parser("worker", help="run a worker process until interrupted")
+    worker.add_argument("--concurrency", type=int)
+    worker.set_defaults(handler=_worker)
+
+    cleanup = commands.add_parser("cleanup", help="apply the retention now")
+    cleanup.add_argument("--days", type=int)
+    cleanup.add_argument("--dry-run", action="store_true")
+    cleanup.set_defaults(handler=_cleanup)
+
+    user = commands.add_parser("create-user", help="add a user")
+    user.add_argument("--username", required=True)
+    user.add_argument("--role", required=True, choices=["admin", "engineer", "viewer"])
+    user.add_argument("--password", help="default: $CASEFLOW_PASSWORD, else prompted")
+    user.set_defaults(handler=_create_user)
+    return parser
+
+
+def _user_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--user", default=os.environ.get("CASEFLOW_USER", DEFAULT_USER),
+                        help="acting user (default: $CASEFLOW_USER, else admin)")
+
+
+def _db(args: argparse.Namespace) -> dict[str, str]:
+    from core import migrate
+
+    migrate.upgrade()
+    return {"database": "upgraded"}
+
+
+def _setup(args: argparse.Namespace) -> dict[str, Any]:
+    from core import demo_data, migrate, users
+
+    migrate.upgrade()
+    loaded = demo_data.load_if_empty()
+    password = users.ensure_admin(os.environ.get("CASEFLOW_ADMIN_PASSWORD"))
+    result: dict[str, Any] = {"database": "upgraded", "demo_data": loaded}
+    if password:
+        result["admin"] = {"username": "admin", "password": password,
+                           "note": "shown once; change it on the settings page"}
+    return result
+
+
+def _demo_data(args: argparse.Namespace) -> dict[str, Any]:
+    from core import demo_data
+
+    return demo_data.load()
+
+
+def _start(args: argparse.Namespace) -> dict[str, Any]:
+    from core import service
+
+    return service.start_workflow(args.test_case, args.scene, name=args.name, module_id=args.module,
+                                  priority=args.priority, user=args.user)
+
+
+def _task(args: argparse.Namespace) -> dict[str, Any]:
+    from core import service
+
+    task = service.get_task(args.task_id)
+    if args.events:
+        task["events"] = service.task_timeline(args.task_id)
+    return task
+
+
+def _tasks(args: argparse.Namespace) -> dict[str, Any]:
+    from core import service
+
+    return service.list_tasks(status=args.status, user=args.owner, search=args.search, limit=args.limit,
+                              offset=args.offset)
+
+
+def _review(args: argparse.Namespace) -> dict[str, Any]:
+    from core import service
+
+    body = _read_json(args.body_file) if args.body_file else None
+    return service.submit_review(args.thread_id, args.status, corrected_body=body, feedback=args.feedback,
+                                 reviewer=args.user, wait_seconds=args.wait)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise InvalidInput(f"Cannot read {path}: {error.strerror}.") from None
+    except json.JSONDecodeError as error:
+        raise InvalidInput(f"{path} is not valid JSON: {error.msg} at line {error.lineno}.") from None
+
+
+def _cancel(args: argparse.Namespace) -> dict[str, Any]:
+    from core import service
+
+    return service.cancel_task(args.task_id, user=args.user)
+
+
+def _retry(args: argparse.Namespace) -> dict[str, Any]:
+    from core import service
+
+    return service.retry_task(args.task_id, user=args.user)
+
+
+def _worker(args: argparse.Namespace) -> None:
+    from core.scheduler import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    settings = get_settings()
+    if args.concurrency is not None:
+        if args.concurrency < 1:
+            raise InvalidInput("--concurrency must be at least 1.")
+        settings = settings.model_copy(update={"worker_concurrency": args.concurrency})
+    worker = Worker(settings)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    worker.start()
+    print(json.dumps({"worker": worker.id, "concurrency": settings.worker_concurrency}), flush=True)
+    stop.wait()
+    worker.stop(wait=True)
+
+
+def _cleanup(args: argparse.Namespace) -> dict[str, Any]:
+    from core.cleanup import cleanup
+
+    settings = get_settings()
+    days = settings.retention_days if args.days is None else args.days
+    if days < 1:
+        raise InvalidInput("--days must be at least 1.")
+    return dict(cleanup(days, dry_run=args.dry_run, batch_size=settings.cleanup_batch_size))
+
+
+def _create_user(args: argparse.Namespace) -> dict[str, Any]:
+    from core import users
+
+    password = args.password or os.environ.get("CASEFLOW_PASSWORD")
+    if password is None:
+        if not sys.stdin.isatty():
+            raise InvalidInput("No password: pass --password, set CASEFLOW_PASSWORD, or run in a terminal.")
+        password = getpass.getpass(f"Password for {args.username}: ")
+    actor = users.create_user(args.username, args.role, password)
+    return {"id": actor.id, "username": actor.username, "role": actor.role.value}

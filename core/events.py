@@ -1,0 +1,60 @@
+"""Task events: the timeline of a task, and the source of in-app notifications.
+
+The event types named after the specification's WebSocket messages carry the same data,
+so :func:`to_message` gives exactly the message the specification pushes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import TaskEvent
+
+TASK_CREATED = "task_created"
+WORKFLOW_STARTED = "workflow_started"  # the specification's message
+TASK_RESUMED = "task_resumed"
+STEP_COMPLETED = "step_completed"
+WORKFLOW_NEED_REVIEW = "workflow_need_review"  # the specification's message
+REVIEW_SUBMITTED = "review_submitted"
+WORKFLOW_FAILED = "workflow_failed"  # the specification's message
+WORKFLOW_COMPLETED = "workflow_completed"
+TASK_CANCELLED = "task_cancelled"
+TASK_RETRIED = "task_retried"
+TASK_REQUEUED = "task_requeued"
+RETRY_SCHEDULED = "retry_scheduled"
+
+NOTIFYING = (WORKFLOW_STARTED, WORKFLOW_NEED_REVIEW, WORKFLOW_FAILED, WORKFLOW_COMPLETED)
+"""Events a user is told about as they happen."""
+
+
+def record(
+    session: Session,
+    task_id: int,
+    type_: str,
+    message: str,
+    *,
+    step: str | None = None,
+    data: dict[str, Any] | None = None,
+    duration_ms: int | None = None,
+    worker: str | None = None,
+) -> TaskEvent:
+    """Add one event to the session's transaction."""
+    event = TaskEvent(
+        task_id=task_id, type=type_, message=message, step=step, data=data, duration_ms=duration_ms, worker=worker
+    )
+    session.add(event)
+    return event
+
+
+def task_events(session: Session, task_id: int) -> list[TaskEvent]:
+    """A task's timeline, oldest first."""
+    return list(session.scalars(select(TaskEvent).where(TaskEvent.task_id == task_id).order_by(TaskEvent.id)))
+
+
+def to_message(event: TaskEvent, thread_id: str) -> dict[str, Any]:
+    """The specification's WebSocket message for an event: {"type": ..., "data": {...}}."""
+    data: dict[str, Any] = {"thread_id": thread_id, "message": event.message, **(event.data or {})}
+    return {"type": event.type, "data": data}

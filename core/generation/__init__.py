@@ -1,0 +1,1 @@
+"""Producing the data rows and assertions: the provider interface, the offline provider, validation."""

@@ -1,0 +1,131 @@
+"""The ten nodes: plain functions of the state and the run's context.
+
+Nodes only compute; the runner writes progress and events from their updates. A node
+may run again after a crash, so none has a side effect that is not idempotent.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langgraph.runtime import Runtime
+from langgraph.types import interrupt
+
+from core.generation.validation import problems_of, validate_rows
+from core.workflow.state import Decision, WorkflowContext, WorkflowState
+
+Update = dict[str, Any]
+
+
+def load_inputs(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> Update:
+    """Step 1: read the test case and the scene the task names."""
+    case, scene = runtime.context.load_inputs(state["test_case_id"], state["scene_id"])
+    return {"case": case, "scene": scene, "feedback": [], "review_round": 0}
+
+
+def analyse_case(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> Update:
+    """Step 2: intent, fields involved and expected outcome."""
+    return {"analysis": runtime.context.provider.analyse(state["case"], state["scene"])}
+
+
+def plan_rows(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> Update:
+    """Step 3: valid, boundary and invalid rows tied to schema constraints."""
+    provider = runtime.context.provider
+    plan = provider.plan_rows(state["case"], state["scene"], state["analysis"], state.get("feedback", []))
+    return {"plan": plan}
+
+
+def generate_bodies(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> Update:
+    """Step 4: one request body per planned row, heeding the reviewers' feedback."""
+    provider = runtime.context.provider
+    rows = provider.generate_bodies(state["case"], state["scene"], state["plan"], state.get("feedback", []))
+    return {"rows": rows, "repair_rounds": 0}
+
+
+def validate_bodies(state: WorkflowState) -> Update:
+    """Step 5: check every body against the scene's JSON Schema and its row's intent."""
+    return {"validation": validate_rows(state["scene"]["request_schema"], state["rows"])}
+
+
+def repair_bodies(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> Update:
+    """Step 6: regenerate the bodies that do not do what their row intends."""
+    problems = problems_of(state["validation"])
+    rows = runtime.context.provider.repair_rows(state["scene"], state["rows"], problems)
+    return {"rows": rows, "repair_rounds": state.get("repair_rounds", 0) + 1}
+
+
+def generate_assertions(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> Update:
+    """Step 7: expected status and response checks for every row."""
+    provider = runtime.context.provider
+    return {"assertions": provider.generate_assertions(state["case"], state["scene"], state["rows"])}
+
+
+def assemble_draft(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> Update:
+    """Step 8: the case as the reviewer will see it."""
+    scene = state["scene"]
+    checks = {assertion["name"]: assertion for assertion in state["assertions"]}
+    rows = [
+        {**row, "expected_status": checks[row["name"]]["expected_status"], "checks": checks[row["name"]]["checks"]}
+        if row["name"] in checks
+        else {**row, "checks": []}
+        for row in state["rows"]
+    ]
+    draft = {
+        "name": state["name"],
+        "module_id": state["module_id"],
+        "test_case_id": state["test_case_id"],
+        "scene_id": scene["scene_id"],
+        "method": scene["method"],
+        "path": scene["path"],
+        "analysis": state["analysis"],
+        "rows": rows,
+        "provider": runtime.context.provider.name,
+        "model": runtime.context.provider.model,
+    }
+    return {"draft": draft}
+
+
+def human_review(state: WorkflowState) -> Update:
+    """Step 9: pause until a reviewer decides; nothing else happens here."""
+    decision: Decision = interrupt(
+        {
+            "generated_body": state["draft"]["rows"],
+            "validation_result": state["validation"],
+            "round": state.get("review_round", 0) + 1,
+        }
+    )
+    update: Update = {"decision": decision, "review_round": state.get("review_round", 0) + 1}
+    if decision["review_status"] == "rejected":
+        update["feedback"] = [*state.get("feedback", []), decision["feedback"]]
+    return update
+
+
+def create_case(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> Update:
+    """Step 10: create the automation case (at most one per task, however often this runs)."""
+    return {"result": runtime.context.create_case(state), "outcome": "created"}
+
+
+def reject_out(state: WorkflowState) -> Update:
+    """Ends a task whose rows were rejected more often than the rounds allow."""
+    return {"outcome": "rejected"}
+
+
+def after_validation(
+    state: WorkflowState, runtime: Runtime[WorkflowContext]
+) -> Literal["repair_bodies", "generate_assertions"]:
+    """Repair while rows mismatch their intent and rounds remain."""
+    if state["validation"]["mismatched"] and state.get("repair_rounds", 0) < runtime.context.max_repair_rounds:
+        return "repair_bodies"
+    return "generate_assertions"
+
+
+def after_review(
+    state: WorkflowState, runtime: Runtime[WorkflowContext]
+) -> Literal["create_case", "generate_bodies", "reject_out"]:
+    """Approved: create the case; rejected: regenerate with the feedback, within the rounds."""
+    if state["decision"]["review_status"] == "approved":
+        return "create_case"
+    if state["review_round"] > runtime.context.max_review_rounds:
+        return "reject_out"
+    return "generate_bodies"
+

@@ -1,0 +1,74 @@
+"""The workflow's state (what checkpoints hold) and its run-scoped context (what they don't)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, TypedDict
+
+from core.generation.provider import (
+    Analysis,
+    CaseInput,
+    DataRow,
+    Provider,
+    RowAssertions,
+    RowPlan,
+    SceneInput,
+)
+from core.generation.validation import ValidationResult
+
+
+class Decision(TypedDict):
+    """A reviewer's decision, the value step 9's interrupt resumes with."""
+
+    review_status: Literal["approved", "rejected"]
+    rows: list[DataRow] | None
+    """The corrected rows, or None to keep the generated ones."""
+    feedback: str
+    reviewer: str
+    round: int
+
+
+class CreatedCase(TypedDict):
+    new_usercase_id: str
+    created_case: dict[str, Any]
+
+
+class WorkflowState(TypedDict, total=False):
+    """Everything a task's thread remembers between steps; plain JSON values only."""
+
+    task_id: int
+    test_case_id: int
+    scene_id: str
+    name: str
+    module_id: str
+    case: CaseInput
+    scene: SceneInput
+    analysis: Analysis
+    plan: list[RowPlan]
+    rows: list[DataRow]
+    validation: ValidationResult
+    repair_rounds: int
+    """Repairs done since the bodies were last generated."""
+    assertions: list[RowAssertions]
+    draft: dict[str, Any]
+    feedback: list[str]
+    """Reviewer feedback from rejections, oldest first."""
+    review_round: int
+    """Reviews decided so far."""
+    decision: Decision
+    outcome: Literal["created", "rejected"]
+    result: CreatedCase
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkflowContext:
+    """What nodes need besides the state, given to each run (never checkpointed)."""
+
+    provider: Provider
+    load_inputs: Callable[[int, str], tuple[CaseInput, SceneInput]]
+    """(test_case_id, scene_id) -> the case and the scene."""
+    create_case: Callable[[WorkflowState], CreatedCase]
+    """Creates the automation case of the state's task, or returns the one it already has."""
+    max_repair_rounds: int = 5
+    max_review_rounds: int = 3

@@ -1,0 +1,32 @@
+"""The ten steps: node names, labels and the progress a task shows once each is done."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, kw_only=True)
+class Step:
+    number: int
+    node: str  # the LangGraph node name, and the task's current_step once it is done
+    label: str  # what the dashboard shows
+    progress: int
+
+
+STEPS: tuple[Step, ...] = (
+    Step(number=1, node="load_inputs", label="Load the test case and the scene", progress=5),
+    Step(number=2, node="analyse_case", label="Analyse the case", progress=15),
+    Step(number=3, node="plan_rows", label="Plan data rows", progress=25),
+    Step(number=4, node="generate_bodies", label="Generate request bodies", progress=40),
+    Step(number=5, node="validate_bodies", label="Validate against the schema", progress=50),
+    Step(number=6, node="repair_bodies", label="Repair mismatched bodies", progress=60),
+    Step(number=7, node="generate_assertions", label="Generate assertions", progress=70),
+    Step(number=8, node="assemble_draft", label="Assemble the case draft", progress=75),
+    Step(number=9, node="human_review", label="Human review", progress=80),
+    Step(number=10, node="create_case", label="Create the automation case", progress=100),
+)
+STEP_BY_NODE: dict[str, Step] = {step.node: step for step in STEPS}
+
+AWAITING_REVIEW = "awaiting_human_review"  # current_step while paused at step 9 (the specification's)
+CASE_CREATED = "case_created"  # current_step once completed (the specification's)
+REVIEW_PROGRESS = STEP_BY_NODE["human_review"].progress

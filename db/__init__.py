@@ -1,0 +1,1 @@
+"""CaseFlow's data layer: typed SQLAlchemy models, engine and sessions, Alembic migrations."""

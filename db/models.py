@@ -1,0 +1,222 @@
+"""The tables of CaseFlow as typed SQLAlchemy 2 models.
+
+`workflow_tasks` keeps every column of the original specification with its name and
+meaning; the columns after `updated_at` are what running tasks for real needs.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from db.types import UTCDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class TaskStatus(str, enum.Enum):
+    """Where a task is; the strings are the specification's and are stored as they are."""
+
+    PENDING = "pending"  # created or requeued, waiting for a worker (0%)
+    PROCESSING = "processing"  # a worker holds its lease and runs steps (5-80%)
+    REVIEWING = "reviewing"  # paused at step 9 for a human decision (80%)
+    COMPLETED = "completed"  # the automation case exists (100%)
+    FAILED = "failed"  # stopped with error_message (0%)
+    CANCELLED = "cancelled"  # stopped by a user
+
+    @classmethod
+    def terminal(cls) -> tuple[TaskStatus, ...]:
+        return (cls.COMPLETED, cls.FAILED, cls.CANCELLED)
+
+
+class Role(str, enum.Enum):
+    ADMIN = "admin"  # everything, including users and settings
+    ENGINEER = "engineer"  # launches, reviews, cancels and retries tasks
+    VIEWER = "viewer"  # reads only
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20), default=Role.ENGINEER.value)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
+
+
+class Scene(Base):
+    """An API operation: method, path and the JSON Schema of its request body."""
+
+    __tablename__ = "scenes"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)  # e.g. "SC001"
+    name: Mapped[str] = mapped_column(String(200))
+    module: Mapped[str] = mapped_column(String(100), default="", index=True)
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(500))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    request_schema: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    responses: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    parameters: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
+
+
+class TestCase(Base):
+    """A manual test case as a QA engineer wrote it."""
+
+    __tablename__ = "test_cases"
+    __test__ = False  # not a pytest class
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    module: Mapped[str] = mapped_column(String(100), default="", index=True)
+    preconditions: Mapped[str] = mapped_column(Text, default="")
+    steps: Mapped[str] = mapped_column(Text, default="")
+    expected_result: Mapped[str] = mapped_column(Text, default="")
+    priority: Mapped[str] = mapped_column(String(10), default="P2")
+    scene_id: Mapped[str | None] = mapped_column(ForeignKey("scenes.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
+
+
+class WorkflowTask(Base):
+    __tablename__ = "workflow_tasks"
+    __table_args__ = (
+        Index("idx_workflow_tasks_thread_id", "thread_id"),
+        Index("idx_workflow_tasks_user_id", "user_id"),
+        Index("idx_workflow_tasks_status", "status"),
+        Index("idx_workflow_tasks_claim", "status", "priority", "created_at"),
+        Index("idx_workflow_tasks_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    thread_id: Mapped[str] = mapped_column(String(100), unique=True)
+    task_type: Mapped[str] = mapped_column(String(50), default="automation_case", server_default="automation_case")
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    test_case_id: Mapped[int | None] = mapped_column(ForeignKey("test_cases.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(50), default=TaskStatus.PENDING.value, server_default="pending")
+    current_step: Mapped[str | None] = mapped_column(String(100))
+    progress: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    input_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    result_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    need_review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    interrupt_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    new_usercase_id: Mapped[str | None] = mapped_column(String(100))
+    created_case: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    priority: Mapped[int] = mapped_column(Integer, default=5, server_default="5")  # 0-9, higher first
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # runs since the last retry
+    claims: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # every claim; the fencing token
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    run_after: Mapped[datetime | None] = mapped_column(UTCDateTime)  # backoff before an automatic retry
+
+
+class TaskEvent(Base):
+    """One thing that happened to a task: its timeline, notifications and step timings."""
+
+    __tablename__ = "task_events"
+    __table_args__ = (Index("idx_task_events_task_id", "task_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("workflow_tasks.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(50))
+    step: Mapped[str | None] = mapped_column(String(100))
+    message: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    worker: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
+
+
+class Review(Base):
+    """A reviewer's decision on one round of generated rows; one per task and round."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (UniqueConstraint("task_id", "round", name="uq_reviews_task_id_round"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("workflow_tasks.id", ondelete="CASCADE"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    review_status: Mapped[str] = mapped_column(String(20))  # approved | rejected
+    corrected_body: Mapped[list[Any] | None] = mapped_column(JSON)
+    feedback: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
+
+
+class AutomationCase(Base):
+    """The product: a runnable API automation case. It outlives the task that made it."""
+
+    __tablename__ = "automation_cases"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids, and so case codes, are never reused
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workflow_tasks.id", ondelete="SET NULL"), unique=True
+    )
+    name: Mapped[str] = mapped_column(String(300))
+    module_id: Mapped[str] = mapped_column(String(100), default="")
+    scene_id: Mapped[str | None] = mapped_column(String(100))
+    test_case_id: Mapped[int | None] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(500))
+    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    provider: Mapped[str] = mapped_column(String(50), default="")
+    model: Mapped[str] = mapped_column(String(100), default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
+
+    @property
+    def code(self) -> str:
+        """The case's public id, the specification's `new_usercase_id` (e.g. "UC789")."""
+        return f"UC{self.id}"
+
+
+class Worker(Base):
+    """A scheduler process; its heartbeat tells the settings page it is alive."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    concurrency: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,122 @@
+"""Fixtures: a fresh database per test on SQLite and on a throwaway PostgreSQL, users, demo data, workers."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.support.postgres import Cluster, PostgresUnavailable, start_cluster
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+TEST_PASSWORD = "correct-horse-battery"
+
+
+def unavailable(reason: str) -> None:
+    """Skip with a reason on a developer's machine; in CI a missing part is a failure."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: these tests must run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    try:
+        cluster = start_cluster()
+    except PostgresUnavailable as error:
+        unavailable(f"PostgreSQL server binaries are not installed: {error}")
+    yield cluster
+    cluster.stop()
+
+
+def _configure(monkeypatch: pytest.MonkeyPatch, url: str, **settings: str) -> None:
+    from core.config import get_settings
+    from core.workflow.checkpointer import close_savers
+    from db.session import reset_databases
+
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    for name, value in {"POLL_SECONDS": "0.2", "LEASE_SECONDS": "30", **settings}.items():
+        monkeypatch.setenv(name, value)
+    close_savers()
+    reset_databases()
+    get_settings.cache_clear()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A migrated, empty database; every test using it runs once per backend."""
+    from core import migrate
+    from core.config import get_settings
+    from core.scheduler import stop_in_process_worker
+    from core.workflow.checkpointer import close_savers
+    from db.session import reset_databases
+
+    cluster: Cluster | None = None
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'caseflow.db'}"
+    else:
+        cluster = request.getfixturevalue("pg_cluster")
+        url = cluster.create_database(name)
+    _configure(monkeypatch, url)
+    migrate.upgrade()
+    yield url
+    stop_in_process_worker()
+    close_savers()
+    reset_databases()
+    get_settings.cache_clear()
+    if cluster is not None:
+        cluster.drop_database(name)
+
+
+@pytest.fixture
+def users(db_url: str) -> dict[str, str]:
+    """An admin, an engineer, a second engineer and a viewer; role -> username."""
+    from core.users import create_user
+
+    names = {"admin": "admin", "engineer": "alice", "engineer2": "bob", "viewer": "victor"}
+    for role, username in names.items():
+        create_user(username, role.rstrip("2"), TEST_PASSWORD)
+    return names
+
+
+@pytest.fixture
+def demo(users: dict[str, str]) -> dict[str, Any]:
+    """The demo scenes and test cases."""
+    from core import demo_data
+
+    return demo_data.load()
+
+
+@pytest.fixture
+def worker(db_url: str) -> Iterator[Any]:
+    """A running in-process worker."""
+    from core.scheduler import in_process_worker, stop_in_process_worker
+
+    yield in_process_worker()
+    stop_in_process_worker()
+
+
+def wait_for(task_id: int, *statuses: str, timeout: float = 30.0) -> dict[str, Any]:
+    """Polls the task until its status is one of ``statuses``; fails with its last state otherwise."""
+    from core import service
+
+    deadline = time.monotonic() + timeout
+    while True:
+        task = service.get_task(task_id)
+        if task["status"] in statuses:
+            return task
+        if time.monotonic() > deadline:
+            pytest.fail(f"task {task_id} did not reach {statuses} in {timeout}s: {task['status']} "
+                        f"at {task['current_step']} ({task['error_message']})")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def wait() -> Callable[..., dict[str, Any]]:
+    return wait_for
