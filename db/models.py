@@ -40,6 +40,11 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+def own_tables_only(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic's include_name: compare CaseFlow's tables, not LangGraph's checkpoint tables."""
+    return type_ != "table" or name in Base.metadata.tables
+
+
 class TaskStatus(str, enum.Enum):
     """Where a task is; the strings are the specification's and are stored as they are."""
 

@@ -7,7 +7,7 @@ import os
 from alembic import context
 from sqlalchemy import create_engine
 
-from db.models import Base
+from db.models import Base, own_tables_only
 
 config = context.config
 
@@ -20,7 +20,8 @@ def _url() -> str:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=Base.metadata, literal_binds=True, render_as_batch=True)
+    context.configure(url=_url(), target_metadata=Base.metadata, literal_binds=True, render_as_batch=True,
+                      include_name=own_tables_only)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -37,7 +38,8 @@ def run_migrations_online() -> None:
 
 
 def _run(connection: object) -> None:
-    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,
+                      include_name=own_tables_only)
     with context.begin_transaction():
         context.run_migrations()
 

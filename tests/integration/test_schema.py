@@ -1,0 +1,46 @@
+"""The schema: migrations match the models on each backend; the specification's columns; UTC times."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from core.database import database, session_scope
+from db.models import Base, WorkflowTask, own_tables_only
+
+SEED_COLUMNS = {
+    "id", "thread_id", "task_type", "user_id", "test_case_id", "status", "current_step", "progress",
+    "input_params", "result_data", "error_message", "need_review", "interrupt_data", "new_usercase_id",
+    "created_case", "created_at", "started_at", "completed_at", "updated_at",
+}
+
+
+def test_migrations_build_exactly_the_models(db_url: str) -> None:
+    with database().engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"include_name": own_tables_only})
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == []
+
+
+def test_workflow_tasks_has_the_specifications_columns_and_indexes(db_url: str) -> None:
+    inspector = inspect(database().engine)
+    columns = {c["name"] for c in inspector.get_columns("workflow_tasks")}
+    assert SEED_COLUMNS <= columns
+    assert {"priority", "attempts", "claims", "lease_owner", "lease_expires_at"} <= columns
+    indexes = {i["name"] for i in inspector.get_indexes("workflow_tasks")}
+    assert {"idx_workflow_tasks_thread_id", "idx_workflow_tasks_user_id", "idx_workflow_tasks_status"} <= indexes
+    assert {"checkpoints", "checkpoint_writes"} <= set(inspector.get_table_names()) or \
+        {"checkpoints", "writes"} <= set(inspector.get_table_names())
+
+
+def test_times_come_back_timezone_aware_in_utc(demo, users) -> None:
+    from core import service
+    from tests.integration.test_workflow import _first_case
+
+    case_id, scene_id = _first_case(demo)
+    task_id = service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"]
+    with session_scope() as session:
+        created = session.get(WorkflowTask, task_id).created_at
+    assert created.tzinfo is not None and created.utcoffset().total_seconds() == 0
+    assert service.get_task(task_id)["created_at"].endswith("Z")
