@@ -33,7 +33,8 @@ def pg_cluster() -> Iterator[Cluster]:
     cluster.stop()
 
 
-def _configure(monkeypatch: pytest.MonkeyPatch, url: str, **settings: str) -> None:
+def configure(monkeypatch: pytest.MonkeyPatch, url: str, **settings: str) -> None:
+    """Points the process at ``url`` with fast test settings, dropping cached engines and savers."""
     from core.config import get_settings
     from core.workflow.checkpointer import close_savers
     from db.session import reset_databases
@@ -63,7 +64,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any, monkeypatch: pytest.Mo
     else:
         cluster = request.getfixturevalue("pg_cluster")
         url = cluster.create_database(name)
-    _configure(monkeypatch, url)
+    configure(monkeypatch, url)
     migrate.upgrade()
     yield url
     stop_in_process_worker()

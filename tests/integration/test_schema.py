@@ -44,3 +44,28 @@ def test_times_come_back_timezone_aware_in_utc(demo, users) -> None:
         created = session.get(WorkflowTask, task_id).created_at
     assert created.tzinfo is not None and created.utcoffset().total_seconds() == 0
     assert service.get_task(task_id)["created_at"].endswith("Z")
+
+
+def test_a_psycopg3_url_runs_the_workflow_too(pg_cluster, monkeypatch) -> None:
+    import uuid
+
+    from core import demo_data, migrate, service
+    from core.scheduler import in_process_worker, stop_in_process_worker
+    from core.users import create_user
+    from tests.conftest import TEST_PASSWORD, configure, wait_for
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    url = pg_cluster.create_database(name).replace("+psycopg2", "+psycopg")
+    configure(monkeypatch, url)
+    try:
+        migrate.upgrade()
+        assert database().engine.dialect.driver == "psycopg"
+        create_user("alice", "engineer", TEST_PASSWORD)
+        demo_data.load()
+        in_process_worker()
+        task_id = service.start_workflow(1, "SC001", user="alice")["task_id"]
+        assert wait_for(task_id, "reviewing")["progress"] == 80
+    finally:
+        stop_in_process_worker()
+        configure(monkeypatch, "sqlite://")
+        pg_cluster.drop_database(name)
