@@ -54,7 +54,14 @@ def task_events(session: Session, task_id: int) -> list[TaskEvent]:
     return list(session.scalars(select(TaskEvent).where(TaskEvent.task_id == task_id).order_by(TaskEvent.id)))
 
 
-def to_message(event: TaskEvent, thread_id: str) -> dict[str, Any]:
-    """The specification's WebSocket message for an event: {"type": ..., "data": {...}}."""
+def to_message(event: TaskEvent, thread_id: str, interrupt_data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The specification's WebSocket message for an event: {"type": ..., "data": {...}}.
+
+    A `workflow_need_review` message carries the task's interrupt data and generated body,
+    which the event itself does not repeat.
+    """
     data: dict[str, Any] = {"thread_id": thread_id, "message": event.message, **(event.data or {})}
+    if event.type == WORKFLOW_NEED_REVIEW and interrupt_data is not None:
+        data["interrupt_data"] = interrupt_data
+        data["generated_body"] = interrupt_data.get("generated_body", [])
     return {"type": event.type, "data": data}

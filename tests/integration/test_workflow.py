@@ -185,3 +185,20 @@ def test_list_tasks_filters_and_pages(demo, users) -> None:
         service.list_tasks(status="done")
     with pytest.raises(InvalidInput, match="limit"):
         service.list_tasks(limit=0)
+
+
+def test_events_give_the_specifications_websocket_messages(demo, worker, users) -> None:
+    from core.events import task_events, to_message
+
+    case_id, scene_id = _first_case(demo)
+    task_id = service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"]
+    task = wait_for(task_id, "reviewing")
+    with session_scope() as session:
+        messages = {e.type: to_message(e, task["thread_id"], task["interrupt_data"])
+                    for e in task_events(session, task_id)}
+    started = messages["workflow_started"]["data"]
+    assert started == {"thread_id": task["thread_id"], "status": "processing", "message": "工作流已启动，正在执行..."}
+    review = messages["workflow_need_review"]["data"]
+    assert review["status"] == "reviewing" and review["message"] == "AI已生成测试数据，请进行人工审核"
+    assert review["generated_body"] == task["interrupt_data"]["generated_body"]
+    assert review["interrupt_data"]["validation_result"]
