@@ -17,7 +17,7 @@ def database() -> Database:
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
+def session_scope(*, read_only: bool = False) -> Iterator[Session]:
     """A transaction on the configured database: committed at the end, rolled back on error."""
-    with database().session() as session:
+    with database().session(read_only=read_only) as session:
         yield session

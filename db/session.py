@@ -23,15 +23,22 @@ class Database:
         self.url: URL = make_url(url)
         self.engine: Engine = _create_engine(self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(self.engine.execution_options(caseflow_read_only=True),
+                                           expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
         return self.url.get_backend_name() == "sqlite"
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
-        with self._sessions() as session, session.begin():
+    def session(self, *, read_only: bool = False) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        ``read_only`` transactions never wait for SQLite's write lock (pages polling
+        every few seconds should not queue behind the workers' writes).
+        """
+        factory = self._read_sessions if read_only else self._sessions
+        with factory() as session, session.begin():
             yield session
 
     def dispose(self) -> None:
@@ -67,8 +74,10 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_on_begin(connection: Any) -> None:
     """BEGIN IMMEDIATE takes the write lock up front, so a read-then-write transaction
-    waits for the lock instead of failing with "database is locked" half-way."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    waits for the lock instead of failing with "database is locked" half-way.
+    Read-only transactions take a plain (deferred) BEGIN: WAL readers need no lock."""
+    read_only = connection.get_execution_options().get("caseflow_read_only", False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 _databases: dict[str, Database] = {}
