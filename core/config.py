@@ -4,11 +4,31 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ModelPrice(BaseModel):
+    """What a model costs, in US dollars per 1,000 tokens."""
+
+    prompt_per_1k: float = Field(ge=0)
+    completion_per_1k: float = Field(ge=0)
+
+
+DEFAULT_AI_PRICES: dict[str, ModelPrice] = {
+    "gpt-4o-mini": ModelPrice(prompt_per_1k=0.00015, completion_per_1k=0.0006),
+    "gpt-4o": ModelPrice(prompt_per_1k=0.0025, completion_per_1k=0.01),
+    "gpt-4.1": ModelPrice(prompt_per_1k=0.002, completion_per_1k=0.008),
+    "gpt-4.1-mini": ModelPrice(prompt_per_1k=0.0004, completion_per_1k=0.0016),
+    "gpt-4.1-nano": ModelPrice(prompt_per_1k=0.0001, completion_per_1k=0.0004),
+    "deepseek-chat": ModelPrice(prompt_per_1k=0.00028, completion_per_1k=0.00042),
+    "qwen-plus": ModelPrice(prompt_per_1k=0.0004, completion_per_1k=0.0012),
+}
+"""List prices when this was written; a model name also matches its dated variants ("gpt-4o-2024-08-06")."""
 
 
 class Settings(BaseSettings):
@@ -23,7 +43,21 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
-    ai_timeout_seconds: float = 60.0
+    ai_provider: Literal["auto", "offline", "openai"] = Field(
+        default="auto", description="auto: the OpenAI-compatible provider when OPENAI_API_KEY is set, else offline"
+    )
+    ai_timeout_seconds: float = Field(default=60.0, gt=0, description="per request to the AI provider")
+    ai_max_attempts: int = Field(default=3, ge=1, le=10, description="requests per AI call before the task fails")
+    ai_backoff_seconds: float = Field(default=1.0, ge=0, description="first retry delay; doubles, with jitter")
+    ai_backoff_max_seconds: float = Field(default=30.0, ge=0, description="longest retry delay, Retry-After included")
+    ai_response_format: Literal["auto", "json_schema", "json_object"] = Field(
+        default="auto", description="auto: structured outputs, json_object if the endpoint refuses them"
+    )
+    ai_temperature: float | None = Field(default=None, ge=0, le=2, description="unset: the endpoint's default")
+    ai_prices: dict[str, ModelPrice] = Field(
+        default_factory=lambda: dict(DEFAULT_AI_PRICES),
+        description='JSON {model: {"prompt_per_1k": x, "completion_per_1k": y}} in USD; replaces the defaults',
+    )
     ai_latency_seconds: float = Field(default=0.0, ge=0, description="simulated latency per AI call (demos, drills)")
 
     worker_concurrency: int = Field(default=2, ge=1, le=64)

@@ -15,7 +15,7 @@ from typing import Any
 from langgraph.types import Command
 from sqlalchemy.exc import OperationalError
 
-from core import events
+from core import ai_calls, events
 from core.cases import create_automation_case, load_inputs
 from core.config import Settings
 from core.database import database, session_scope
@@ -55,6 +55,10 @@ class TaskRunner:
 
     def run(self, claim: Claim) -> None:
         """Runs the task as far as it goes: to the review pause, to its end, or to an error."""
+        with ai_calls.task_scope(claim.task_id):  # the provider's calls are recorded against this task
+            self._run(claim)
+
+    def _run(self, claim: Claim) -> None:
         with session_scope() as session:
             task = session.get(WorkflowTask, claim.task_id)
             if task is None or task.lease_owner != self.worker_id or task.claims != claim.token:

@@ -225,3 +225,33 @@ class Worker(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+class AICall(Base):
+    """One request to the AI provider: the step, how long it took, its tokens and how it ended.
+
+    Retries and repairs are rows of their own. Calls outlive their task (its id becomes
+    NULL), so usage and cost survive the retention cleanup.
+    """
+
+    __tablename__ = "ai_calls"
+    __table_args__ = (
+        Index("idx_ai_calls_task_id", "task_id", "id"),
+        Index("idx_ai_calls_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("workflow_tasks.id", ondelete="SET NULL"))
+    step: Mapped[str] = mapped_column(String(100))  # the workflow node, e.g. "generate_bodies"
+    purpose: Mapped[str] = mapped_column(String(20))  # generate | repair
+    attempt: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    provider: Mapped[str] = mapped_column(String(50))
+    model: Mapped[str] = mapped_column(String(100))
+    response_format: Mapped[str] = mapped_column(String(20))  # json_schema | json_object
+    # ok | invalid_output | rate_limited | server_error | timeout | connection_error | rejected
+    outcome: Mapped[str] = mapped_column(String(30))
+    latency_ms: Mapped[int] = mapped_column(Integer)
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer)  # None: the endpoint did not say
+    completion_tokens: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
+

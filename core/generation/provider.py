@@ -8,7 +8,7 @@ provider both implement :class:`Provider`.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol, TypedDict
+from typing import Any, Literal, NotRequired, Protocol, TypedDict
 
 RowKind = Literal["valid", "boundary", "invalid"]
 """valid: an ordinary accepted body; boundary: accepted, at a limit; invalid: breaks one constraint."""
@@ -47,6 +47,9 @@ class Analysis(TypedDict):
     fields: list[str]
     """JSON pointers (e.g. "/user/email") of the body fields the case involves."""
     expected_outcome: str
+    plan: NotRequired[list[RowPlan]]
+    """The rows planned in the same breath, when the provider plans during analysis (one model call
+    for steps 2 and 3); step 3 then returns them instead of planning again."""
 
 
 class RowPlan(TypedDict):
@@ -85,6 +88,8 @@ class RowAssertions(TypedDict):
     name: str
     expected_status: int
     checks: list[Check]
+    source: NotRequired[RowSource]
+    """"offline-fallback" when the offline provider stood in for the model's checks; the row then says so."""
 
 
 class Provider(Protocol):

@@ -65,7 +65,12 @@ def assemble_draft(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> U
     scene = state["scene"]
     checks = {assertion["name"]: assertion for assertion in state["assertions"]}
     rows = [
-        {**row, "expected_status": checks[row["name"]]["expected_status"], "checks": checks[row["name"]]["checks"]}
+        {
+            **row,
+            "expected_status": checks[row["name"]]["expected_status"],
+            "checks": checks[row["name"]]["checks"],
+            "source": checks[row["name"]].get("source", row["source"]),  # checks the offline provider stood in for
+        }
         if row["name"] in checks
         else {**row, "checks": []}
         for row in state["rows"]
