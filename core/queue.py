@@ -84,6 +84,22 @@ def fenced_update(session: Session, claim: Claim, worker_id: str, **values: Any)
         raise LeaseLost(f"Worker {worker_id} no longer holds task {task_id}.")
 
 
+def release(claim: Claim, worker_id: str) -> None:
+    """Hands a claimed task back to the queue because its worker is stopping.
+
+    The claim does not count as an attempt; the next run resumes from the last checkpoint.
+    """
+    try:
+        with session_scope() as session:
+            fenced_update(session, claim, worker_id, status=PENDING, lease_owner=None, lease_expires_at=None,
+                          attempts=WorkflowTask.attempts - 1)
+            events.record(session, claim.task_id, events.TASK_REQUEUED,
+                          f"Worker {worker_id} stopped; requeued to resume from its last checkpoint.",
+                          worker=worker_id)
+    except LeaseLost:
+        pass  # cancelled or taken over meanwhile: nothing to hand back
+
+
 def heartbeat(worker_id: str, lease_seconds: int) -> int:
     """Extends the leases of every task this worker runs; returns how many."""
     with session_scope() as session:

@@ -8,6 +8,7 @@ starts from scratch, resumes after a crash or retry, or resumes step 9 with a de
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from core.config import Settings
 from core.database import database, session_scope
 from core.errors import CaseFlowError, LeaseLost, TransientError
 from core.generation.factory import provider_from_settings
-from core.queue import Claim, fenced_update
+from core.queue import Claim, fenced_update, release
 from core.reviews import decision_for
 from core.workflow.checkpointer import get_saver
 from core.workflow.graph import build_graph, thread_config
@@ -43,6 +44,7 @@ class TaskRunner:
 
     def __init__(self, worker_id: str, settings: Settings) -> None:
         self.worker_id = worker_id
+        self.stopping = threading.Event()  # set by the worker: stop at the next step boundary
         self.settings = settings
         self.graph = build_graph(get_saver(database(), pool_size=settings.worker_concurrency + 1))
         self.context = WorkflowContext(
@@ -74,6 +76,8 @@ class TaskRunner:
             self._finish(claim, config)
         except LeaseLost as lost:
             log.info("stopped running task %s: %s", claim.task_id, lost)
+        except WorkerStopping:
+            release(claim, self.worker_id)
         except Exception as exc:  # every failure of a run ends up on the task, not in a traceback
             try:
                 self._fail_or_retry(claim, attempts, exc, config)
@@ -106,6 +110,8 @@ class TaskRunner:
                     interrupted = True
                 elif node in STEP_BY_NODE:
                     self._step_done(claim, node, round((now - last) * 1000))
+            if self.stopping.is_set() and not interrupted:
+                raise WorkerStopping
             last = now
         return interrupted
 
@@ -194,6 +200,10 @@ class TaskRunner:
                 session, task_id, events.WORKFLOW_FAILED, error, step=step, worker=self.worker_id,
                 data={"status": TaskStatus.FAILED.value, "error": error},
             )
+
+
+class WorkerStopping(Exception):
+    """Raised between steps when the worker is asked to stop; the task goes back to the queue."""
 
 
 class ReviewRoundsExhausted(CaseFlowError):

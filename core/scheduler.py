@@ -48,10 +48,13 @@ class Worker:
             job_defaults=JOB_DEFAULTS,
             timezone=timezone.utc,
         )
-        self._running: set[Claim] = set()
+        self._running: set[Claim] = set()  # claimed by this worker and not finished
+        self._queued: set[Claim] = set()  # claimed, but not started yet
         self._running_lock = threading.Lock()
         self._dispatch_lock = threading.Lock()
         self._again = threading.Event()
+        self._wake_lock = threading.Lock()
+        self._stopping = False
 
     @property
     def running_tasks(self) -> int:
@@ -74,9 +77,23 @@ class Worker:
         log.info("worker %s started with %d slots", self.id, s.worker_concurrency)
 
     def stop(self, wait: bool = True) -> None:
+        """Stops claiming, lets running steps finish, and hands back tasks claimed but not started.
+
+        APScheduler's shutdown holds its job-store lock while it waits for running jobs, so
+        no job of ours may be adding or modifying jobs then: dispatch is stopped by taking
+        its lock, and wake-ups by the stopping flag.
+        """
         wakeup.unsubscribe(self.dispatch_soon)
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=wait)
+        with self._wake_lock:
+            self._stopping = True
+        self.runner.stopping.set()
+        with self._dispatch_lock:
+            if self.scheduler.running:
+                self.scheduler.shutdown(wait=wait)
+        with self._running_lock:
+            unstarted, self._queued = list(self._queued), set()
+        for claim in unstarted:
+            queue.release(claim, self.id)
         with session_scope() as session:
             row = session.get(WorkerRow, self.id)
             if row is not None:
@@ -85,8 +102,9 @@ class Worker:
     def dispatch_soon(self) -> None:
         """Runs `dispatch` now rather than at its next interval (or again, if it is running)."""
         self._again.set()
-        if self.scheduler.running:
-            self.scheduler.modify_job("dispatch", next_run_time=datetime.now(timezone.utc))
+        with self._wake_lock:
+            if not self._stopping and self.scheduler.running:
+                self.scheduler.modify_job("dispatch", next_run_time=datetime.now(timezone.utc))
 
     def dispatch(self) -> None:
         """Claims pending tasks into free slots; a request made while it runs makes it go round again."""
@@ -95,7 +113,7 @@ class Worker:
             if not self._dispatch_lock.acquire(blocking=False):
                 return
             try:
-                while self._again.is_set():
+                while self._again.is_set() and not self._stopping:
                     self._again.clear()
                     self._claim_into_free_slots()
             finally:
@@ -106,9 +124,14 @@ class Worker:
         for claim in queue.claim(self.id, free, self.settings.lease_seconds):
             with self._running_lock:
                 self._running.add(claim)
+                self._queued.add(claim)
             self.scheduler.add_job(self._run, args=[claim], executor="tasks", id=f"task-{claim.task_id}-{claim.token}")
 
     def _run(self, claim: Claim) -> None:
+        with self._running_lock:
+            if claim not in self._queued:  # handed back by stop()
+                return
+            self._queued.discard(claim)
         try:
             self.runner.run(claim)
         finally:

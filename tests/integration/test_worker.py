@@ -45,3 +45,34 @@ def test_step_10_creates_one_case_however_often_it_runs(demo, worker, users) -> 
     assert again["new_usercase_id"] == done["new_usercase_id"]
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(AutomationCase)) == 1
+
+
+def test_a_stopping_worker_hands_its_tasks_back_at_the_next_step(demo, users, db_url) -> None:
+    from core.config import get_settings
+
+    settings = get_settings().model_copy(update={"worker_concurrency": 1, "ai_latency_seconds": 0.3})
+    case_id, scene_id = _first_case(demo)
+    ids = [service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"] for _ in range(2)]
+    worker = Worker(settings)
+    worker.start()
+    import time
+
+    deadline = time.monotonic() + 30
+    while service.get_task(ids[0])["current_step"] is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    worker.stop()
+    stopped = [service.get_task(task_id) for task_id in ids]
+    assert [t["status"] for t in stopped] == ["pending", "pending"]
+    assert stopped[0]["attempts"] == 0 and stopped[0]["lease_owner"] is None
+    assert "stopped; requeued" in service.task_timeline(ids[0])[-1]["message"]
+
+    successor = Worker()
+    successor.start()
+    try:
+        for task_id in ids:
+            wait_for(task_id, "reviewing")
+    finally:
+        successor.stop()
+    steps = [e["step"] for e in service.task_timeline(ids[0]) if e["type"] == "step_completed"]
+    assert steps.count("load_inputs") == 1, "the successor resumed from the checkpoint"
