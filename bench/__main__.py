@@ -1,0 +1,159 @@
+"""`python -m bench`: runs the benchmarks, keeps the raw figures in bench/results/ and writes docs/performance.md."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import signal
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+from bench import list_latency, start_latency, throughput
+from bench.backends import Backend, open_backends, prepare, release
+from bench.machine import facts, load
+from bench.report import render
+from bench.seed import seed
+from tests.support.postgres import PostgresUnavailable
+
+BENCHMARKS = ("start", "list", "throughput")
+BACKENDS = ("sqlite", "postgres")
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+DOCS = ROOT / "docs" / "performance.md"
+POLL_SECONDS = 0.05
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sizes:
+    """How much each benchmark does."""
+
+    tasks: int  # seeded into workflow_tasks before the latency benchmarks
+    start_calls: int
+    listing_start_calls: int  # paced starts while a Tasks page refreshes
+    warmup_calls: int  # before each latency series; not kept
+    list_calls: int
+    search_calls: int  # searches scan every task: fewer of them
+    workflows: int  # per throughput phase
+
+
+FULL = Sizes(tasks=100_000, start_calls=300, listing_start_calls=150, warmup_calls=10, list_calls=50, search_calls=20,
+             workflows=100)
+QUICK = Sizes(tasks=2_000, start_calls=30, listing_start_calls=10, warmup_calls=3, list_calls=5, search_calls=3,
+              workflows=6)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    selected = args.only or list(BENCHMARKS)
+    signal.signal(signal.SIGTERM, _exit)  # so the PostgreSQL cluster is stopped on `kill` too
+    partial = bool(args.quick or args.only or args.backend)
+    results: dict[str, Any] = {"machine": facts(), "quick": args.quick, "sizes": asdict(sizes),
+                               "poll_seconds": POLL_SECONDS}
+    began = time.monotonic()
+    try:
+        with open_backends(args.backend or list(BACKENDS)) as backends:
+            results["backends"] = {backend.name: backend.version for backend in backends}
+            if "throughput" in selected:  # first, before gigabytes of seeded data keep the disk busy
+                for backend in backends:
+                    results.setdefault("throughput", {})[backend.name] = _throughput(backend, sizes)
+            for backend in backends:
+                _latency(backend, sizes, selected, results)
+    except PostgresUnavailable as error:
+        print(f"PostgreSQL is not available ({error}); run with --backend sqlite.", file=sys.stderr)
+        return 2
+    results["seconds"] = round(time.monotonic() - began, 1)
+    results["machine"]["load_after"] = load()
+    saved = _save(results)
+    markdown = render(results)
+    if partial:
+        print(markdown)
+    else:
+        DOCS.write_text(markdown, encoding="utf-8")
+    _say(f"done in {results['seconds']} s; raw figures in {saved.relative_to(ROOT)}"
+         + ("" if partial else f", report in {DOCS.relative_to(ROOT)}"))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmarks CaseFlow on SQLite and a throwaway PostgreSQL cluster. A full run (no options) "
+                    "writes docs/performance.md; any option prints the report instead. Raw figures always go to "
+                    "bench/results/.",
+    )
+    parser.add_argument("--quick", action="store_true",
+                        help=f"a much smaller run ({QUICK.tasks:,} tasks, {QUICK.workflows} workflows) "
+                             "to check the harness works")
+    parser.add_argument("--only", action="append", choices=BENCHMARKS, metavar="NAME",
+                        help=f"run only this benchmark ({', '.join(BENCHMARKS)}); repeatable")
+    parser.add_argument("--backend", action="append", choices=BACKENDS,
+                        help="run only on this database; repeatable")
+    return parser
+
+
+def _throughput(backend: Backend, sizes: Sizes) -> dict[str, Any]:
+    _say(f"{backend.name}: throughput, {sizes.workflows} workflows per phase")
+    url = backend.new_database("bench_throughput")
+    prepare(url)
+    release()
+    measured: dict[str, Any] = _in_fresh_process(throughput.run, url, sizes.workflows, POLL_SECONDS)
+    return measured
+
+
+def _latency(backend: Backend, sizes: Sizes, selected: list[str], results: dict[str, Any]) -> None:
+    """The selected latency benchmarks on ``backend``: an empty database, then a seeded one."""
+    if "start" in selected:
+        _say(f"{backend.name}: start latency, empty table")
+        prepare(backend.new_database("bench_empty"))
+        results.setdefault("start", {})[backend.name] = {
+            "empty": start_latency.measure(sizes.start_calls, sizes.warmup_calls)
+        }
+    if "start" in selected or "list" in selected:
+        _say(f"{backend.name}: seeding {sizes.tasks:,} tasks")
+        prepare(backend.new_database("bench_seeded"))
+        seeding = time.monotonic()
+        results.setdefault("seed", {})[backend.name] = {**seed(sizes.tasks), "seconds": time.monotonic() - seeding}
+    if "list" in selected:  # before the start benchmark adds its pending tasks to the newest page
+        _say(f"{backend.name}: list latency, {sizes.tasks:,} tasks")
+        results.setdefault("list", {})[backend.name] = list_latency.measure(
+            sizes.list_calls, sizes.search_calls, sizes.warmup_calls
+        )
+    if "start" in selected:
+        _say(f"{backend.name}: start latency, {sizes.tasks:,} tasks")
+        results["start"][backend.name]["seeded"] = start_latency.measure(sizes.start_calls, sizes.warmup_calls)
+        _say(f"{backend.name}: start latency, {sizes.tasks:,} tasks, a Tasks page refreshing")
+        results["start"][backend.name]["listing"] = start_latency.measure_while_listing(
+            sizes.listing_start_calls, sizes.warmup_calls, list_latency.OWNER_PAGE
+        )
+    release()
+
+
+def _in_fresh_process(function: Any, *args: Any) -> Any:
+    """``function(*args)`` in a new interpreter, which shares no connections and no memory with this one."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(function, args)
+
+
+def _save(results: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    path = RESULTS / f"{stamp}{'-quick' if results['quick'] else ''}.json"
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def _say(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _exit(signum: int, _frame: Any) -> NoReturn:
+    raise SystemExit(128 + signum)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
