@@ -106,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     user.add_argument("--role", required=True, choices=["admin", "engineer", "viewer"])
     user.add_argument("--password", help="default: $CASEFLOW_PASSWORD, else prompted")
     user.set_defaults(handler=_create_user)
+    _library_commands(commands)
     return parser
 
 
@@ -232,3 +233,97 @@ def _create_user(args: argparse.Namespace) -> dict[str, Any]:
         password = getpass.getpass(f"Password for {args.username}: ")
     actor = users.create_user(args.username, args.role, password)
     return {"id": actor.id, "username": actor.username, "role": actor.role.value}
+
+
+def _library_commands(commands: Any) -> None:
+    """Importing APIs and test cases, exporting and running automation cases."""
+    openapi = commands.add_parser("import-openapi", help="import an OpenAPI 3.0/3.1 document: one scene per operation")
+    openapi.add_argument("file", type=Path)
+    openapi.add_argument("--module", help="module of every scene (default: each operation's first tag)")
+    openapi.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
+    _user_option(openapi)
+    openapi.set_defaults(handler=_import_openapi)
+
+    cases = commands.add_parser("import-cases", help="import manual test cases from a CSV or XLSX file")
+    cases.add_argument("file", type=Path)
+    cases.add_argument("--dry-run", action="store_true", help="show the preview with per-row errors, write nothing")
+    _user_option(cases)
+    cases.set_defaults(handler=_import_cases)
+
+    export = commands.add_parser("export", help="export an automation case as a pytest file or JSON")
+    export.add_argument("case_id", help="the case's id or code, e.g. 12 or UC12")
+    export.add_argument("--format", required=True, choices=["pytest", "json"])
+    export.add_argument("--output", type=Path, default=Path("."), help="file or directory (default: here)")
+    export.set_defaults(handler=_export)
+
+    module = commands.add_parser("export-module", help="export every automation case of a module as a zip")
+    module.add_argument("module")
+    module.add_argument("--output", type=Path, default=Path("."), help="file or directory (default: here)")
+    module.set_defaults(handler=_export_module)
+
+    run = commands.add_parser("run-case", help="run an automation case against a base URL and store the run")
+    run.add_argument("case_id", help="the case's id or code, e.g. 12 or UC12")
+    run.add_argument("--base-url", required=True)
+    run.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default 10)")
+    _user_option(run)
+    run.set_defaults(handler=_run_case)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise InvalidInput(f"Cannot read {path}: {error.strerror}.") from None
+
+
+def _case_id(text: str) -> int:
+    digits = text.strip().upper().removeprefix("UC")
+    if not digits.isdigit():
+        raise InvalidInput(f"{text!r} is not an automation case id: use a number or a code like UC12.")
+    return int(digits)
+
+
+def _import_openapi(args: argparse.Namespace) -> dict[str, Any]:
+    from core.importers import openapi
+
+    return openapi.import_document(_read_bytes(args.file), args.file.name, user=args.user, module=args.module,
+                                   dry_run=args.dry_run)
+
+
+def _import_cases(args: argparse.Namespace) -> Any:
+    from core.importers import test_cases
+
+    data = _read_bytes(args.file)
+    if args.dry_run:
+        return test_cases.preview(data, args.file.name)
+    return test_cases.import_cases(data, args.file.name, user=args.user)
+
+
+def _write_export(item: Any, output: Path) -> dict[str, Any]:
+    target = output / item.filename if output.is_dir() else output
+    try:
+        target.write_bytes(item.content)
+    except OSError as error:
+        raise InvalidInput(f"Cannot write {target}: {error.strerror}.") from None
+    return {"file": str(target), "bytes": len(item.content)}
+
+
+def _export(args: argparse.Namespace) -> dict[str, Any]:
+    from core import exporters
+
+    return _write_export(exporters.export_case(_case_id(args.case_id), args.format), args.output)
+
+
+def _export_module(args: argparse.Namespace) -> dict[str, Any]:
+    from core import exporters
+
+    return _write_export(exporters.export_module(args.module), args.output)
+
+
+def _run_case(args: argparse.Namespace) -> dict[str, Any]:
+    from core import case_runs
+
+    if args.timeout <= 0:
+        raise InvalidInput("--timeout must be more than 0 seconds.")
+    return case_runs.run_case(_case_id(args.case_id), args.base_url, user=args.user, timeout=args.timeout,
+                              token=os.environ.get(case_runs.TOKEN_VARIABLE) or None)

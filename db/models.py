@@ -91,6 +91,7 @@ class Scene(Base):
     request_schema: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     responses: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     parameters: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    source: Mapped[str | None] = mapped_column(String(200), index=True)  # the OpenAPI document's title, if imported
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
 
@@ -226,6 +227,7 @@ class Worker(Base):
     last_heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+
 class AICall(Base):
     """One request to the AI provider: the step, how long it took, its tokens and how it ended.
 
@@ -255,3 +257,22 @@ class AICall(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
 
+
+class CaseRun(Base):
+    """One run of an automation case against a base URL, with each row's outcome."""
+
+    __tablename__ = "case_runs"
+    __table_args__ = (Index("idx_case_runs_case_id", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("automation_cases.id", ondelete="CASCADE"))
+    base_url: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20))  # passed | failed
+    total: Mapped[int] = mapped_column(Integer)
+    passed: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[int] = mapped_column(Integer)
+    # per row: name, kind, method, url, status_code, passed, failures, response_excerpt, duration_ms
+    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    run_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())

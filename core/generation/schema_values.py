@@ -40,7 +40,13 @@ INVALID_FORMATS = {
 """Values each checked format rejects, most readable first."""
 
 
-def sample(node: dict[str, Any], rng: random.Random, name: str = "") -> Any:
+OPTIONAL_DEPTH = 6
+"""From this nesting depth (objects and arrays each count) only required properties and
+minItems items are filled, so a recursive schema (a category tree) gives a small body,
+not a tree as deep as its expansion."""
+
+
+def sample(node: dict[str, Any], rng: random.Random, name: str = "", depth: int = 0) -> Any:
     """An accepted, realistic value for ``node`` (best effort for combinators)."""
     if "const" in node:
         return copy.deepcopy(node["const"])
@@ -49,12 +55,15 @@ def sample(node: dict[str, Any], rng: random.Random, name: str = "") -> Any:
     branches = node.get("anyOf") or node.get("oneOf")
     if isinstance(branches, list) and branches:
         merged = {key: value for key, value in node.items() if key not in ("anyOf", "oneOf")}
-        return sample({**merged, **branches[0]}, rng, name)
+        return sample({**merged, **branches[0]}, rng, name, depth)
     kind = json_type(node)
     if kind == "object":
-        return {key: sample(sub, rng, key) for key, sub in properties(node).items()}
+        fields = properties(node)
+        if depth >= OPTIONAL_DEPTH:
+            fields = {key: sub for key, sub in fields.items() if key in node.get("required", [])}
+        return {key: sample(sub, rng, key, depth + 1) for key, sub in fields.items()}
     if kind == "array":
-        return sample_array(node, rng, name)
+        return sample_array(node, rng, name, depth=depth)
     if kind in ("integer", "number"):
         return sample_number(node, rng, name)
     if kind == "boolean":
@@ -80,21 +89,24 @@ def json_type(node: dict[str, Any]) -> str:
     return "string"
 
 
-def sample_array(node: dict[str, Any], rng: random.Random, name: str, count: int | None = None) -> list[Any]:
+def sample_array(
+    node: dict[str, Any], rng: random.Random, name: str, count: int | None = None, depth: int = 0
+) -> list[Any]:
     """``count`` items (default: a small count inside minItems..maxItems), distinct when uniqueItems."""
     declared = node.get("items")
     items: dict[str, Any] = declared if isinstance(declared, dict) else {}
     if count is None:
         low, high = node.get("minItems", 0), node.get("maxItems")
         count = max(low + 1, 2) if high is None else max(low, min(max(low + 1, 2), high))
+        count = low if depth >= OPTIONAL_DEPTH else count
     item_name = name[:-1] if name.endswith("s") else name
     result: list[Any] = []
     for _ in range(count):
-        item = sample(items, rng, item_name)
+        item = sample(items, rng, item_name, depth + 1)
         for _ in range(10):
             if not node.get("uniqueItems") or item not in result:
                 break
-            item = sample(items, rng, item_name)
+            item = sample(items, rng, item_name, depth + 1)
         if isinstance(item, str) and item in result:
             item = f"{item}{len(result)}"
         result.append(item)

@@ -1,0 +1,59 @@
+"""Checking one response against a data row's assertions.
+
+Standard library only: the exported pytest files embed this module's source, so a case
+passes or fails for the same reasons in the app's runner and in a team's own CI.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+MISSING = object()
+
+
+def row_checks(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The row's checks; its expected status is always one of them."""
+    checks = list(row.get("checks") or [])
+    if not any(check.get("kind") == "status" for check in checks):
+        checks.insert(0, {"kind": "status", "path": None, "expected": row["expected_status"]})
+    return checks
+
+
+def failures(checks: list[dict[str, Any]], status_code: int, text: str) -> list[str]:
+    """Why the response fails each check it fails, in check order; empty when it passes them all."""
+    found = [check_failure(check, status_code, text) for check in checks]
+    return [message for message in found if message]
+
+
+def check_failure(check: dict[str, Any], status_code: int, text: str) -> str | None:
+    """Why the response fails ``check``, or None when it holds."""
+    kind, path, expected = check.get("kind"), check.get("path"), check.get("expected")
+    if kind == "status":
+        return None if status_code == expected else f"status: expected {expected}, got {status_code}"
+    if kind == "body_contains":
+        return None if str(expected) in text else f"body_contains: the response does not contain {expected!r}"
+    if kind not in ("json_path_exists", "json_path_equals"):
+        return f"{kind}: unknown check"
+    actual = value_at(text, path or "")
+    if actual is MISSING:
+        return f"{kind} {path}: the response has no {path!r}"
+    if kind == "json_path_equals" and actual != expected:
+        return f"json_path_equals {path}: expected {expected!r}, got {actual!r}"
+    return None
+
+
+def value_at(text: str, path: str) -> Any:
+    """The value at a dotted path ("data.items.0.id") of a JSON text; MISSING when absent or not JSON."""
+    try:
+        node: Any = json.loads(text)
+    except ValueError:
+        return MISSING
+    for part in path.split(".") if path else []:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return MISSING
+    return node

@@ -1,0 +1,125 @@
+"""End to end: import an API, generate and approve a case, export it, run it against a real server."""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core import case_runs, exporters, library, service
+from core.errors import InvalidInput, NotFound
+from core.importers import openapi
+from tests.conftest import wait_for
+from tests.support.echo_api import serve
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "openapi"
+SHOP = FIXTURES / "harbor-shop.yaml"
+TOKEN = "e2e-secret-token-5d41"
+STANDALONE_IMPORTS = {"__future__", "json", "os", "typing", "httpx", "pytest"}
+
+
+def approved_case(users: dict[str, str], scene_id: str, expected_result: str) -> dict[str, Any]:
+    """Runs the workflow for a new test case on ``scene_id`` and approves the rows as generated."""
+    case = library.create_test_case({"title": f"{scene_id} from the library", "module": "Orders",
+                                     "steps": "1. Send the request", "expected_result": expected_result,
+                                     "scene_id": scene_id}, user=users["engineer"])
+    started = service.start_workflow(case["id"], scene_id, user=users["engineer"])
+    task = wait_for(started["task_id"], "reviewing", timeout=60)
+    done = service.submit_review(task["thread_id"], "approved", reviewer=users["engineer2"], wait_seconds=30)
+    assert done["status"] == "completed", done
+    return library.get_automation_case(done["created_case"]["id"])
+
+
+def scenes() -> list[dict[str, Any]]:
+    return [library.get_scene(item["id"]) for item in library.list_scenes()]
+
+
+def run_pytest(path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("BASE_URL", "CASEFLOW"))}
+    return subprocess.run([sys.executable, "-m", "pytest", str(path), "-q", "-p", "no:cacheprovider", "-rf"],
+                          cwd=path.parent, env={**environment, **env}, capture_output=True, text=True, timeout=120)
+
+
+def test_import_generate_approve_export_and_run_everywhere(users, worker, tmp_path: Path) -> None:
+    openapi.import_document(SHOP.read_bytes(), SHOP.name, user=users["engineer"])
+    case = approved_case(users, "createOrder", "返回201，下单成功；数量超出范围时返回400")
+    rows = case["rows"]
+    assert {row["kind"] for row in rows} == {"valid", "boundary", "invalid"}
+    assert case["reviewed_by"] == users["engineer2"] and case["task"]["status"] == "completed"
+
+    exported = exporters.export_case(case["id"], "pytest")
+    assert exported.filename == f"test_uc{case['id']}_createorder_from_the_library.py"
+    test_file = tmp_path / exported.filename
+    test_file.write_bytes(exported.content)
+    source = exported.content.decode()
+    imported = {alias.name.split(".")[0] for node in ast.walk(ast.parse(source))
+                if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(ast.parse(source))
+                 if isinstance(node, ast.ImportFrom) and node.module}
+    assert imported <= STANDALONE_IMPORTS, "the exported file needs only pytest and httpx"
+    document = json.loads(exporters.export_case(case["id"], "json").content)
+    assert document["case"]["rows"] == rows and document["request"]["path"] == "/orders"
+
+    with serve(scenes()) as api:
+        result = run_pytest(test_file, BASE_URL=api.base_url, CASEFLOW_API_TOKEN=TOKEN)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert f"{len(rows)} passed" in result.stdout
+        assert {request["headers"].get("Authorization") for request in api.received} == {f"Bearer {TOKEN}"}
+        assert {request["path"] for request in api.received} == {"/orders"}
+
+        run = case_runs.run_case(case["id"], api.base_url, user=users["engineer"])
+    assert TOKEN not in source
+    assert run["status"] == "passed" and run["passed"] == run["total"] == len(rows), run["rows"]
+    for row, outcome in zip(rows, run["rows"]):
+        assert outcome["name"] == row["name"] and outcome["passed"] and outcome["failures"] == []
+        assert outcome["status_code"] == row["expected_status"] and outcome["duration_ms"] >= 0
+        assert (400 <= outcome["status_code"] < 500) == (row["kind"] == "invalid")
+        assert outcome["response_excerpt"].startswith("{")
+
+    with serve(scenes(), fail_with=500) as broken:
+        failed = case_runs.run_case(case["id"], broken.base_url, user=users["engineer"])
+        result = run_pytest(test_file, BASE_URL=broken.base_url)
+    assert failed["status"] == "failed" and failed["failed"] == len(rows) and failed["passed"] == 0
+    for row, outcome in zip(rows, failed["rows"]):
+        assert outcome["status_code"] == 500
+        assert outcome["failures"][0] == f"status: expected {row['expected_status']}, got 500"
+    assert result.returncode == 1 and f"{len(rows)} failed" in result.stdout
+    assert "status: expected 201, got 500" in result.stdout
+
+    history = library.get_automation_case(case["id"])["runs"]
+    assert [item["status"] for item in history] == ["failed", "passed"]
+    assert library.list_automation_cases(search=f"uc{case['id']}")["items"][0]["last_run"]["status"] == "failed"
+
+
+def test_a_module_exports_as_a_zip_and_bad_requests_are_refused(users, worker, tmp_path: Path) -> None:
+    openapi.import_document(SHOP.read_bytes(), SHOP.name, user=users["engineer"])
+    case = approved_case(users, "cancelOrder", "A known reason returns 200; an unknown reason is rejected with 422")
+    bundle = exporters.export_module("Orders")
+    assert bundle.filename == "caseflow_orders.zip"
+    with zipfile.ZipFile(io.BytesIO(bundle.content)) as archive:
+        names = set(archive.namelist())
+        stem = f"uc{case['id']}_cancelorder_from_the_library"
+        assert names == {"README.txt", f"test_{stem}.py", f"{stem}.json"}
+        test_source = archive.read(f"test_{stem}.py").decode()
+    assert "PATH = '/orders/ORD-20260001/cancellation'" in test_source, "the documented example fills the path"
+    archive_dir = tmp_path / "bundle"
+    zipfile.ZipFile(io.BytesIO(bundle.content)).extractall(archive_dir)
+    with serve(scenes()) as api:
+        result = run_pytest(archive_dir / f"test_{stem}.py", BASE_URL=api.base_url)
+    assert result.returncode == 0, result.stdout
+    assert "Set BASE_URL" in run_pytest(archive_dir / f"test_{stem}.py").stdout
+
+    with pytest.raises(InvalidInput, match="Unknown export format"):
+        exporters.export_case(case["id"], "xml")
+    with pytest.raises(NotFound, match="UC999"):
+        exporters.export_case(999, "json")
+    with pytest.raises(NotFound, match="No automation cases in module 'Nowhere'"):
+        exporters.export_module("Nowhere")
