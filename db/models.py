@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    desc,
     false,
     func,
 )
@@ -40,8 +41,14 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+UNREFLECTED_INDEXES = {"idx_workflow_tasks_claim_order"}
+"""Indexes with a DESC column: SQLite's reflection drops the DESC, so comparing them always differs."""
+
+
 def own_tables_only(name: str | None, type_: str, parent_names: object) -> bool:
-    """Alembic's include_name: compare CaseFlow's tables, not LangGraph's checkpoint tables."""
+    """Alembic's include_name: compare CaseFlow's tables (not LangGraph's) and their reflectable indexes."""
+    if type_ == "index":
+        return name not in UNREFLECTED_INDEXES
     return type_ != "table" or name in Base.metadata.tables
 
 
@@ -120,7 +127,10 @@ class WorkflowTask(Base):
         Index("idx_workflow_tasks_thread_id", "thread_id"),
         Index("idx_workflow_tasks_user_id", "user_id"),
         Index("idx_workflow_tasks_status", "status"),
-        Index("idx_workflow_tasks_claim", "status", "priority", "created_at"),
+        # claims: pending first by priority (highest first), then age; listings: newest first per status/owner
+        Index("idx_workflow_tasks_claim_order", "status", desc("priority"), "created_at"),
+        Index("idx_workflow_tasks_status_created", "status", "created_at"),
+        Index("idx_workflow_tasks_user_created", "user_id", "created_at"),
         Index("idx_workflow_tasks_created_at", "created_at"),
     )
 
