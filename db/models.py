@@ -45,8 +45,8 @@ UNREFLECTED_INDEXES = {"idx_workflow_tasks_claim_order"}
 """Indexes with a DESC column: SQLite's reflection drops the DESC, so comparing them always differs."""
 
 
-def own_tables_only(name: str | None, type_: str, parent_names: object) -> bool:
-    """Alembic's include_name: compare CaseFlow's tables (not LangGraph's) and their reflectable indexes."""
+def own_tables_only(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Alembic's include_object: compare CaseFlow's tables (not LangGraph's) and their reflectable indexes."""
     if type_ == "index":
         return name not in UNREFLECTED_INDEXES
     return type_ != "table" or name in Base.metadata.tables

@@ -21,7 +21,7 @@ def _url() -> str:
 
 def run_migrations_offline() -> None:
     context.configure(url=_url(), target_metadata=Base.metadata, literal_binds=True, render_as_batch=True,
-                      include_name=own_tables_only)
+                      include_object=own_tables_only)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -39,7 +39,7 @@ def run_migrations_online() -> None:
 
 def _run(connection: object) -> None:
     context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,
-                      include_name=own_tables_only)
+                      include_object=own_tables_only)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -18,7 +18,7 @@ SEED_COLUMNS = {
 
 def test_migrations_build_exactly_the_models(db_url: str) -> None:
     with database().engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"include_name": own_tables_only})
+        context = MigrationContext.configure(connection, opts={"include_object": own_tables_only})
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
 
