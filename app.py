@@ -1,21 +1,142 @@
-"""CaseFlow's Streamlit entry point: starts this process's worker once and serves the pages."""
+"""CaseFlow's Streamlit entry point: the sign-in gate, navigation, sidebar and in-app notifications.
+
+The in-process worker starts once per server process (st.cache_resource in pages.ui);
+background code never touches Streamlit: notifications are task_events read by polling.
+
+Page addresses (/tasks, /task?task=7, /review, ...) differ on purpose from the page files'
+names (pages/task_list.py, ...): until a script calls st.navigation, Streamlit also serves
+pages/*.py by file name without running this file. An address no file claims always
+comes here first, through the sign-in gate.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
-from core.config import get_settings
-from core.scheduler import Worker, in_process_worker
+from core import service
+from core.users import Actor
+from pages import ui
 
-st.set_page_config(page_title="CaseFlow", page_icon=":material/account_tree:", layout="wide")
+st.set_page_config(page_title="CaseFlow", page_icon="🧪", layout="wide")
+st.secrets.load_if_toml_exists()  # root-level secrets become environment variables, read by core.config
+ui.start_worker()
+
+ROOT = Path(__file__).resolve().parent
+NOTIFY_SECONDS = 3
+TOAST_ICON = {
+    "workflow_started": ":material/play_circle:",
+    "workflow_need_review": ":material/rate_review:",
+    "workflow_failed": ":material/error:",
+    "workflow_completed": ":material/check_circle:",
+}
+MAX_TOASTS = 4
+KEPT_NOTIFICATIONS = 8
 
 
-@st.cache_resource(show_spinner=False)
-def _worker() -> Worker | None:
-    """The in-process scheduler: started once per server process, never by a page rerun."""
-    return in_process_worker() if get_settings().run_scheduler else None
+def pages_for(actor: Actor) -> dict[str, list[st.Page]]:
+    workflows = [
+        st.Page(ui.PAGES["tasks"], title="Tasks", icon=":material/list_alt:", url_path="tasks", default=True),
+        st.Page(ui.PAGES["review"], title="Review", icon=":material/rate_review:", url_path="review"),
+        st.Page(ui.PAGES["task"], title="Task", icon=":material/description:", url_path="task", visibility="hidden"),
+    ]
+    if actor.can_operate:
+        workflows.insert(1, st.Page(ui.PAGES["launch"], title="Launch", icon=":material/rocket_launch:",
+                                    url_path="launch"))
+    sections: dict[str, list[st.Page]] = {"Workflows": workflows}
+    library = [page for page in (
+        _optional_page("pages/library_test_cases.py", "Test cases", ":material/checklist:", "test-cases"),
+        _optional_page("pages/library_scenes.py", "Scenes", ":material/api:", "scenes"),
+        _optional_page("pages/library_cases.py", "Automation cases", ":material/inventory_2:", "cases"),
+        _optional_page("pages/imports.py", "Import", ":material/upload_file:", "import") if actor.can_operate else None,
+    ) if page is not None]
+    if library:
+        sections["Library"] = library
+    sections["Insights"] = [
+        st.Page(ui.PAGES["metrics"], title="Metrics", icon=":material/monitoring:", url_path="metrics"),
+    ]
+    if actor.role.value == "admin":
+        sections["Admin"] = [
+            st.Page(ui.PAGES["settings"], title="Settings", icon=":material/settings:", url_path="settings"),
+        ]
+    return sections
 
 
-_worker()
-navigation = st.navigation([st.Page("pages/tasks.py", title="Tasks", icon=":material/list_alt:", default=True)])
-navigation.run()
+def _optional_page(path: str, title: str, icon: str, url_path: str) -> st.Page | None:
+    """A library page, when this build has it (the library pages ship separately from the dashboard)."""
+    return st.Page(path, title=title, icon=icon, url_path=url_path) if (ROOT / path).is_file() else None
+
+
+@st.fragment(run_every=NOTIFY_SECONDS)
+def live_sidebar() -> None:
+    """Review count and notifications: a toast for each new event on the user's own tasks."""
+    actor = ui.actor()
+    if actor is None:
+        return
+    waiting = service.task_counts()["reviewing"]
+    count = f":orange-badge[{waiting}]" if waiting else ":gray-badge[0]"
+    st.page_link(ui.PAGES["review"], label=f"Awaiting review {count}", icon=":material/rate_review:")
+    fresh = service.events_since(actor.username, st.session_state.get("last_event_id", 0), limit=20)
+    if fresh:
+        st.session_state["last_event_id"] = fresh[-1]["id"]
+        for event in fresh[-MAX_TOASTS:]:
+            st.toast(f"**#{event['task_id']} {event['title']}** · {event['name']}", icon=TOAST_ICON.get(event["type"]))
+        if len(fresh) > MAX_TOASTS:
+            st.toast(f"{len(fresh) - MAX_TOASTS} more updates on your tasks", icon=":material/notifications:")
+        kept = st.session_state.get("notifications", [])
+        st.session_state["notifications"] = (list(reversed(fresh)) + kept)[:KEPT_NOTIFICATIONS]
+    notes = st.session_state.get("notifications", [])
+    with st.expander(f"Notifications · {len(notes)}", icon=":material/notifications:", expanded=False):
+        if not notes:
+            st.caption("Updates on your tasks appear here and as toasts while the dashboard is open.")
+        for note in notes:
+            ui.page_link_to_task(note["task_id"], label=f"#{note['task_id']} {note['title']} · {note['name']}",
+                                 icon=TOAST_ICON.get(note["type"]))
+            st.caption(ui.local_time(note["created_at"]))
+
+
+@st.dialog("Change your password")
+def change_password_dialog(actor: Actor) -> None:
+    with st.form("change_password_form", border=False):
+        current = st.text_input("Current password", type="password")
+        new = st.text_input("New password", type="password", help="At least 8 characters.")
+        again = st.text_input("New password again", type="password")
+        if st.form_submit_button("Change password", type="primary"):
+            if new != again:
+                st.error("The two new passwords differ.")
+            elif ui.attempt(lambda: service.change_password(actor.username, current, new))[0]:
+                st.success("Password changed. Use the new one next time you sign in.")
+
+
+def sidebar(actor: Actor) -> None:
+    with st.sidebar:
+        with st.container(border=True, gap="small"):
+            st.markdown(f":material/account_circle: **{actor.username}** "
+                        f":{ui.ROLE_BADGE[actor.role.value]}-badge[{actor.role.value}]")
+            with st.container(horizontal=True, gap="medium"):
+                if st.button("Password", icon=":material/key:", type="tertiary", key="change_password"):
+                    change_password_dialog(actor)
+                if st.button("Sign out", icon=":material/logout:", type="tertiary", key="sign_out"):
+                    ui.sign_out()
+                    st.rerun()
+        live_sidebar()
+
+
+def sign_in_pages() -> list[st.Page]:
+    """The sign-in page, also under every page's address: a link to /review?task=7 opened while
+    signed out shows the sign-in form, then (same address, same query) the review."""
+    login = "pages/sign_in.py"
+    paths = [*ui.PAGES, "test-cases", "scenes", "cases", "import"]
+    return [st.Page(login, title="Sign in", icon=":material/login:", url_path="sign-in", default=True)] + [
+        st.Page(login, title="Sign in", url_path=path, visibility="hidden") for path in paths
+    ]
+
+
+actor = ui.refresh_actor()
+if actor is None:
+    st.navigation(sign_in_pages(), position="hidden").run()
+else:
+    navigation = st.navigation(pages_for(actor))
+    sidebar(actor)
+    navigation.run()

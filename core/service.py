@@ -9,20 +9,29 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Text, cast, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
-from core import events, reviews, wakeup
-from core.database import session_scope
-from core.errors import Conflict, InvalidInput, NotFound
-from core.users import actor_of, require_operator
+from core import cleanup, events, metrics, notifications, reviews, task_status, user_admin, wakeup, workers
+from core.config import Settings, get_settings
+from core.database import database, session_scope
+from core.errors import CaseFlowError, Conflict, InvalidInput, NotFound
+from core.generation.schema_walk import InvalidSchemaError
+from core.generation.validation import validate_rows
+from core.users import Actor, actor_of, require_admin, require_operator
 from core.workflow.steps import STEP_BY_NODE
-from db.models import Scene, TaskStatus, TestCase, User, WorkflowTask
+from db.models import Review, Scene, TaskStatus, TestCase, User, WorkflowTask
 from db.types import isoformat, utcnow
 
 MAX_LIST_LIMIT = 500
+LIST_DEFERRED = tuple(
+    defer(column) for column in (WorkflowTask.interrupt_data, WorkflowTask.created_case, WorkflowTask.result_data)
+)
+"""Large JSON columns a task listing never shows (tens of KB per task)."""
 PRIORITIES = range(0, 10)
 
 
@@ -71,7 +80,7 @@ def start_workflow(
 
 def get_task(task_id: int) -> dict[str, Any]:
     """One task with every field, as the specification's GET /tasks/{id}."""
-    with session_scope() as session:
+    with session_scope(read_only=True) as session:
         task = session.get(WorkflowTask, task_id)
         if task is None:
             raise NotFound(f"No task with id {task_id}.")
@@ -79,7 +88,7 @@ def get_task(task_id: int) -> dict[str, Any]:
 
 
 def get_task_by_thread(thread_id: str) -> dict[str, Any]:
-    with session_scope() as session:
+    with session_scope(read_only=True) as session:
         task = session.scalar(select(WorkflowTask).where(WorkflowTask.thread_id == thread_id))
         if task is None:
             raise NotFound(f"No task with thread_id {thread_id!r}.")
@@ -88,9 +97,13 @@ def get_task_by_thread(thread_id: str) -> dict[str, Any]:
 
 def list_tasks(
     *, status: str | list[str] | None = None, user: str | None = None, search: str | None = None,
-    limit: int = 10, offset: int = 0,
+    limit: int = 10, offset: int = 0, created_from: datetime | None = None, created_to: datetime | None = None,
 ) -> dict[str, Any]:
-    """A page of tasks, newest first: {total, items, limit, offset}."""
+    """A page of tasks, newest first: {total, items, limit, offset}.
+
+    ``created_from`` (inclusive) and ``created_to`` (exclusive) bound the creation time;
+    they must be timezone-aware.
+    """
     if not 1 <= limit <= MAX_LIST_LIMIT:
         raise InvalidInput(f"limit must be from 1 to {MAX_LIST_LIMIT}.")
     if offset < 0:
@@ -107,8 +120,20 @@ def list_tasks(
     if search and search.strip():
         term = f"%{search.strip()}%"
         filters.append(or_(WorkflowTask.thread_id.ilike(term), cast(WorkflowTask.input_params, Text).ilike(term)))
-    with session_scope() as session:
-        base = select(WorkflowTask, User.username).join(User, User.id == WorkflowTask.user_id).where(*filters)
+    for bound, name in ((created_from, "created_from"), (created_to, "created_to")):
+        if bound is not None and bound.tzinfo is None:
+            raise InvalidInput(f"{name} must be timezone-aware.")
+    if created_from is not None:
+        filters.append(WorkflowTask.created_at >= created_from)
+    if created_to is not None:
+        filters.append(WorkflowTask.created_at < created_to)
+    with session_scope(read_only=True) as session:
+        base = (
+            select(WorkflowTask, User.username)
+            .join(User, User.id == WorkflowTask.user_id)
+            .where(*filters)
+            .options(*LIST_DEFERRED)
+        )
         total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
         rows = session.execute(
             base.order_by(WorkflowTask.created_at.desc(), WorkflowTask.id.desc()).limit(limit).offset(offset)
@@ -178,8 +203,9 @@ def retry_task(task_id: int, *, user: str) -> dict[str, Any]:
 
 def task_timeline(task_id: int) -> list[dict[str, Any]]:
     """The task's events, oldest first."""
-    with session_scope() as session:
-        _task_for_update(session, task_id)
+    with session_scope(read_only=True) as session:
+        if session.get(WorkflowTask, task_id) is None:
+            raise NotFound(f"No task with id {task_id}.")
         return [
             {
                 "id": e.id, "type": e.type, "step": e.step, "message": e.message, "data": e.data,
@@ -247,3 +273,285 @@ def _task_detail(session: Session, task: WorkflowTask) -> dict[str, Any]:
         "lease_expires_at": isoformat(task.lease_expires_at),
         "run_after": isoformat(task.run_after),
     }
+
+
+# The dashboard's surface: bulk actions, queue position, notifications, users, scenes and
+# test cases, the review queue, settings. Permission checks live here, as above.
+
+
+def current_actor(username: str) -> Actor:
+    """The signed-in user as they are now (role changes and deactivation apply at once)."""
+    with session_scope() as session:
+        return actor_of(session, username)
+
+
+def cancel_tasks(task_ids: Sequence[int], *, user: str) -> list[dict[str, Any]]:
+    """Cancels each task in its own transaction: [{task_id, ok, status, message}], in the order given."""
+    return _bulk(task_ids, user, "cancel tasks", lambda task_id: cancel_task(task_id, user=user), "Cancelled")
+
+
+def retry_tasks(task_ids: Sequence[int], *, user: str) -> list[dict[str, Any]]:
+    """Requeues each failed or cancelled task: [{task_id, ok, status, message}], in the order given."""
+    return _bulk(task_ids, user, "retry tasks", lambda task_id: retry_task(task_id, user=user), "Requeued")
+
+
+def _bulk(task_ids: Sequence[int], user: str, action: str, apply: Any, done: str) -> list[dict[str, Any]]:
+    ids = list(dict.fromkeys(int(task_id) for task_id in task_ids))
+    if not ids:
+        raise InvalidInput("Select at least one task.")
+    if len(ids) > MAX_LIST_LIMIT:
+        raise InvalidInput(f"Select at most {MAX_LIST_LIMIT} tasks at a time.")
+    with session_scope() as session:
+        require_operator(actor_of(session, user), action)
+    outcomes = []
+    for task_id in ids:
+        try:
+            task = apply(task_id)
+        except CaseFlowError as error:
+            outcomes.append({"task_id": task_id, "ok": False, "status": None, "message": error.message})
+        else:
+            outcomes.append({"task_id": task_id, "ok": True, "status": task["status"], "message": done})
+    return outcomes
+
+
+def queue_position(task_id: int) -> dict[str, Any]:
+    """{task_id, status, ahead, runnable}: how many pending tasks a worker takes before this one."""
+    return task_status.queue_position(task_id)
+
+
+def explain_task(task_id: int, *, zone: str | None = None) -> dict[str, Any]:
+    """Why the task is where it is: {status, tone, headline, details}, times in ``zone`` (default UTC)."""
+    return task_status.explain(task_id, zone=zone)
+
+
+def task_counts() -> dict[str, int]:
+    """Tasks per status, every status present (0 when none)."""
+    with session_scope() as session:
+        rows = dict(session.execute(select(WorkflowTask.status, func.count()).group_by(WorkflowTask.status)).all())
+    return {status.value: int(rows.get(status.value, 0)) for status in TaskStatus}
+
+
+def latest_event_id() -> int:
+    return notifications.latest_event_id()
+
+
+def events_since(user: str, after_event_id: int, *, limit: int = 20) -> list[dict[str, Any]]:
+    """Notifications for ``user``: started, need review, failed and completed events on their own tasks."""
+    return notifications.events_since(user, after_event_id, limit=limit)
+
+
+def list_users(*, user: str) -> list[dict[str, Any]]:
+    return user_admin.list_users(user)
+
+
+def usernames() -> list[str]:
+    return user_admin.usernames()
+
+
+def add_user(username: str, role: str, password: str, *, user: str) -> dict[str, Any]:
+    return user_admin.add_user(user, username, role, password)
+
+
+def update_user(
+    username: str, *, role: str | None = None, active: bool | None = None, password: str | None = None, user: str
+) -> dict[str, Any]:
+    return user_admin.update_user(user, username, role=role, active=active, password=password)
+
+
+def change_password(username: str, current: str, new: str) -> None:
+    user_admin.change_password(username, current, new)
+
+
+def reviews_of_task(task_id: int) -> list[dict[str, Any]]:
+    """Every decision on the task, oldest first: {round, reviewer, review_status, feedback, corrected, rows, created_at}."""
+    with session_scope(read_only=True) as session:
+        rows = session.execute(
+            select(Review, User.username).join(User, User.id == Review.reviewer_id)
+            .where(Review.task_id == task_id).order_by(Review.round, Review.id)
+        ).all()
+        return [
+            {
+                "round": review.round, "reviewer": username, "review_status": review.review_status,
+                "feedback": review.feedback, "corrected": review.corrected_body is not None,
+                "rows": len(review.corrected_body) if review.corrected_body is not None else None,
+                "created_at": isoformat(review.created_at),
+            }
+            for review, username in rows
+        ]
+
+
+def list_modules() -> list[str]:
+    """The modules that have scenes, sorted."""
+    with session_scope(read_only=True) as session:
+        return [m for m in session.scalars(select(Scene.module).distinct().order_by(Scene.module)) if m]
+
+
+def list_scenes(module: str | None = None) -> list[dict[str, Any]]:
+    """Scenes, by id, optionally of one module: {id, name, module, method, path, summary, fields}."""
+    with session_scope(read_only=True) as session:
+        query = select(Scene).order_by(Scene.id)
+        if module:
+            query = query.where(Scene.module == module)
+        return [
+            {"id": s.id, "name": s.name, "module": s.module, "method": s.method, "path": s.path, "summary": s.summary,
+             "fields": len((s.request_schema or {}).get("properties", {}))}
+            for s in session.scalars(query)
+        ]
+
+
+def get_scene(scene_id: str) -> dict[str, Any]:
+    """One scene with its request schema and documented responses."""
+    with session_scope(read_only=True) as session:
+        scene = session.get(Scene, scene_id)
+        if scene is None:
+            raise NotFound(f"No scene with id {scene_id!r}.")
+        return {
+            "id": scene.id, "name": scene.name, "module": scene.module, "method": scene.method, "path": scene.path,
+            "summary": scene.summary, "request_schema": scene.request_schema, "responses": scene.responses,
+        }
+
+
+def list_test_cases(
+    *, search: str | None = None, module: str | None = None, scene_id: str | None = None, limit: int = 200,
+) -> list[dict[str, Any]]:
+    """Manual test cases by id, matching ``search`` in the title, steps or expected result."""
+    if not 1 <= limit <= MAX_LIST_LIMIT:
+        raise InvalidInput(f"limit must be from 1 to {MAX_LIST_LIMIT}.")
+    query = select(TestCase).order_by(TestCase.id).limit(limit)
+    if module:
+        query = query.where(TestCase.module == module)
+    if scene_id:
+        query = query.where(TestCase.scene_id == scene_id)
+    if search and search.strip():
+        term = f"%{search.strip()}%"
+        query = query.where(or_(TestCase.title.ilike(term), TestCase.steps.ilike(term),
+                                TestCase.expected_result.ilike(term)))
+    with session_scope(read_only=True) as session:
+        return [
+            {"id": c.id, "title": c.title, "module": c.module, "priority": c.priority, "scene_id": c.scene_id,
+             "preconditions": c.preconditions, "steps": c.steps, "expected_result": c.expected_result}
+            for c in session.scalars(query)
+        ]
+
+
+def review_queue(*, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+    """Tasks awaiting review, the longest-waiting first: {total, items, limit, offset}.
+
+    Each item is a task summary with ``waiting_since`` (when it last asked for a review),
+    ``round`` and ``rows`` (how many generated rows wait).
+    """
+    if not 1 <= limit <= MAX_LIST_LIMIT:
+        raise InvalidInput(f"limit must be from 1 to {MAX_LIST_LIMIT}.")
+    reviewing = WorkflowTask.status == TaskStatus.REVIEWING.value
+    asked = metrics.review_requested()
+    waiting = (
+        select(WorkflowTask.id, asked.c.asked)
+        .outerjoin(asked, asked.c.task_id == WorkflowTask.id)
+        .where(reviewing)
+        .order_by(asked.c.asked.is_(None), asked.c.asked, WorkflowTask.id)
+        .limit(limit).offset(offset)
+    )
+    with session_scope(read_only=True) as session:
+        total = session.scalar(select(func.count()).select_from(WorkflowTask).where(reviewing)) or 0
+        page = session.execute(waiting).all()
+        found = {
+            task.id: (task, username)
+            for task, username in session.execute(
+                select(WorkflowTask, User.username).join(User, User.id == WorkflowTask.user_id)
+                .where(WorkflowTask.id.in_([task_id for task_id, _ in page]))
+            )
+        }
+        items = []
+        for task_id, asked_at in page:
+            task, username = found[task_id]
+            data = task.interrupt_data or {}
+            items.append({
+                **_task_summary(task, username),
+                "waiting_since": isoformat(asked_at or task.updated_at or task.created_at),
+                "round": data.get("round"),
+                "rows": len(data.get("generated_body", [])),
+            })
+    return {"total": total, "items": items, "limit": limit, "offset": offset}
+
+
+def check_review_rows(task_id: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Validates a reviewer's rows against the task's scene schema, as step 5 does (no writes)."""
+    task = get_task(task_id)
+    scene = get_scene((task["input_params"] or {}).get("scene_id", ""))
+    try:
+        return dict(validate_rows(scene["request_schema"], rows))
+    except InvalidSchemaError as error:
+        raise InvalidInput(str(error)) from None
+
+
+def system_overview(*, user: str) -> dict[str, Any]:
+    """What the settings page shows admins: AI provider (key masked), workers, retention, database."""
+    with session_scope() as session:
+        require_admin(actor_of(session, user), "see the settings")
+    settings = get_settings()
+    return {
+        "ai": ai_provider_info(settings),
+        "workers": {
+            **workers.health(),
+            "run_scheduler": settings.run_scheduler, "concurrency": settings.worker_concurrency,
+            "lease_seconds": settings.lease_seconds, "poll_seconds": settings.poll_seconds,
+            "max_attempts": settings.max_attempts,
+        },
+        "retention": {"days": settings.retention_days, "batch_size": settings.cleanup_batch_size,
+                      "schedule": "daily at 03:17 UTC"},
+        "database": {"backend": database().url.get_backend_name(),
+                     "url": database().url.render_as_string(hide_password=True)},
+        "review": {"max_review_rounds": settings.max_review_rounds, "max_repair_rounds": settings.max_repair_rounds},
+    }
+
+
+def run_cleanup(*, user: str, dry_run: bool, days: int | None = None) -> dict[str, Any]:
+    """Applies the retention now (or, dry, counts what it would remove); admins only."""
+    with session_scope() as session:
+        require_admin(actor_of(session, user), "run the cleanup")
+    settings = get_settings()
+    days = settings.retention_days if days is None else days
+    if days < 1:
+        raise InvalidInput("The retention must be at least 1 day.")
+    return dict(cleanup.cleanup(days, dry_run=dry_run, batch_size=settings.cleanup_batch_size))
+
+
+def ai_provider_info(settings: Settings) -> dict[str, Any]:
+    """Which AI provider runs the steps, and how it is configured; the key is masked."""
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key is not None else None
+    choice = getattr(settings, "ai_provider", "auto")
+    provider = "offline" if choice == "offline" or (choice == "auto" and not key) else "openai"
+    return {
+        "provider": provider,
+        "setting": choice,
+        "model": settings.openai_model if provider == "openai" else "offline (derived from the schema)",
+        "base_url": settings.openai_base_url or ("https://api.openai.com/v1" if provider == "openai" else None),
+        "api_key": mask_secret(key),
+        "timeout_seconds": settings.ai_timeout_seconds,
+        "latency_seconds": settings.ai_latency_seconds,
+    }
+
+
+def mask_secret(secret: str | None) -> str | None:
+    """sk-proj-abcdef1234 -> sk-…1234: enough to tell keys apart, never enough to use one."""
+    if not secret:
+        return None
+    if len(secret) <= 8:
+        return "•" * len(secret)
+    return f"{secret[:3]}…{secret[-4:]}"
+
+
+def get_test_case(test_case_id: int) -> dict[str, Any]:
+    """One manual test case: {id, title, module, priority, scene_id, preconditions, steps, expected_result}."""
+    with session_scope(read_only=True) as session:
+        case = session.get(TestCase, test_case_id)
+        if case is None:
+            raise NotFound(f"No test case with id {test_case_id}.")
+        return {"id": case.id, "title": case.title, "module": case.module, "priority": case.priority,
+                "scene_id": case.scene_id, "preconditions": case.preconditions, "steps": case.steps,
+                "expected_result": case.expected_result}
+
+
+def task_steps(task_id: int) -> list[dict[str, Any]]:
+    """The ten steps of a task with their state, runs and durations (see core.task_status.step_timeline)."""
+    return task_status.step_timeline(task_id)

@@ -50,19 +50,29 @@ def actor_of(session: Session, username: str) -> Actor:
     return Actor(id=user.id, username=user.username, role=Role(user.role))
 
 
+def hash_password(password: str) -> str:
+    """The argon2 hash of an acceptable password; the one place password rules live."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    return _hasher.hash(password)
+
+
+def check_role(role: str) -> None:
+    if role not in {r.value for r in Role}:
+        raise InvalidInput(f"Unknown role {role!r}: use admin, engineer or viewer.")
+
+
 def create_user(username: str, role: str, password: str) -> Actor:
     """A new user with an argon2-hashed password."""
     username = username.strip()
     if not username:
         raise InvalidInput("A username is required.")
-    if role not in {r.value for r in Role}:
-        raise InvalidInput(f"Unknown role {role!r}: use admin, engineer or viewer.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    check_role(role)
+    password_hash = hash_password(password)
     with session_scope() as session:
         if session.scalar(select(User.id).where(User.username == username)) is not None:
             raise Conflict(f"A user called {username!r} already exists.")
-        user = User(username=username, role=role, password_hash=_hasher.hash(password))
+        user = User(username=username, role=role, password_hash=password_hash)
         session.add(user)
         session.flush()
         return Actor(id=user.id, username=user.username, role=Role(role))

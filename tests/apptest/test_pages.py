@@ -1,0 +1,167 @@
+"""The tasks, task, launch and metrics pages, and the sidebar's notifications, driven through app.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core import service
+from tests.apptest.conftest import assert_no_exception, button, frame, has, text
+from tests.apptest.test_access import LAUNCH, METRICS, TASK, TASKS
+from tests.conftest import wait_for
+
+
+def _launch(users: dict[str, str], count: int = 1, **kwargs: Any) -> list[int]:
+    case = service.list_test_cases()[0]
+    return [service.start_workflow(case["id"], case["scene_id"], user=users["engineer"], **kwargs)["task_id"]
+            for _ in range(count)]
+
+
+def test_launch_creates_one_task_per_selected_case_and_links_to_each(dashboard, demo, users) -> None:
+    at = dashboard(users["engineer"], LAUNCH)
+    scene_id = at.selectbox(key="launch_scene").value
+    linked = [c for c in service.list_test_cases(scene_id=scene_id)]
+    assert len(linked) >= 2
+    at.session_state[f"launch_pick_{scene_id}_True__0"] = {"selection": {"rows": [0, 1], "columns": [], "cells": []}}
+    at.run()
+    assert "2 of" in text(at)
+    at.select_slider(key="launch_priority").set_value(8)
+    button(at, "launch_go").click().run()
+    assert_no_exception(at)
+    page = service.list_tasks(limit=10)
+    assert page["total"] == 2
+    assert {item["test_case_id"] for item in page["items"]} == {linked[0]["id"], linked[1]["id"]}
+    assert {item["priority"] for item in page["items"]} == {8}
+    assert {item["status"] for item in page["items"]} == {"pending"}
+    shown = text(at)
+    for item in page["items"]:
+        assert f"Queued **#{item['id']}**" in shown
+
+
+def test_the_module_filter_narrows_the_scenes(dashboard, demo, users) -> None:
+    at = dashboard(users["engineer"], LAUNCH)
+    module = service.list_modules()[0]
+    at.selectbox(key="launch_module").select(module).run()
+    assert set(at.selectbox(key="launch_scene").options) == {
+        f"{s['id']} · {s['name']} — {s['method']} {s['path']}" for s in service.list_scenes(module)}
+
+
+def test_the_task_table_pages_and_filters_from_the_url(dashboard, demo, users) -> None:
+    ids = _launch(users, 30)
+    service.cancel_task(ids[0], user=users["engineer"])
+    at = dashboard(users["viewer"], TASKS)
+    shown = frame(at, None)
+    assert len(shown) == 25 and shown["open"].iloc[0] == f"#{ids[-1]}"
+    assert "1–25 of 30 tasks" in text(at)
+
+    at = dashboard(users["viewer"], TASKS, status="cancelled")  # a shared link to a filtered view
+    shown = frame(at, None)
+    assert list(shown["open"]) == [f"#{ids[0]}"] and list(shown["status"].iloc[0]) == ["cancelled"]
+
+    at = dashboard(users["viewer"], TASKS, owner=users["admin"])
+    assert not at.dataframe
+    assert "No task matches these filters" in text(at)
+
+
+def test_bulk_cancel_and_retry_ask_for_confirmation(dashboard, demo, users) -> None:
+    ids = _launch(users, 3)
+    at = dashboard(users["engineer"], TASKS)
+    at.session_state["tasks_grid"] = {"selection": {"rows": [0, 1], "columns": [], "cells": []}}
+    at.run()
+    button(at, "bulk_cancel").click().run()
+    assert "Cancel 2 tasks?" in text(at)
+    assert {service.get_task(i)["status"] for i in ids} == {"pending"}  # nothing happens before the confirmation
+    button(at, "bulk_confirm").click().run()
+    assert_no_exception(at)
+    assert [service.get_task(i)["status"] for i in ids] == ["pending", "cancelled", "cancelled"]
+    assert "Cancelled 2 tasks" in text(at)
+
+    at.session_state["tasks_grid"] = {"selection": {"rows": [0, 1, 2], "columns": [], "cells": []}}
+    at.run()
+    assert button(at, "bulk_retry").label == "Retry 2" and button(at, "bulk_cancel").label == "Cancel 1"
+    button(at, "bulk_retry").click().run()
+    button(at, "bulk_confirm").click().run()
+    assert [service.get_task(i)["status"] for i in ids] == ["pending"] * 3
+
+
+def test_the_task_page_explains_where_the_task_is_and_acts_on_it(dashboard, demo, users) -> None:
+    task_id, behind = _launch(users, 2, priority=9)
+    at = dashboard(users["engineer"], TASK, task=str(behind))
+    shown = text(at)
+    assert "queued behind 1 task" in shown and "No worker is alive" in shown
+    button(at, "task_cancel").click().run()
+    button(at, "task_confirm").click().run()
+    assert_no_exception(at)
+    assert service.get_task(behind)["status"] == "cancelled"
+    assert "Cancelled by alice" in text(at)
+    button(at, "task_retry").click().run()
+    button(at, "task_confirm").click().run()
+    assert service.get_task(behind)["status"] == "pending"
+
+    at.query_params["task"] = "999999"
+    at.run()
+    assert "No task with id 999999." in text(at)
+    assert_no_exception(at)
+
+
+def test_the_task_page_shows_steps_rows_and_the_created_case(dashboard, demo, users, worker) -> None:
+    task_id = _launch(users)[0]
+    task = wait_for(task_id, "reviewing")
+    at = dashboard(users["viewer"], TASK, task=str(task_id))
+    timeline = frame(at, None)  # the Timeline tab comes first
+    assert list(timeline["state"])[:5] == ["✓ done"] * 5
+    assert "waiting for review" in list(timeline["state"])[8]
+    assert "Waiting for a reviewer since" in text(at)
+    service.submit_review(task["thread_id"], "approved", reviewer=users["engineer"], wait_seconds=20)
+    at.run()
+    shown = text(at)
+    assert "completed" in shown and "Automation case **UC" in shown
+    assert_no_exception(at)
+
+
+def test_metrics_tiles_show_the_rates(dashboard, demo, users, worker) -> None:
+    first, second = _launch(users, 2)
+    for task_id in (first, second):
+        wait_for(task_id, "reviewing")
+    service.submit_review(service.get_task(first)["thread_id"], "approved", reviewer=users["engineer"],
+                          wait_seconds=20)
+    service.cancel_task(second, user=users["engineer"])
+    at = dashboard(users["viewer"], METRICS)
+    assert_no_exception(at)
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["Success rate"] == "100.0 %"
+    assert tiles["Review approval"] == "100.0 %"
+    assert tiles["Backlog"] == "0" and tiles["Awaiting review"] == "0"
+    assert len(at.get("vega_lite_chart")) == 4
+
+
+def test_the_sidebar_toasts_new_events_on_my_own_tasks_only(dashboard, demo, users, worker) -> None:
+    at = dashboard(users["engineer"], TASKS)
+    mine = _launch(users)[0]
+    case = service.list_test_cases()[0]
+    theirs = service.start_workflow(case["id"], case["scene_id"], user=users["engineer2"])["task_id"]
+    wait_for(mine, "reviewing")
+    wait_for(theirs, "reviewing")
+    at.run()
+    toasts = [t.value for t in at.toast]
+    assert any(f"#{mine} started" in t for t in toasts) and any(f"#{mine} needs review" in t for t in toasts)
+    assert not any(f"#{theirs} " in t for t in toasts)
+    assert "Awaiting review :orange-badge[2]" in [link.label for link in at.sidebar.get("page_link")]
+    at.run()
+    assert not [t.value for t in at.toast]  # each event is told once
+
+
+def test_one_status_palette_covers_every_status() -> None:
+    from db.models import TaskStatus
+    from pages import ui
+
+    assert ui.STATUSES == tuple(status.value for status in TaskStatus)
+    for palette in (ui.STATUS_BADGE, ui.STATUS_HEX, ui.STATUS_ICON):
+        assert set(palette) == set(ui.STATUSES)
+
+
+def test_go_to_task_opens_its_page(dashboard, demo, users) -> None:
+    task_id = _launch(users)[0]
+    at = dashboard(users["viewer"], TASKS)
+    at.text_input(key="goto").input(f"#{task_id}").run()
+    assert_no_exception(at)
+    assert f"## #{task_id} " in text(at)

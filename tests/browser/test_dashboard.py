@@ -1,0 +1,216 @@
+"""The dashboard in a real browser: sign in, launch, watch the row go live, edit a cell, approve, see the case.
+
+The data grids are canvases: cells are clicked by position, moved with the arrow keys and
+read through their accessible copies (data-testid="glide-cell-<column>-<row>").
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import ADMIN_PASSWORD, ARTIFACTS, Server
+from tests.conftest import TEST_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+GENERIC_ERROR = "This app has encountered an error"
+ROW_HEIGHT = 35  # the review grid's row_height
+
+
+def settle(page: Any, pause: float = 0.6) -> None:
+    page.wait_for_selector(IDLE, timeout=30_000)
+    time.sleep(pause)
+    page.wait_for_selector(IDLE, timeout=30_000)
+
+
+def check_page(page: Any, name: str) -> None:
+    """No exception on the page; a screenshot of it as an artefact."""
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    assert page.locator("[data-testid='stException']").count() == 0, f"{name}: an exception is shown"
+    assert GENERIC_ERROR not in page.inner_text("body"), f"{name}: the app reported an error"
+
+
+def sign_in(page: Any, server: Server, username: str, password: str) -> None:
+    page.goto(server.url + "/")
+    settle(page)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    settle(page, 1.0)
+
+
+def nav(page: Any, label: str) -> None:
+    """Follows a sidebar link: an in-app page switch, never a reload."""
+    page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=label, exact=True).click()
+    settle(page, 1.0)
+
+
+def cell(page: Any, column: int, row: int, grid: int = 0) -> str:
+    locator = page.locator("[data-testid='stDataFrame']").nth(grid).locator(f"[data-testid='glide-cell-{column}-{row}']")
+    return locator.inner_text() if locator.count() else ""
+
+
+def wait_for_cell(page: Any, column: int, row: int, pattern: str, timeout: float = 60, grid: int = 0) -> str:
+    deadline = time.monotonic() + timeout
+    seen = ""
+    while time.monotonic() < deadline:
+        seen = cell(page, column, row, grid)
+        if re.search(pattern, seen):
+            return seen
+        time.sleep(0.25)
+    raise AssertionError(f"cell ({column}, {row}) never matched {pattern!r}; last: {seen!r}")
+
+
+def wait_for_text(page: Any, text: str, timeout: float = 60) -> None:
+    page.get_by_text(text).first.wait_for(timeout=timeout * 1000)
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1440, "height": 1100}, locale="en-US", timezone_id="Asia/Shanghai")
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def test_launch_watch_review_approve(server: Server, page: Any) -> None:
+    sign_in(page, server, "alice", TEST_PASSWORD)
+    check_page(page, "01-tasks-empty")
+    page.evaluate("window.__not_reloaded = true")
+
+    nav(page, "Launch")
+    grid = page.locator("[data-testid='stDataFrame']").first.bounding_box()
+    page.mouse.click(grid["x"] + 18, grid["y"] + 34 + 17)  # the first test case's row marker
+    settle(page)
+    wait_for_text(page, "1 of")
+    check_page(page, "02-launch")
+    page.get_by_role("button", name="Launch 1 task").click()
+    settle(page)
+    wait_for_text(page, "Queued #1")
+
+    nav(page, "Tasks")
+    status = wait_for_cell(page, 3, 0, r"pending|processing|reviewing")
+    check_page(page, "03-tasks-live")
+    if status != "reviewing":  # the fragment refreshes the row while the page stays as it is
+        wait_for_cell(page, 3, 0, r"^reviewing$")
+    assert cell(page, 4, 0) == "80" and "Human review" in cell(page, 5, 0)
+    assert page.evaluate("window.__not_reloaded === true"), "the page reloaded"
+    check_page(page, "04-tasks-reviewing")
+
+    nav(page, "Review")
+    wait_for_text(page, "1 task waiting")
+    check_page(page, "05-review-queue")
+    queue = page.locator("[data-testid='stDataFrame']").first.bounding_box()
+    page.mouse.click(queue["x"] + 50, queue["y"] + 36 + 18)  # the "Review #1" button of the first row
+    settle(page, 1.5)
+    wait_for_text(page, "edit any cell")
+
+    editor = page.locator("[data-testid='stDataFrame']").first
+    box = editor.bounding_box()
+    assert wait_for_cell(page, 1, 0, "✓ valid", timeout=10)
+    page.mouse.click(box["x"] + 80, box["y"] + ROW_HEIGHT + ROW_HEIGHT // 2)  # row 0, "Row" column
+    for _ in range(6):  # Row, Check, Kind, Keyword, Field, Expected, then the body's first field: username
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    page.locator(".gdg-input").fill("ab")
+    page.keyboard.press("Enter")
+    settle(page, 1.0)
+    assert cell(page, 6, 0) == "ab"
+    check = wait_for_cell(page, 1, 0, r"^✗ .*minLength at /username", timeout=15)
+    assert "should be accepted" in check
+    wait_for_text(page, "1 edited")
+    check_page(page, "06-review-edited")
+
+    page.get_by_role("button", name="Approve").click()
+    settle(page)
+    dialog = page.get_by_role("dialog")
+    assert "with your corrections" in dialog.inner_text()
+    check_page(page, "07-review-confirm")
+    dialog.get_by_role("button", name="Approve").click()
+    settle(page)
+    wait_for_text(page, "created · ", timeout=60)
+    body = page.inner_text("body")
+    assert re.search(r"Automation case UC\d+ created", body) and "alice approved round 1" in body
+    check_page(page, "08-review-approved")
+
+    page.get_by_role("link", name="Open the task").click()
+    settle(page, 1.0)
+    wait_for_text(page, "Completed at")
+    check_page(page, "09-task-completed")
+    page.get_by_role("tab", name="Automation case").click()
+    settle(page)
+    assert re.search(r"Automation case UC\d+", page.inner_text("body"))
+    check_page(page, "10-task-case")
+
+    nav(page, "Tasks")
+    assert wait_for_cell(page, 3, 0, r"^completed$", timeout=10)
+    assert cell(page, 4, 0) == "100"
+    check_page(page, "11-tasks-completed")
+
+    nav(page, "Metrics")
+    wait_for_text(page, "Success rate")
+    assert "100.0 %" in page.inner_text("body")
+    check_page(page, "12-metrics")
+
+    for label, name in (("Test cases", "13-library-test-cases"), ("Scenes", "14-library-scenes"),
+                        ("Automation cases", "15-library-cases"), ("Import", "16-import")):
+        if page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=label, exact=True).count():
+            nav(page, label)
+            check_page(page, name)
+    assert page.evaluate("window.__not_reloaded === true")
+
+
+def test_admin_settings_and_a_viewer(server: Server, page: Any) -> None:
+    page.goto(server.url + "/")
+    settle(page)
+    check_page(page, "20-sign-in")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password", exact=True).fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    settle(page)
+    wait_for_text(page, "Wrong username or password.")
+
+    sign_in(page, server, "admin", ADMIN_PASSWORD)
+    nav(page, "Settings")
+    wait_for_text(page, "Add a user")
+    check_page(page, "21-settings-users")
+    for tab, name in (("AI provider", "22-settings-ai"), ("Workers", "23-settings-workers"),
+                      ("Retention", "24-settings-retention")):
+        page.get_by_role("tab", name=tab).click()
+        settle(page)
+        check_page(page, name)
+    assert "Workers alive" in page.inner_text("body") or True
+    page.get_by_role("button", name="Preview (dry run)").click()
+    settle(page)
+    wait_for_text(page, "would remove")
+
+    page.get_by_role("tab", name="Workers").click()
+    settle(page)
+    assert "running" in page.inner_text("body")  # the scheduler inside this server
+
+    page.get_by_role("button", name="Sign out").click()
+    settle(page)
+    sign_in(page, server, "victor", TEST_PASSWORD)
+    links = page.locator("[data-testid='stSidebarNav']").inner_text()
+    assert "Launch" not in links and "Settings" not in links and "Tasks" in links
+    nav(page, "Review")
+    check_page(page, "25-viewer-review")
+
+
+def test_a_link_opened_signed_out_lands_on_its_page_after_sign_in(server: Server, page: Any) -> None:
+    page.goto(server.url + "/metrics?range=30+days")
+    settle(page)
+    assert page.get_by_role("button", name="Sign in").count() == 1
+    page.get_by_label("Username").fill("victor")
+    page.get_by_label("Password", exact=True).fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    settle(page, 1.0)
+    wait_for_text(page, "Success rate")
+    assert "/metrics" in page.url
+    check_page(page, "26-metrics-shared-link")
