@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.orm import Session, defer
 
-from core import cleanup, events, metrics, notifications, reviews, task_status, user_admin, wakeup, workers
+from core import ai_calls, cleanup, events, metrics, notifications, reviews, task_status, user_admin, wakeup, workers
 from core.config import Settings, get_settings
 from core.database import database, session_scope
 from core.errors import CaseFlowError, Conflict, InvalidInput, NotFound
@@ -555,3 +555,13 @@ def get_test_case(test_case_id: int) -> dict[str, Any]:
 def task_steps(task_id: int) -> list[dict[str, Any]]:
     """The ten steps of a task with their state, runs and durations (see core.task_status.step_timeline)."""
     return task_status.step_timeline(task_id)
+
+
+def ai_calls_of_task(task_id: int) -> list[dict[str, Any]]:
+    """Every request the task made to the AI provider, oldest first, with tokens and estimated cost."""
+    return ai_calls.calls_for_task(task_id)
+
+
+def ai_usage(since: datetime | None = None) -> dict[str, Any]:
+    """AI calls, tokens and estimated cost since ``since``, in all and per completed case."""
+    return ai_calls.usage_summary(since)

@@ -13,7 +13,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import metrics
+from core import metrics, service
 from pages import ui
 
 RANGES = {"24 h": 1, "7 days": 7, "30 days": 30, "90 days": 90}
@@ -35,6 +35,7 @@ def load(since: datetime, until: datetime) -> dict[str, Any]:
         "durations": durations,
         "approvals": metrics.approval_per_day(window),
         "steps": metrics.step_durations(window),
+        "ai": service.ai_usage(since),
     }
 
 
@@ -57,6 +58,23 @@ def window() -> tuple[datetime, datetime, str]:
 
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f} %"
+
+
+def ai_usage(usage: dict[str, Any]) -> None:
+    """Calls, tokens and estimated cost per completed case (zero with the offline provider)."""
+    st.subheader("AI usage")
+    if not usage["calls"]:
+        st.caption("No calls to an AI model in this range: the offline provider needs none.")
+        return
+    a, b, c, d = st.columns(4)
+    a.metric("Calls per case", usage["calls_per_case"] if usage["calls_per_case"] is not None else "—", border=True)
+    b.metric("Tokens per case", f"{usage['tokens_per_case']:,.0f}" if usage["tokens_per_case"] else "—", border=True)
+    cost = usage["cost_per_case"]
+    c.metric(f"Cost per case ({usage['currency']})", f"{cost:.4f}" if cost is not None else "—", border=True,
+             help="Estimated from the price table in settings (AI_PRICES).")
+    d.metric("Tokens in all", f"{usage['total_tokens']:,}", border=True)
+    if usage["unpriced_models"]:
+        st.caption(f"No price for: {', '.join(usage['unpriced_models'])} (set AI_PRICES).")
 
 
 def tiles(summary: dict[str, Any], label: str) -> None:
@@ -162,3 +180,4 @@ with left:
 with right:
     duration_chart(data["durations"])
     steps_chart(data["steps"])
+ai_usage(data["ai"])

@@ -222,6 +222,27 @@ def attempts_tab(task: dict[str, Any]) -> None:
     }), hide_index=True)
 
 
+def ai_tab(task: dict[str, Any]) -> None:
+    result = task["result_data"] or {}
+    if result.get("provider"):
+        st.caption(f"Produced by the **{result['provider']}** provider, model **{result['model']}**.")
+    calls = service.ai_calls_of_task(task["id"])
+    if not calls:
+        st.caption("No calls to an AI model: the offline provider derives the rows from the schema.")
+        return
+    st.dataframe(pd.DataFrame({
+        "at": [ui.local_time(c["created_at"]) for c in calls], "step": [c["step"] for c in calls],
+        "purpose": [c["purpose"] for c in calls], "attempt": [c["attempt"] for c in calls],
+        "model": [c["model"] for c in calls], "outcome": [c["outcome"] for c in calls],
+        "ms": [c["latency_ms"] for c in calls], "prompt": [c["prompt_tokens"] for c in calls],
+        "completion": [c["completion_tokens"] for c in calls], "cost": [c["estimated_cost"] for c in calls],
+        "error": [c["error"] or "" for c in calls],
+    }), hide_index=True, placeholder="", column_config={
+        "ms": st.column_config.NumberColumn("ms", format="%d"),
+        "cost": st.column_config.NumberColumn("Est. cost (USD)", format="%.5f"),
+    })
+
+
 def events_tab(task: dict[str, Any]) -> None:
     log = service.task_timeline(task["id"])
     st.dataframe(pd.DataFrame({
@@ -245,10 +266,10 @@ def live(task_id: int, shown_status: str) -> None:
     why(task)
     failure(task)
     st.progress(task["progress"] / 100, text=f"{task['progress']}% · {ui.step_text(task['current_step'], task['status'])}")
-    tabs = st.tabs(["Timeline", "Inputs", "Generated rows", "Automation case", "Attempts & reviews", "Event log"],
-                   key="task_tab")
-    for tab, render in zip(tabs, (timeline_tab, inputs_tab, rows_tab, case_tab, attempts_tab, events_tab),
-                           strict=True):
+    tabs = st.tabs(["Timeline", "Inputs", "Generated rows", "Automation case", "Attempts & reviews", "AI calls",
+                    "Event log"], key="task_tab")
+    renders = (timeline_tab, inputs_tab, rows_tab, case_tab, attempts_tab, ai_tab, events_tab)
+    for tab, render in zip(tabs, renders, strict=True):
         with tab:
             render(task)
 

@@ -165,3 +165,30 @@ def test_go_to_task_opens_its_page(dashboard, demo, users) -> None:
     at.text_input(key="goto").input(f"#{task_id}").run()
     assert_no_exception(at)
     assert f"## #{task_id} " in text(at)
+
+
+def test_ai_calls_show_on_the_task_and_their_cost_per_case_on_metrics(dashboard, demo, users, worker) -> None:
+    from core import ai_calls
+    from core.generation.chat import CallRecord
+
+    task_id = _launch(users)[0]
+    task = wait_for(task_id, "reviewing")
+    with ai_calls.task_scope(task_id):
+        for step, tokens in (("analyse_case", 1000), ("generate_bodies", 3000)):
+            ai_calls.record(CallRecord(
+                step=step, purpose="generate", attempt=1, provider="openai", model="gpt-4o-mini",
+                response_format="json_schema", outcome="ok", latency_ms=900, prompt_tokens=tokens,
+                completion_tokens=tokens // 2, error=None))
+    service.submit_review(task["thread_id"], "approved", reviewer=users["engineer"], wait_seconds=20)
+
+    at = dashboard(users["viewer"], TASK, task=str(task_id))
+    calls = next(f for f in (element.value for element in at.dataframe) if "model" in f.columns)
+    assert list(calls["step"]) == ["analyse_case", "generate_bodies"]
+    assert list(calls["prompt"]) == [1000, 3000] and set(calls["model"]) == {"gpt-4o-mini"}
+    assert "Produced by the **offline** provider" in text(at)
+
+    at = dashboard(users["viewer"], METRICS)
+    assert_no_exception(at)
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["Calls per case"] == "2.0" and tiles["Tokens per case"] == "6,000"
+    assert tiles["Cost per case (USD)"] != "—"
