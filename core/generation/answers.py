@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
@@ -120,66 +121,68 @@ def check_plan(items: list[Any], view: SceneView) -> tuple[list[RowPlan], list[s
 def check_bodies(text: str, schema: dict[str, Any], wanted: list[RowPlan]) -> Rows:
     """Step 4's answer: a body per wanted row that does exactly what its row intends."""
     by_name = {row["name"]: row for row in wanted}
-    result = Rows()
-    try:
-        items = items_of(load_object(text), "rows")
-    except Unparseable as exc:
-        return Rows(problems=[str(exc)], pending=list(by_name))
-    for item in items:
-        name = item.get("name") if isinstance(item, dict) else None
-        if name not in by_name or name in result.good:
-            continue
-        body = _body(item)
-        row = by_name[name]
-        if not isinstance(body, dict):
-            result.problems.append(f"Row {name}: body_json must be the JSON text of an object.")
-            continue
-        errors = validate_body(schema, body)
-        problem = intent_problem(row["kind"], row["keyword"], row["pointer"], errors)
-        if problem:
-            details = "; ".join(f"{item['keyword']} at {item['pointer'] or '/'}: {item['message']}" for item in errors)
-            result.problems.append(f"Row {name}: {problem}" + (f" ({details[:400]})" if details else ""))
-            continue
-        result.good[name] = body
-    _pending(result, list(by_name))
-    return result
+    return _check_rows(text, "rows", list(by_name), lambda name, item: _checked_body(item, schema, by_name[name]))
+
+
+def _checked_body(item: dict[str, Any], schema: dict[str, Any], row: RowPlan) -> tuple[Any, str | None]:
+    body = _body(item)
+    if not isinstance(body, dict):
+        return None, "body_json must be the JSON text of an object."
+    errors = validate_body(schema, body)
+    problem = intent_problem(row["kind"], row["keyword"], row["pointer"], errors)
+    if problem:
+        details = "; ".join(f"{error['keyword']} at {error['pointer'] or '/'}: {error['message']}" for error in errors)
+        return None, problem + (f" ({details[:400]})" if details else "")
+    return body, None
 
 
 def check_assertions(text: str, wanted: list[DataRow]) -> Rows:
     """Step 7's answer: the expected status and response checks of each wanted row."""
     by_name = {row["name"]: row for row in wanted}
+    return _check_rows(text, "assertions", list(by_name), lambda name, item: _checked_assertions(item, by_name[name]))
+
+
+def _checked_assertions(item: dict[str, Any], row: DataRow) -> tuple[Any, str | None]:
+    try:
+        answer = AssertionAnswer.model_validate(item)
+    except ValidationError as exc:
+        return None, describe_error(exc)
+    problems = [] if status_fits(row["kind"], answer.expected_status) else [
+        f"a {row['kind']} row cannot expect status {answer.expected_status}"
+    ]
+    problems += [problem for problem in map(_check_problem, answer.checks) if problem]
+    if problems:
+        return None, f"{'; '.join(problems)}."
+    return RowAssertions(
+        name=row["name"],
+        expected_status=answer.expected_status,
+        checks=[Check(kind="status", path=None, expected=answer.expected_status)] + [
+            Check(kind=check.kind, path=check.path if check.kind in PATH_KINDS else None, expected=check.expected)
+            for check in answer.checks
+            if check.kind != "status"
+        ],
+    ), None
+
+
+def _check_rows(
+    text: str, key: str, names: list[str], check_one: Callable[[str, dict[str, Any]], tuple[Any, str | None]]
+) -> Rows:
+    """Parses the answer's list under ``key``; keeps, per wanted name, the first item ``check_one`` accepts."""
     result = Rows()
     try:
-        items = items_of(load_object(text), "assertions")
+        items = items_of(load_object(text), key)
     except Unparseable as exc:
-        return Rows(problems=[str(exc)], pending=list(by_name))
+        return Rows(problems=[str(exc)], pending=list(names))
     for item in items:
         name = item.get("name") if isinstance(item, dict) else None
-        if name not in by_name or name in result.good:
+        if name not in names or name in result.good:
             continue
-        try:
-            answer = AssertionAnswer.model_validate(item)
-        except ValidationError as exc:
-            result.problems.append(f"Row {name}: {describe_error(exc)}")
+        value, problem = check_one(name, item)
+        if problem:
+            result.problems.append(f"Row {name}: {problem}")
             continue
-        row = by_name[name]
-        problems = [] if status_fits(row["kind"], answer.expected_status) else [
-            f"a {row['kind']} row cannot expect status {answer.expected_status}"
-        ]
-        problems += [problem for problem in map(_check_problem, answer.checks) if problem]
-        if problems:
-            result.problems.append(f"Row {name}: {'; '.join(problems)}.")
-            continue
-        result.good[name] = RowAssertions(
-            name=name,
-            expected_status=answer.expected_status,
-            checks=[Check(kind="status", path=None, expected=answer.expected_status)] + [
-                Check(kind=check.kind, path=check.path if check.kind in PATH_KINDS else None, expected=check.expected)
-                for check in answer.checks
-                if check.kind != "status"
-            ],
-        )
-    _pending(result, list(by_name))
+        result.good[name] = value
+    _pending(result, names)
     return result
 
 
