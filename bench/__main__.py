@@ -12,14 +12,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from bench import list_latency, start_latency, throughput
+from bench import ai_usage, list_latency, pages, start_latency, throughput
 from bench.backends import Backend, open_backends, prepare, release
 from bench.machine import facts, load
 from bench.report import render
 from bench.seed import seed
 from tests.support.postgres import PostgresUnavailable
 
-BENCHMARKS = ("start", "list", "throughput")
+BENCHMARKS = ("start", "list", "throughput", "pages", "ai")
 BACKENDS = ("sqlite", "postgres")
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -66,6 +66,12 @@ def main(argv: list[str] | None = None) -> int:
     except PostgresUnavailable as error:
         print(f"PostgreSQL is not available ({error}); run with --backend sqlite.", file=sys.stderr)
         return 2
+    if "pages" in selected:
+        _say("page render times")
+        results["pages"] = _in_fresh_process(pages.run, args.quick, tuple(args.backend) if args.backend else None)
+    if "ai" in selected:
+        _say("model calls and tokens per case")
+        results["ai"] = _in_fresh_process(ai_usage.run)
     results["seconds"] = round(time.monotonic() - began, 1)
     results["machine"]["load_after"] = load()
     saved = _save(results)

@@ -54,6 +54,8 @@ def render(results: dict[str, Any]) -> str:
         _start(results),
         _list(results),
         _throughput(results),
+        _pages(results),
+        _ai(results),
         CAVEATS,
     ]
     return "\n".join(section for section in sections if section)
@@ -183,6 +185,46 @@ def _throughput(results: dict[str, Any]) -> str:
         "and after the bare phase. A peak only ever grows.\n\n"
         + _table(["backend", "tasks", "worker (tasks/s)", "worker time", "bare (tasks/s)", "bare time",
                   "worker / bare", "not completed", "RSS before", "peak RSS, worker", "peak RSS, bare"], rows)
+    )
+
+
+def _pages(results: dict[str, Any]) -> str:
+    measured = results.get("pages")
+    if not measured:
+        return ""
+    rows = [
+        [backend, f"{int(tasks):,}", page, _ms(summary["p50"]), _ms(summary["p95"])]
+        for backend, by_size in measured["pages"].items()
+        for tasks, figures in by_size.items()
+        for page, summary in figures.items()
+        if page != "rows"
+    ]
+    return (
+        "## Page render times (dashboard)\n\n"
+        f"`bench/pages.py`: one full script run of a page through `app.py` with Streamlit's AppTest, as a "
+        f"signed-in engineer sees it, measured on the server ({measured['samples']} renders each); the queries "
+        "behind each page are timed alone too.\n\n"
+        + _table(["backend", "tasks", "page or query", "p50", "p95"], rows)
+    )
+
+
+def _ai(results: dict[str, Any]) -> str:
+    measured = results.get("ai")
+    if not measured:
+        return ""
+    per_case = measured["per_case"]
+    steps = ", ".join(f"{step} {count}" for step, count in measured["by_step"].items())
+    cost = per_case["cost_per_case"]
+    row = [str(measured["cases"]), f"{per_case['calls_per_case']}", f"{per_case['prompt_tokens_per_case']:,.0f}",
+           f"{per_case['completion_tokens_per_case']:,.0f}", f"{cost:.4f} USD" if cost is not None else "-", steps]
+    return (
+        "## Model calls and tokens per case\n\n"
+        "`bench/ai_usage.py`: the demo test cases through the OpenAI-compatible provider against "
+        "`tests/support/fake_openai.py`, a local HTTP server answering as a perfect model would, each case "
+        "approved as generated. Tokens are the fake server's counts (the prompts' size, not a real tokenizer); "
+        "the cost uses the default `AI_PRICES`.\n\n"
+        + _table(["cases", "calls per case", "prompt tokens per case", "completion tokens per case",
+                  "est. cost per case", "calls by step"], [row])
     )
 
 
