@@ -16,7 +16,9 @@ from typing import Any
 from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.orm import Session, defer
 
-from core import ai_calls, cleanup, events, metrics, notifications, reviews, task_status, user_admin, wakeup, workers
+from core import (
+    ai_calls, cleanup, events, library, metrics, notifications, reviews, task_status, user_admin, wakeup, workers,
+)
 from core.config import Settings, get_settings
 from core.database import database, session_scope
 from core.errors import CaseFlowError, Conflict, InvalidInput, NotFound
@@ -542,14 +544,8 @@ def mask_secret(secret: str | None) -> str | None:
 
 
 def get_test_case(test_case_id: int) -> dict[str, Any]:
-    """One manual test case: {id, title, module, priority, scene_id, preconditions, steps, expected_result}."""
-    with session_scope(read_only=True) as session:
-        case = session.get(TestCase, test_case_id)
-        if case is None:
-            raise NotFound(f"No test case with id {test_case_id}.")
-        return {"id": case.id, "title": case.title, "module": case.module, "priority": case.priority,
-                "scene_id": case.scene_id, "preconditions": case.preconditions, "steps": case.steps,
-                "expected_result": case.expected_result}
+    """One manual test case, with its linked scene (see core.library.get_test_case)."""
+    return library.get_test_case(test_case_id)
 
 
 def task_steps(task_id: int) -> list[dict[str, Any]]:
