@@ -4,7 +4,7 @@ The in-process worker starts once per server process (st.cache_resource in pages
 background code never touches Streamlit: notifications are task_events read by polling.
 
 Page addresses (/tasks, /task?task=7, /review, ...) differ on purpose from the page files'
-names (pages/task_list.py, ...): until a script calls st.navigation, Streamlit also serves
+names (dashboard/pages/tasks.py, ...): until a script calls st.navigation, Streamlit also serves
 pages/*.py by file name without running this file. An address no file claims always
 comes here first, through the sign-in gate.
 """
@@ -16,8 +16,8 @@ from pathlib import Path
 import streamlit as st
 
 from core import service
-from core.users import Actor
-from pages import ui
+from core.accounts.users import Actor
+from dashboard import ui
 
 st.set_page_config(page_title="CaseFlow", page_icon="🧪", layout="wide")
 st.secrets.load_if_toml_exists()  # root-level secrets become environment variables, read by core.config
@@ -46,10 +46,10 @@ def pages_for(actor: Actor) -> dict[str, list[st.Page]]:
                                     url_path="launch"))
     sections: dict[str, list[st.Page]] = {"Workflows": workflows}
     library = [page for page in (
-        _optional_page("pages/library_test_cases.py", "Test cases", ":material/checklist:", "test-cases"),
-        _optional_page("pages/library_scenes.py", "Scenes", ":material/api:", "scenes"),
-        _optional_page("pages/library_cases.py", "Automation cases", ":material/inventory_2:", "cases"),
-        _optional_page("pages/imports.py", "Import", ":material/upload_file:", "import") if actor.can_operate else None,
+        _optional_page("dashboard/pages/test_cases.py", "Test cases", ":material/checklist:", "test-cases"),
+        _optional_page("dashboard/pages/scenes.py", "Scenes", ":material/api:", "scenes"),
+        _optional_page("dashboard/pages/automation_cases.py", "Automation cases", ":material/inventory_2:", "cases"),
+        _optional_page("dashboard/pages/imports.py", "Import", ":material/upload_file:", "import") if actor.can_operate else None,
     ) if page is not None]
     if library:
         sections["Library"] = library
@@ -126,7 +126,7 @@ def sidebar(actor: Actor) -> None:
 def sign_in_pages() -> list[st.Page]:
     """The sign-in page, also under every page's address: a link to /review?task=7 opened while
     signed out shows the sign-in form, then (same address, same query) the review."""
-    login = "pages/sign_in.py"
+    login = "dashboard/pages/sign_in.py"
     paths = [*ui.PAGES, "test-cases", "scenes", "cases", "import"]
     return [st.Page(login, title="Sign in", icon=":material/login:", url_path="sign-in", default=True)] + [
         st.Page(login, title="Sign in", url_path=path, visibility="hidden") for path in paths

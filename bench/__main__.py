@@ -17,7 +17,7 @@ from bench.backends import Backend, open_backends, prepare, release
 from bench.machine import facts, load
 from bench.report import render
 from bench.seed import seed
-from tests.support.postgres import PostgresUnavailable
+from testing.postgres import PostgresUnavailable
 
 BENCHMARKS = ("start", "list", "throughput", "pages", "ai")
 BACKENDS = ("sqlite", "postgres")

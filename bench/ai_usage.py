@@ -21,9 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def run() -> dict[str, Any]:
     """{cases, per_case: {calls, prompt_tokens, completion_tokens}, by_step: {step: calls}}, on SQLite."""
     from bench import backends
-    from core import ai_calls, service
-    from core.scheduler import Worker
-    from tests.support.fake_openai import running
+    from core import service
+    from core.tasks import ai_calls
+    from core.tasks.worker import Worker
+    from testing.fake_openai import running
 
     logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "dispatch skipped" at a 50 ms poll
     with tempfile.TemporaryDirectory() as directory, running() as fake:

@@ -14,14 +14,15 @@ from pathlib import Path
 import psycopg
 from sqlalchemy import select
 
-from core import demo_data, migrate
+from core import migrate
+from core.accounts.users import create_user
 from core.config import get_settings
 from core.database import session_scope
-from core.users import create_user
+from core.library import demo_data
 from core.workflow.checkpointer import close_savers
 from db.models import TestCase
 from db.session import reset_databases
-from tests.support.postgres import start_cluster
+from testing.postgres import start_cluster
 
 BENCH_USER = "bench"
 BENCH_PASSWORD = "bench-password-1"

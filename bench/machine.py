@@ -6,7 +6,7 @@ import os
 import platform
 import sqlite3
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ PACKAGES = ("SQLAlchemy", "langgraph", "langgraph-checkpoint-sqlite", "langgraph
 def facts() -> dict[str, Any]:
     """CPU, memory, OS, Python, SQLite and package versions, and the date (UTC)."""
     return {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": _cpu_model(),
         "cpu_count": os.cpu_count(),
         "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),

@@ -34,7 +34,7 @@ APPROVED_PERCENT = 85  # of the seeded reviews; the rest are rejections
 
 def run(quick: bool = False, backends: tuple[str, ...] | None = None) -> dict[str, Any]:
     """{sizes, samples, pages: {backend: {tasks: {page: ms summary}}}}; PostgreSQL is skipped when unavailable."""
-    from tests.support.postgres import PostgresUnavailable
+    from testing.postgres import PostgresUnavailable
 
     sizes = QUICK_SIZES if quick else FULL_SIZES
     count = QUICK_SAMPLES if quick else FULL_SAMPLES
@@ -74,7 +74,8 @@ def _add_reviews() -> None:
 def _measure(count: int) -> dict[str, Any]:
     import streamlit as st
 
-    from core import metrics, service
+    from core import service
+    from core.tasks import metrics
 
     def page(path: str | None, **query: str) -> Callable[[int], Any]:
         def render(_: int) -> None:
@@ -95,8 +96,8 @@ def _measure(count: int) -> dict[str, Any]:
         "tasks page": page(None),
         "tasks page, filtered": page(None, status="reviewing", q="注册"),
         "tasks page, last page": page(None, page=str(max(service.list_tasks(limit=1)["total"] // 25, 1))),
-        "metrics page, 7 days": page("pages/metrics_overview.py"),
-        "metrics page, 90 days": page("pages/metrics_overview.py", range="90 days"),
+        "metrics page, 7 days": page("dashboard/pages/metrics.py"),
+        "metrics page, 90 days": page("dashboard/pages/metrics.py", range="90 days"),
         "query: list_tasks (first page)": query(lambda: service.list_tasks(limit=25)),
         "query: list_tasks (search)": query(lambda: service.list_tasks(limit=25, search="注册")),
         "query: task_counts": query(service.task_counts),

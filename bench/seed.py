@@ -15,10 +15,10 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 from sqlalchemy import JSON, Column, Connection, Integer, MetaData, String, Table, Text, case, func, insert, select
 
-from core.cases import load_inputs
 from core.config import get_settings
 from core.database import database, session_scope
 from core.generation.factory import provider_from_settings
+from core.library.automation_cases import load_inputs
 from core.workflow.checkpointer import close_savers
 from core.workflow.graph import build_graph, thread_config
 from core.workflow.state import CreatedCase, Decision, WorkflowContext, WorkflowState

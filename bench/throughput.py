@@ -15,11 +15,11 @@ from sqlalchemy import Row, select
 
 from bench.backends import BENCH_USER, configure, demo_cases
 from core import service
-from core.cases import create_automation_case, load_inputs
 from core.config import get_settings
 from core.database import database, session_scope
 from core.generation.factory import provider_from_settings
-from core.scheduler import Worker
+from core.library.automation_cases import create_automation_case, load_inputs
+from core.tasks.worker import Worker
 from core.workflow.checkpointer import get_saver
 from core.workflow.graph import build_graph, thread_config
 from core.workflow.state import Decision, WorkflowContext, WorkflowState

@@ -116,29 +116,22 @@ def _user_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _db(args: argparse.Namespace) -> dict[str, str]:
-    from core import migrate
+    from core import service
 
-    migrate.upgrade()
+    service.upgrade_database()
     return {"database": "upgraded"}
 
 
 def _setup(args: argparse.Namespace) -> dict[str, Any]:
-    from core import demo_data, migrate, users
+    from core import service
 
-    migrate.upgrade()
-    loaded = demo_data.load_if_empty()
-    password = users.ensure_admin(os.environ.get("CASEFLOW_ADMIN_PASSWORD"))
-    result: dict[str, Any] = {"database": "upgraded", "demo_data": loaded}
-    if password:
-        result["admin"] = {"username": "admin", "password": password,
-                           "note": "shown once; change it on the settings page"}
-    return result
+    return service.setup(os.environ.get("CASEFLOW_ADMIN_PASSWORD"))
 
 
 def _demo_data(args: argparse.Namespace) -> dict[str, Any]:
-    from core import demo_data
+    from core import service
 
-    return demo_data.load()
+    return service.load_demo_data()
 
 
 def _start(args: argparse.Namespace) -> dict[str, Any]:
@@ -194,7 +187,7 @@ def _retry(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _worker(args: argparse.Namespace) -> None:
-    from core.scheduler import Worker
+    from core.tasks.worker import Worker  # the runtime this command starts
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -214,24 +207,20 @@ def _worker(args: argparse.Namespace) -> None:
 
 
 def _cleanup(args: argparse.Namespace) -> dict[str, Any]:
-    from core.cleanup import cleanup
+    from core import service
 
-    settings = get_settings()
-    days = settings.retention_days if args.days is None else args.days
-    if days < 1:
-        raise InvalidInput("--days must be at least 1.")
-    return dict(cleanup(days, dry_run=args.dry_run, batch_size=settings.cleanup_batch_size))
+    return service.run_cleanup(user=None, dry_run=args.dry_run, days=args.days)
 
 
 def _create_user(args: argparse.Namespace) -> dict[str, Any]:
-    from core import users
+    from core import service
 
     password = args.password or os.environ.get("CASEFLOW_PASSWORD")
     if password is None:
         if not sys.stdin.isatty():
             raise InvalidInput("No password: pass --password, set CASEFLOW_PASSWORD, or run in a terminal.")
         password = getpass.getpass(f"Password for {args.username}: ")
-    actor = users.create_user(args.username, args.role, password)
+    actor = service.create_user(args.username, args.role, password)
     return {"id": actor.id, "username": actor.username, "role": actor.role.value}
 
 
@@ -284,19 +273,19 @@ def _case_id(text: str) -> int:
 
 
 def _import_openapi(args: argparse.Namespace) -> dict[str, Any]:
-    from core.importers import openapi
+    from core import service
 
-    return openapi.import_document(_read_bytes(args.file), args.file.name, user=args.user, module=args.module,
-                                   dry_run=args.dry_run)
+    return service.import_openapi(_read_bytes(args.file), args.file.name, user=args.user, module=args.module,
+                                  dry_run=args.dry_run)
 
 
 def _import_cases(args: argparse.Namespace) -> Any:
-    from core.importers import test_cases
+    from core import service
 
     data = _read_bytes(args.file)
     if args.dry_run:
-        return test_cases.preview(data, args.file.name)
-    return test_cases.import_cases(data, args.file.name, user=args.user)
+        return service.preview_test_cases(data, args.file.name)
+    return service.import_test_cases(data, args.file.name, user=args.user)
 
 
 def _write_export(item: Any, output: Path) -> dict[str, Any]:
@@ -309,21 +298,21 @@ def _write_export(item: Any, output: Path) -> dict[str, Any]:
 
 
 def _export(args: argparse.Namespace) -> dict[str, Any]:
-    from core import exporters
+    from core import service
 
-    return _write_export(exporters.export_case(_case_id(args.case_id), args.format), args.output)
+    return _write_export(service.export_case(_case_id(args.case_id), args.format), args.output)
 
 
 def _export_module(args: argparse.Namespace) -> dict[str, Any]:
-    from core import exporters
+    from core import service
 
-    return _write_export(exporters.export_module(args.module), args.output)
+    return _write_export(service.export_module(args.module), args.output)
 
 
 def _run_case(args: argparse.Namespace) -> dict[str, Any]:
-    from core import case_runs
+    from core import service
 
     if args.timeout <= 0:
         raise InvalidInput("--timeout must be more than 0 seconds.")
-    return case_runs.run_case(_case_id(args.case_id), args.base_url, user=args.user, timeout=args.timeout,
-                              token=os.environ.get(case_runs.TOKEN_VARIABLE) or None)
+    return service.run_case(_case_id(args.case_id), args.base_url, user=args.user, timeout=args.timeout,
+                            token=os.environ.get(service.RUN_TOKEN_VARIABLE) or None)

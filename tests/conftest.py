@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.postgres import Cluster, PostgresUnavailable, start_cluster
+from testing.postgres import Cluster, PostgresUnavailable, start_cluster
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEST_PASSWORD = "correct-horse-battery"
@@ -53,7 +53,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any, monkeypatch: pytest.Mo
     """A migrated, empty database; every test using it runs once per backend."""
     from core import migrate
     from core.config import get_settings
-    from core.scheduler import stop_in_process_worker
+    from core.tasks.worker import stop_in_process_worker
     from core.workflow.checkpointer import close_savers
     from db.session import reset_databases
 
@@ -78,7 +78,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any, monkeypatch: pytest.Mo
 @pytest.fixture
 def users(db_url: str) -> dict[str, str]:
     """An admin, an engineer, a second engineer and a viewer; role -> username."""
-    from core.users import create_user
+    from core.accounts.users import create_user
 
     names = {"admin": "admin", "engineer": "alice", "engineer2": "bob", "viewer": "victor"}
     for role, username in names.items():
@@ -89,7 +89,7 @@ def users(db_url: str) -> dict[str, str]:
 @pytest.fixture
 def demo(users: dict[str, str]) -> dict[str, Any]:
     """The demo scenes and test cases."""
-    from core import demo_data
+    from core.library import demo_data
 
     return demo_data.load()
 
@@ -97,7 +97,7 @@ def demo(users: dict[str, str]) -> dict[str, Any]:
 @pytest.fixture
 def worker(db_url: str) -> Iterator[Any]:
     """A running in-process worker."""
-    from core.scheduler import in_process_worker, stop_in_process_worker
+    from core.tasks.worker import in_process_worker, stop_in_process_worker
 
     yield in_process_worker()
     stop_in_process_worker()

@@ -1,95 +1,15 @@
-"""The AI provider interface the workflow calls, and the plain records it exchanges.
+"""The AI provider interface the workflow calls, one method per AI step.
 
-Every record is a TypedDict: the workflow keeps them in its LangGraph state, so they
-must round-trip through the checkpoint serializer and JSON columns unchanged.
-The offline provider (``core.generation.offline``) and the OpenAI-compatible
-provider both implement :class:`Provider`.
+The offline provider (``core.generation.offline``) and the OpenAI-compatible provider
+(``core.generation.openai_compatible``) both implement :class:`Provider`; the records
+they exchange live in ``core.records``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, NotRequired, Protocol, TypedDict
+from typing import Protocol
 
-RowKind = Literal["valid", "boundary", "invalid"]
-"""valid: an ordinary accepted body; boundary: accepted, at a limit; invalid: breaks one constraint."""
-
-RowSource = Literal["offline", "model", "offline-fallback"]
-"""Who produced a row: the offline provider, the model, or the offline provider standing in for bad model output."""
-
-
-class CaseInput(TypedDict):
-    """The manual test case, as the workflow sees it."""
-
-    id: int
-    title: str
-    module: str
-    preconditions: str
-    steps: str
-    expected_result: str
-
-
-class SceneInput(TypedDict):
-    """The API operation under test."""
-
-    scene_id: str
-    name: str
-    method: str
-    path: str
-    request_schema: dict[str, Any]
-    responses: dict[str, Any]
-    """Documented responses by status code string, e.g. {"201": {"description": "...", "schema": {...}}}."""
-
-
-class Analysis(TypedDict):
-    """Step 2: what the test case is about."""
-
-    intent: str
-    fields: list[str]
-    """JSON pointers (e.g. "/user/email") of the body fields the case involves."""
-    expected_outcome: str
-    plan: NotRequired[list[RowPlan]]
-    """The rows planned in the same breath, when the provider plans during analysis (one model call
-    for steps 2 and 3); step 3 then returns them instead of planning again."""
-
-
-class RowPlan(TypedDict):
-    """Step 3: one planned data row, before its body exists."""
-
-    name: str
-    """Unique within a task, e.g. "email_format_invalid"."""
-    kind: RowKind
-    keyword: str | None
-    """The JSON Schema keyword the row targets ("maxLength", "required", ...); None for a plain valid row."""
-    pointer: str
-    """JSON pointer of the targeted field in the body ("" for the body itself)."""
-    description: str
-    expected_status: int
-
-
-class DataRow(RowPlan):
-    """Step 4: a planned row with its request body."""
-
-    body: dict[str, Any]
-    source: RowSource
-
-
-class Check(TypedDict):
-    """One response check of an assertion."""
-
-    kind: Literal["status", "json_path_exists", "json_path_equals", "body_contains"]
-    path: str | None
-    """Dotted path into the JSON response body (e.g. "data.id"), where the kind needs one."""
-    expected: Any
-
-
-class RowAssertions(TypedDict):
-    """Step 7: what the response to one row must satisfy."""
-
-    name: str
-    expected_status: int
-    checks: list[Check]
-    source: NotRequired[RowSource]
-    """"offline-fallback" when the offline provider stood in for the model's checks; the row then says so."""
+from core.records import Analysis, CaseInput, DataRow, RowAssertions, RowPlan, SceneInput
 
 
 class Provider(Protocol):

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from core.generation.validation import problems_of, validate_rows
+from core.schema.validation import problems_of, validate_rows
 from core.workflow.state import Decision, WorkflowContext, WorkflowState
 
 Update = dict[str, Any]

@@ -6,16 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
-from core.generation.provider import (
-    Analysis,
-    CaseInput,
-    DataRow,
-    Provider,
-    RowAssertions,
-    RowPlan,
-    SceneInput,
-)
-from core.generation.validation import ValidationResult
+from core.generation.provider import Provider
+from core.records import Analysis, CaseInput, DataRow, RowAssertions, RowPlan, SceneInput
+from core.schema.validation import ValidationResult
 
 
 class Decision(TypedDict):

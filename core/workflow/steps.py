@@ -30,3 +30,23 @@ STEP_BY_NODE: dict[str, Step] = {step.node: step for step in STEPS}
 AWAITING_REVIEW = "awaiting_human_review"  # current_step while paused at step 9 (the specification's)
 CASE_CREATED = "case_created"  # current_step once completed (the specification's)
 REVIEW_PROGRESS = STEP_BY_NODE["human_review"].progress
+
+
+def describe(node: str | None) -> str | None:
+    """"Step 4 (Generate request bodies)" for a step's node, None for no step; other names as they are."""
+    if not node:
+        return None
+    step = STEP_BY_NODE.get(node)
+    return f"Step {step.number} ({step.label})" if step else node
+
+
+def position(current_step: str | None, status: str | None = None) -> str:
+    """"4/10 · Generate request bodies": where a task stands, from its last finished step."""
+    if current_step == AWAITING_REVIEW:
+        return f"9/{len(STEPS)} · Human review"
+    if current_step == CASE_CREATED:
+        return f"{len(STEPS)}/{len(STEPS)} · Case created"
+    step = STEP_BY_NODE.get(current_step or "")
+    if step is None:
+        return "Queued" if status == "pending" else "—"
+    return f"{step.number}/{len(STEPS)} · {step.label}"

@@ -9,10 +9,11 @@ from core import service
 from core.errors import Forbidden
 from tests.apptest.conftest import APP, TIMEOUT, assert_no_exception, button, has, text
 from tests.conftest import TEST_PASSWORD
+from tests.support.cases import first_case
 
 TASKS, TASK, LAUNCH, REVIEW, METRICS, SETTINGS = (
-    "pages/task_list.py", "pages/task_detail.py", "pages/launch_tasks.py", "pages/review_tasks.py",
-    "pages/metrics_overview.py", "pages/admin_settings.py")
+    "dashboard/pages/tasks.py", "dashboard/pages/task.py", "dashboard/pages/launch.py", "dashboard/pages/review.py",
+    "dashboard/pages/metrics.py", "dashboard/pages/settings.py")
 PAGES = (TASKS, TASK, LAUNCH, REVIEW, METRICS, SETTINGS)
 
 
@@ -74,7 +75,7 @@ def test_each_role_reaches_only_its_pages(dashboard, users, role, allowed) -> No
 
 
 def test_viewers_get_no_buttons_that_change_tasks(dashboard, demo, users) -> None:
-    case = service.list_test_cases()[0]
+    case = first_case()
     task_id = service.start_workflow(case["id"], case["scene_id"], user=users["engineer"])["task_id"]
     at = dashboard(users["viewer"], TASKS)
     assert not has(at, "button", "bulk_cancel") and not has(at, "button", "bulk_retry")
@@ -141,7 +142,7 @@ def test_admins_preview_and_run_the_cleanup(dashboard, demo, users) -> None:
     from db.models import WorkflowTask
     from db.types import utcnow
 
-    case = service.list_test_cases()[0]
+    case = first_case()
     old = service.start_workflow(case["id"], case["scene_id"], user=users["engineer"])["task_id"]
     service.cancel_task(old, user=users["engineer"])
     with session_scope() as session:

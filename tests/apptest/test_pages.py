@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from core import service
-from tests.apptest.conftest import assert_no_exception, button, frame, has, text
+from tests.apptest.conftest import assert_no_exception, button, frame, text
 from tests.apptest.test_access import LAUNCH, METRICS, TASK, TASKS
 from tests.conftest import wait_for
+from tests.support.cases import first_case
 
 
 def _launch(users: dict[str, str], count: int = 1, **kwargs: Any) -> list[int]:
-    case = service.list_test_cases()[0]
+    case = first_case()
     return [service.start_workflow(case["id"], case["scene_id"], user=users["engineer"], **kwargs)["task_id"]
             for _ in range(count)]
 
@@ -19,7 +20,7 @@ def _launch(users: dict[str, str], count: int = 1, **kwargs: Any) -> list[int]:
 def test_launch_creates_one_task_per_selected_case_and_links_to_each(dashboard, demo, users) -> None:
     at = dashboard(users["engineer"], LAUNCH)
     scene_id = at.selectbox(key="launch_scene").value
-    linked = [c for c in service.list_test_cases(scene_id=scene_id)]
+    linked = service.list_test_cases(scene_id=scene_id)["items"]
     assert len(linked) >= 2
     at.session_state[f"launch_pick_{scene_id}_True__0"] = {"selection": {"rows": [0, 1], "columns": [], "cells": []}}
     at.run()
@@ -137,7 +138,7 @@ def test_metrics_tiles_show_the_rates(dashboard, demo, users, worker) -> None:
 def test_the_sidebar_toasts_new_events_on_my_own_tasks_only(dashboard, demo, users, worker) -> None:
     at = dashboard(users["engineer"], TASKS)
     mine = _launch(users)[0]
-    case = service.list_test_cases()[0]
+    case = first_case()
     theirs = service.start_workflow(case["id"], case["scene_id"], user=users["engineer2"])["task_id"]
     wait_for(mine, "reviewing")
     wait_for(theirs, "reviewing")
@@ -151,8 +152,8 @@ def test_the_sidebar_toasts_new_events_on_my_own_tasks_only(dashboard, demo, use
 
 
 def test_one_status_palette_covers_every_status() -> None:
+    from dashboard import ui
     from db.models import TaskStatus
-    from pages import ui
 
     assert ui.STATUSES == tuple(status.value for status in TaskStatus)
     for palette in (ui.STATUS_BADGE, ui.STATUS_HEX, ui.STATUS_ICON):
@@ -168,8 +169,8 @@ def test_go_to_task_opens_its_page(dashboard, demo, users) -> None:
 
 
 def test_ai_calls_show_on_the_task_and_their_cost_per_case_on_metrics(dashboard, demo, users, worker) -> None:
-    from core import ai_calls
-    from core.generation.chat import CallRecord
+    from core.generation.openai_compatible.chat import CallRecord
+    from core.tasks import ai_calls
 
     task_id = _launch(users)[0]
     task = wait_for(task_id, "reviewing")

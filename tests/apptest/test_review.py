@@ -8,10 +8,11 @@ from core import service
 from tests.apptest.conftest import assert_no_exception, button, frame, has, text
 from tests.apptest.test_access import REVIEW
 from tests.conftest import wait_for
+from tests.support.cases import first_case
 
 
 def _reviewing(users: dict[str, str], count: int = 1) -> list[dict]:
-    case = service.list_test_cases(scene_id="SC001")[0]
+    case = first_case("SC001")
     ids = [service.start_workflow(case["id"], "SC001", user=users["engineer"])["task_id"] for _ in range(count)]
     return [wait_for(task_id, "reviewing") for task_id in ids]
 

@@ -9,14 +9,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text, update
 
-from core import ai_calls, service
+from core import service
 from core.config import get_settings
 from core.database import session_scope
+from core.tasks import ai_calls
 from db.models import AICall, Scene, TestCase, WorkflowTask
 from db.types import utcnow
+from testing.fake_openai import FakeOpenAI, Reply, running
 from tests.conftest import wait_for
-from tests.integration.test_workflow import _first_case
-from tests.support.fake_openai import FakeOpenAI, Reply, running
+from tests.support.cases import first_case_and_scene
 from tests.unit.test_openai_provider import secret_case, secret_scene
 
 API_KEY = "sk-test-workflow-0123456789abcdef"
@@ -36,7 +37,7 @@ def fake() -> Iterator[FakeOpenAI]:
 @pytest.fixture
 def ai_worker(db_url: str, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A worker whose provider is the OpenAI-compatible one, pointed at the fake server."""
-    from core.scheduler import in_process_worker, stop_in_process_worker
+    from core.tasks.worker import in_process_worker, stop_in_process_worker
 
     for name, value in {
         "OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": fake.url, "OPENAI_MODEL": "gpt-4o-mini",
@@ -49,7 +50,7 @@ def ai_worker(db_url: str, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_a_case_through_the_model_takes_three_calls_and_is_accounted(demo, users, fake, ai_worker) -> None:
-    case_id, scene_id = _first_case(demo)
+    case_id, scene_id = first_case_and_scene()
     task_id = service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"]
     task = wait_for(task_id, "reviewing")
     rows = task["interrupt_data"]["generated_body"]
@@ -96,7 +97,7 @@ def test_the_workflow_gets_through_retries_and_repair(demo, users, fake, ai_work
     fake.script("analyse_case", Reply.rate_limited(retry_after="0.2"), Reply.server_error())
     fake.script("generate_bodies", Reply.slow(1.2))
     fake.script("generate_assertions", Reply.text("{not json"), Reply.text('{"assertions": "later"}'))
-    case_id, scene_id = _first_case(demo)
+    case_id, scene_id = first_case_and_scene()
     task_id = service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"]
     task = wait_for(task_id, "reviewing")
 
@@ -122,7 +123,7 @@ def test_the_workflow_gets_through_retries_and_repair(demo, users, fake, ai_work
 
 def test_a_provider_that_keeps_failing_fails_the_task_with_its_message(demo, users, fake, ai_worker) -> None:
     fake.script("analyse_case", *[Reply.rate_limited(retry_after="0")] * 3)
-    case_id, scene_id = _first_case(demo)
+    case_id, scene_id = first_case_and_scene()
     task_id = service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"]
     failed = wait_for(task_id, "failed")
     assert failed["error_message"] == (
@@ -163,7 +164,7 @@ def test_usage_prices_models_by_name_and_dated_variant(demo, users, monkeypatch)
     monkeypatch.setenv("AI_PRICES", '{"gpt-4o": {"prompt_per_1k": 1.0, "completion_per_1k": 2.0}, '
                                     '"gpt-4o-mini": {"prompt_per_1k": 0.1, "completion_per_1k": 0.2}}')
     get_settings.cache_clear()
-    case_id, scene_id = _first_case(demo)
+    case_id, scene_id = first_case_and_scene()
     done_id = service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"]
     open_id = service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"]
     with session_scope() as session:

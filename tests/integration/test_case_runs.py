@@ -10,41 +10,22 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from core import case_runs, library
-from core.cases import scene_input
+from core import service
 from core.database import session_scope
 from core.errors import Forbidden, InvalidInput, NotFound
-from core.generation.offline import OfflineProvider
-from core.importers import openapi
-from core.response_checks import check_failure, row_checks
-from db.models import AutomationCase, CaseRun, Scene
+from core.library import runs as case_runs
+from core.library.response_checks import check_failure, row_checks
+from db.models import CaseRun
+from tests.support.cases import all_scenes, offline_case
 from tests.support.echo_api import serve
 
 RAIL = Path(__file__).resolve().parents[1] / "fixtures" / "openapi" / "lumen-rail.json"
 TOKEN = "run-secret-token-77aa"
 
 
-def offline_case(scene_id: str) -> int:
-    """An automation case of the offline provider's rows and checks for an imported scene, without a task."""
-    with session_scope() as session:
-        scene = scene_input(session.get(Scene, scene_id))
-    case = {"id": 0, "title": scene["name"], "module": "", "preconditions": "", "steps": "1. Send",
-            "expected_result": "201 with booking_id; invalid bodies are rejected with 422"}
-    provider = OfflineProvider()
-    plan = provider.plan_rows(case, scene, provider.analyse(case, scene), [])
-    rows = provider.generate_bodies(case, scene, plan, [])
-    checks = {item["name"]: item["checks"] for item in provider.generate_assertions(case, scene, rows)}
-    with session_scope() as session:
-        created = AutomationCase(name=scene["name"], module_id="Bookings", scene_id=scene_id, method=scene["method"],
-                                 path=scene["path"], rows=[{**row, "checks": checks[row["name"]]} for row in rows])
-        session.add(created)
-        session.flush()
-        return created.id
-
-
 @pytest.fixture
 def rail(users: dict[str, str]) -> dict[str, str]:
-    openapi.import_document(RAIL.read_bytes(), RAIL.name, user=users["engineer"])
+    service.import_openapi(RAIL.read_bytes(), RAIL.name, user=users["engineer"])
     return users
 
 
@@ -56,9 +37,9 @@ def free_port() -> int:
 
 def test_a_run_fills_parameters_sends_the_token_and_is_stored(rail: dict[str, str]) -> None:
     case_id = offline_case("createBooking")
-    scenes = [library.get_scene(item["id"]) for item in library.list_scenes()]
+    scenes = all_scenes()
     with serve(scenes) as api:
-        run = case_runs.run_case(case_id, api.base_url + "/", user=rail["engineer"], token=TOKEN)
+        run = service.run_case(case_id, api.base_url + "/", user=rail["engineer"], token=TOKEN)
     assert run["status"] == "passed" and run["passed"] == run["total"] > 10, run["rows"]
     assert {request["path"] for request in api.received} == {"/trips/4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f/bookings"}
     assert {request["headers"]["Authorization"] for request in api.received} == {f"Bearer {TOKEN}"}
@@ -71,31 +52,31 @@ def test_a_run_fills_parameters_sends_the_token_and_is_stored(rail: dict[str, st
 
 def test_an_unreachable_server_fails_every_row_and_is_stored(rail: dict[str, str]) -> None:
     case_id = offline_case("createBooking")
-    run = case_runs.run_case(case_id, f"http://127.0.0.1:{free_port()}", user=rail["engineer"], timeout=2)
+    run = service.run_case(case_id, f"http://127.0.0.1:{free_port()}", user=rail["engineer"], timeout=2)
     assert run["status"] == "failed" and run["passed"] == 0
     assert all(row["status_code"] is None and row["failures"][0].startswith("request failed: ConnectError")
                for row in run["rows"])
-    assert library.get_automation_case(case_id)["runs"][0]["id"] == run["id"]
+    assert service.get_automation_case(case_id)["runs"][0]["id"] == run["id"]
 
 
 def test_bad_requests_are_refused_and_store_nothing(rail: dict[str, str]) -> None:
     case_id = offline_case("createBooking")
     for url in ("ftp://example.com", "example.com/api", "http://", ""):
         with pytest.raises(InvalidInput, match="must start with http:// or https://"):
-            case_runs.run_case(case_id, url, user=rail["engineer"])
+            service.run_case(case_id, url, user=rail["engineer"])
     with pytest.raises(Forbidden, match="viewer"):
-        case_runs.run_case(case_id, "http://127.0.0.1:9", user=rail["viewer"])
+        service.run_case(case_id, "http://127.0.0.1:9", user=rail["viewer"])
     with pytest.raises(NotFound, match="UC999"):
-        case_runs.run_case(999, "http://127.0.0.1:9", user=rail["engineer"])
-    assert library.get_automation_case(case_id)["runs"] == []
+        service.run_case(999, "http://127.0.0.1:9", user=rail["engineer"])
+    assert service.get_automation_case(case_id)["runs"] == []
 
 
 def test_path_and_query_parameters_get_documented_or_schema_values(rail: dict[str, str]) -> None:
-    trips = library.get_scene("searchTrips")
+    trips = service.get_scene("searchTrips")
     request = case_runs.case_request("GET", trips["path"], trips["parameters"], [{"body": {}}])
     assert request.query == {"origin": "SHH", "destination": "BJP", "date": "2026-12-24"}
     assert not request.send_body and request.path == "/trips"
-    update = library.get_scene("updateBooking")
+    update = service.get_scene("updateBooking")
     filled = case_runs.case_request("PATCH", update["path"], update["parameters"], [])
     assert filled.send_body and filled.path.startswith("/bookings/BK") and len(filled.path) == len("/bookings/") + 10
     flag = case_runs.parameter_value({"name": "notify", "in": "query", "schema": {"type": "boolean", "default": True}})

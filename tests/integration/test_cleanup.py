@@ -7,14 +7,14 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from core import service
-from core.cleanup import cleanup
 from core.database import database, session_scope
+from core.tasks.cleanup import cleanup
 from core.workflow.checkpointer import get_saver
 from core.workflow.graph import thread_config
 from db.models import AutomationCase, TaskEvent, WorkflowTask
 from db.types import utcnow
 from tests.conftest import wait_for
-from tests.integration.test_workflow import _first_case
+from tests.support.cases import first_case_and_scene
 
 
 def _age(task_id: int, days: int) -> None:
@@ -24,7 +24,7 @@ def _age(task_id: int, days: int) -> None:
 
 
 def test_cleanup_removes_only_old_terminal_tasks_with_their_checkpoints(demo, worker, users) -> None:
-    case_id, scene_id = _first_case(demo)
+    case_id, scene_id = first_case_and_scene()
     start = lambda: service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"]  # noqa: E731
     old_completed, old_reviewing = start(), start()
     for task_id in (old_completed, old_reviewing):

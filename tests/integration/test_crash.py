@@ -18,7 +18,7 @@ from core.workflow.checkpointer import get_saver
 from core.workflow.graph import thread_config
 from db.models import AutomationCase
 from tests.conftest import wait_for
-from tests.integration.test_workflow import _first_case
+from tests.support.cases import first_case_and_scene
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,7 +38,7 @@ def _wait_for_step(task_id: int, step: str, process: subprocess.Popen[bytes], ti
 
 
 def test_sigkilled_worker_is_replaced_and_the_case_is_created_once(demo, users, db_url) -> None:
-    case_id, scene_id = _first_case(demo)
+    case_id, scene_id = first_case_and_scene()
     task_id = service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"]
     doomed = _worker_process(db_url, AI_LATENCY_SECONDS="0.5", LEASE_SECONDS="2")
     try:

@@ -8,17 +8,20 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from core import metrics, service, task_status
+from core import service
 from core.database import session_scope
 from core.errors import Conflict, Forbidden, InvalidInput
+from core.tasks import metrics
+from core.tasks import progress as task_status
 from db.models import Review, TaskEvent, User, WorkflowTask
 from db.models import Worker as WorkerRow
 from db.types import utcnow
 from tests.conftest import wait_for
+from tests.support.cases import first_case
 
 
 def _start(users: dict[str, str], count: int = 1, **kwargs: Any) -> list[int]:
-    case = service.list_test_cases()[0]
+    case = first_case()
     return [service.start_workflow(case["id"], case["scene_id"], user=users["engineer"], **kwargs)["task_id"]
             for _ in range(count)]
 
@@ -85,7 +88,7 @@ def test_explain_says_why_a_task_is_where_it_is(demo, users) -> None:
     assert running["headline"].startswith("Running on worker w-1") and "step 3 of 10" in running["headline"]
     assert running["tone"] == "warning" and "lease expired" in running["details"][0]
 
-    from core.queue import requeue_expired
+    from core.tasks.lifecycle import requeue_expired
 
     requeue_expired(3)
     requeued = service.explain_task(first)
@@ -112,7 +115,7 @@ def test_the_step_timeline_of_a_task_in_review(demo, users, worker) -> None:
 def test_notifications_are_the_users_own_notifying_events_in_order(demo, users, worker) -> None:
     start = service.latest_event_id()
     mine = _start(users)[0]
-    case = service.list_test_cases()[0]
+    case = first_case()
     theirs = service.start_workflow(case["id"], case["scene_id"], user=users["engineer2"])["task_id"]
     wait_for(mine, "reviewing")
     wait_for(theirs, "reviewing")
@@ -145,11 +148,11 @@ def test_the_review_queue_is_oldest_first_and_reviews_are_listed(demo, users, wo
 
 
 def test_check_review_rows_validates_against_the_scene_schema(demo, users, worker) -> None:
-    task_id = _start(users)[0]
-    rows = wait_for(task_id, "reviewing")["interrupt_data"]["generated_body"]
-    assert service.check_review_rows(task_id, rows)["all_match"]
+    task = wait_for(_start(users)[0], "reviewing")
+    rows = task["interrupt_data"]["generated_body"]
+    assert service.check_review_rows(task["scene_id"], rows)["all_match"]
     broken = [{**rows[0], "body": {**rows[0]["body"], "age": 7}}] + rows[1:]
-    result = service.check_review_rows(task_id, broken)
+    result = service.check_review_rows(task["scene_id"], broken)
     assert result["mismatched"] == [rows[0]["name"]]
     assert result["rows"][0]["errors"][0]["keyword"] == "minimum"
 
@@ -161,8 +164,9 @@ def test_scenes_and_test_cases_for_the_launch_page(demo) -> None:
         assert {s["module"] for s in service.list_scenes(module)} == {module}
     scene = service.get_scene("SC001")
     assert scene["method"] == "POST" and "username" in scene["request_schema"]["properties"]
-    assert all(c["scene_id"] == "SC001" for c in service.list_test_cases(scene_id="SC001"))
-    found = service.list_test_cases(search="手机号")
+    linked = service.list_test_cases(scene_id="SC001")["items"]
+    assert linked and all(c["scene_id"] == "SC001" for c in linked)
+    found = service.list_test_cases(search="手机号")["items"]
     assert found and all("手机号" in c["title"] + c["steps"] + c["expected_result"] for c in found)
     assert service.get_test_case(found[0]["id"])["title"] == found[0]["title"]
 
@@ -173,7 +177,7 @@ def test_user_management_is_for_admins_and_keeps_an_admin(users) -> None:
     assert created == {"id": created["id"], "username": "carol", "role": "viewer", "is_active": True}
     assert service.update_user("carol", role="engineer", user=admin)["role"] == "engineer"
     service.update_user("carol", password="new-password-1", user=admin)
-    from core.users import authenticate
+    from core.accounts.users import authenticate
 
     assert authenticate("carol", "new-password-1") is not None
     service.update_user("carol", active=False, user=admin)
@@ -269,7 +273,7 @@ def test_metrics_are_computed_in_sql(demo, users) -> None:
 
 
 def test_worker_health_tells_alive_lost_and_stopped(db_url) -> None:
-    from core import workers
+    from core.tasks import health as workers
 
     now = utcnow()
     with session_scope() as session:

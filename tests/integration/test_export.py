@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from core import case_runs, exporters, library, service
+from core import service
 from core.errors import InvalidInput, NotFound
-from core.importers import openapi
 from tests.conftest import wait_for
+from tests.support.cases import all_scenes
 from tests.support.echo_api import serve
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "openapi"
@@ -28,18 +28,18 @@ STANDALONE_IMPORTS = {"__future__", "json", "os", "typing", "httpx", "pytest"}
 
 def approved_case(users: dict[str, str], scene_id: str, expected_result: str) -> dict[str, Any]:
     """Runs the workflow for a new test case on ``scene_id`` and approves the rows as generated."""
-    case = library.create_test_case({"title": f"{scene_id} from the library", "module": "Orders",
+    case = service.create_test_case({"title": f"{scene_id} from the library", "module": "Orders",
                                      "steps": "1. Send the request", "expected_result": expected_result,
                                      "scene_id": scene_id}, user=users["engineer"])
     started = service.start_workflow(case["id"], scene_id, user=users["engineer"])
     task = wait_for(started["task_id"], "reviewing", timeout=60)
     done = service.submit_review(task["thread_id"], "approved", reviewer=users["engineer2"], wait_seconds=30)
     assert done["status"] == "completed", done
-    return library.get_automation_case(done["created_case"]["id"])
+    return service.get_automation_case(done["created_case"]["id"])
 
 
 def scenes() -> list[dict[str, Any]]:
-    return [library.get_scene(item["id"]) for item in library.list_scenes()]
+    return all_scenes()
 
 
 def run_pytest(path: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -49,13 +49,13 @@ def run_pytest(path: Path, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_import_generate_approve_export_and_run_everywhere(users, worker, tmp_path: Path) -> None:
-    openapi.import_document(SHOP.read_bytes(), SHOP.name, user=users["engineer"])
+    service.import_openapi(SHOP.read_bytes(), SHOP.name, user=users["engineer"])
     case = approved_case(users, "createOrder", "返回201，下单成功；数量超出范围时返回400")
     rows = case["rows"]
     assert {row["kind"] for row in rows} == {"valid", "boundary", "invalid"}
     assert case["reviewed_by"] == users["engineer2"] and case["task"]["status"] == "completed"
 
-    exported = exporters.export_case(case["id"], "pytest")
+    exported = service.export_case(case["id"], "pytest")
     assert exported.filename == f"test_uc{case['id']}_createorder_from_the_library.py"
     test_file = tmp_path / exported.filename
     test_file.write_bytes(exported.content)
@@ -65,7 +65,7 @@ def test_import_generate_approve_export_and_run_everywhere(users, worker, tmp_pa
     imported |= {node.module.split(".")[0] for node in ast.walk(ast.parse(source))
                  if isinstance(node, ast.ImportFrom) and node.module}
     assert imported <= STANDALONE_IMPORTS, "the exported file needs only pytest and httpx"
-    document = json.loads(exporters.export_case(case["id"], "json").content)
+    document = json.loads(service.export_case(case["id"], "json").content)
     assert document["case"]["rows"] == rows and document["request"]["path"] == "/orders"
 
     with serve(scenes()) as api:
@@ -75,7 +75,7 @@ def test_import_generate_approve_export_and_run_everywhere(users, worker, tmp_pa
         assert {request["headers"].get("Authorization") for request in api.received} == {f"Bearer {TOKEN}"}
         assert {request["path"] for request in api.received} == {"/orders"}
 
-        run = case_runs.run_case(case["id"], api.base_url, user=users["engineer"])
+        run = service.run_case(case["id"], api.base_url, user=users["engineer"])
     assert TOKEN not in source
     assert run["status"] == "passed" and run["passed"] == run["total"] == len(rows), run["rows"]
     for row, outcome in zip(rows, run["rows"]):
@@ -85,7 +85,7 @@ def test_import_generate_approve_export_and_run_everywhere(users, worker, tmp_pa
         assert outcome["response_excerpt"].startswith("{")
 
     with serve(scenes(), fail_with=500) as broken:
-        failed = case_runs.run_case(case["id"], broken.base_url, user=users["engineer"])
+        failed = service.run_case(case["id"], broken.base_url, user=users["engineer"])
         result = run_pytest(test_file, BASE_URL=broken.base_url)
     assert failed["status"] == "failed" and failed["failed"] == len(rows) and failed["passed"] == 0
     for row, outcome in zip(rows, failed["rows"]):
@@ -94,15 +94,15 @@ def test_import_generate_approve_export_and_run_everywhere(users, worker, tmp_pa
     assert result.returncode == 1 and f"{len(rows)} failed" in result.stdout
     assert "status: expected 201, got 500" in result.stdout
 
-    history = library.get_automation_case(case["id"])["runs"]
+    history = service.get_automation_case(case["id"])["runs"]
     assert [item["status"] for item in history] == ["failed", "passed"]
-    assert library.list_automation_cases(search=f"uc{case['id']}")["items"][0]["last_run"]["status"] == "failed"
+    assert service.list_automation_cases(search=f"uc{case['id']}")["items"][0]["last_run"]["status"] == "failed"
 
 
 def test_a_module_exports_as_a_zip_and_bad_requests_are_refused(users, worker, tmp_path: Path) -> None:
-    openapi.import_document(SHOP.read_bytes(), SHOP.name, user=users["engineer"])
+    service.import_openapi(SHOP.read_bytes(), SHOP.name, user=users["engineer"])
     case = approved_case(users, "cancelOrder", "A known reason returns 200; an unknown reason is rejected with 422")
-    bundle = exporters.export_module("Orders")
+    bundle = service.export_module("Orders")
     assert bundle.filename == "caseflow_orders.zip"
     with zipfile.ZipFile(io.BytesIO(bundle.content)) as archive:
         names = set(archive.namelist())
@@ -118,8 +118,8 @@ def test_a_module_exports_as_a_zip_and_bad_requests_are_refused(users, worker, t
     assert "Set BASE_URL" in run_pytest(archive_dir / f"test_{stem}.py").stdout
 
     with pytest.raises(InvalidInput, match="Unknown export format"):
-        exporters.export_case(case["id"], "xml")
+        service.export_case(case["id"], "xml")
     with pytest.raises(NotFound, match="UC999"):
-        exporters.export_case(999, "json")
+        service.export_case(999, "json")
     with pytest.raises(NotFound, match="No automation cases in module 'Nowhere'"):
-        exporters.export_module("Nowhere")
+        service.export_module("Nowhere")

@@ -10,11 +10,11 @@ from sqlalchemy import delete
 from core import service
 from core.database import session_scope
 from core.errors import TransientError
-from core.generation.offline import OfflineProvider
-from core.scheduler import Worker
+from core.generation.offline.provider import OfflineProvider
+from core.tasks.worker import Worker
 from db.models import TestCase
 from tests.conftest import wait_for
-from tests.integration.test_workflow import _first_case
+from tests.support.cases import first_case_and_scene
 
 
 class FlakyProvider(OfflineProvider):
@@ -36,7 +36,7 @@ def _use_provider(worker: Any, provider: Any) -> None:
 
 
 def test_a_deleted_test_case_fails_the_task_naming_the_step(demo, users) -> None:
-    case_id, scene_id = _first_case(demo)
+    case_id, scene_id = first_case_and_scene()
     task_id = service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"]
     with session_scope() as session:
         session.execute(delete(TestCase).where(TestCase.id == case_id))
@@ -55,9 +55,9 @@ def test_a_deleted_test_case_fails_the_task_naming_the_step(demo, users) -> None
 
 
 def test_transient_errors_are_retried_with_backoff(demo, worker, users, monkeypatch) -> None:
-    monkeypatch.setattr("core.runner.RETRY_BASE_SECONDS", 0)
+    monkeypatch.setattr("core.tasks.runner.RETRY_BASE_SECONDS", 0)
     _use_provider(worker, FlakyProvider(failures=2))
-    case_id, scene_id = _first_case(demo)
+    case_id, scene_id = first_case_and_scene()
     task_id = service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"]
     task = wait_for(task_id, "reviewing")
     assert task["attempts"] == 3
@@ -66,9 +66,9 @@ def test_transient_errors_are_retried_with_backoff(demo, worker, users, monkeypa
 
 
 def test_transient_errors_fail_the_task_after_the_last_attempt(demo, worker, users, monkeypatch) -> None:
-    monkeypatch.setattr("core.runner.RETRY_BASE_SECONDS", 0)
+    monkeypatch.setattr("core.tasks.runner.RETRY_BASE_SECONDS", 0)
     _use_provider(worker, FlakyProvider(failures=10))
-    case_id, scene_id = _first_case(demo)
+    case_id, scene_id = first_case_and_scene()
     task_id = service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"]
     failed = wait_for(task_id, "failed")
     assert failed["error_message"] == "Step 2 (Analyse the case) failed: AI provider answered 429 Too Many Requests"

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from core import library
 from tests.conftest import TEST_PASSWORD
-from tests.integration.test_case_runs import offline_case
 from tests.integration.test_cli import ok, refused
+from tests.support.cases import all_scenes, offline_case
 from tests.support.echo_api import serve
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -48,7 +47,7 @@ def test_import_export_and_run_from_the_command_line(db_url: str, tmp_path: Path
     assert len(zipfile.ZipFile(bundle["file"]).namelist()) == 3
     assert "not an automation case id" in refused("export", "case-1", "--format", "json", db_url=db_url)["message"]
 
-    scenes = [library.get_scene(item["id"]) for item in library.list_scenes()]
+    scenes = all_scenes()
     with serve(scenes) as api:
         run = ok("run-case", f"UC{case_id}", "--base-url", api.base_url, db_url=db_url, CASEFLOW_API_TOKEN="cli-token")
         assert {request["headers"]["Authorization"] for request in api.received} == {"Bearer cli-token"}

@@ -12,13 +12,13 @@ import yaml
 from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 
-from core import library
-from core.cases import scene_input
+from core import service
 from core.database import session_scope
 from core.errors import Conflict, Forbidden, InvalidInput
-from core.generation.offline import OfflineProvider
-from core.generation.validation import validate_rows
-from core.importers import documents, openapi
+from core.generation.offline.provider import OfflineProvider
+from core.library.automation_cases import scene_input
+from core.library.importers import documents, openapi
+from core.schema.validation import validate_rows
 from db.models import Scene
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "openapi"
@@ -31,11 +31,11 @@ def load(path: Path) -> dict[str, Any]:
 
 
 def import_file(path: Path, user: str, **options: Any) -> dict[str, Any]:
-    return openapi.import_document(path.read_bytes(), path.name, user=user, **options)
+    return service.import_openapi(path.read_bytes(), path.name, user=user, **options)
 
 
 def import_content(content: dict[str, Any], user: str, name: str = "api.json") -> dict[str, Any]:
-    return openapi.import_document(json.dumps(content).encode(), name, user=user)
+    return service.import_openapi(json.dumps(content).encode(), name, user=user)
 
 
 def scene_count() -> int:
@@ -59,7 +59,7 @@ def test_both_documents_become_standalone_scenes(users: dict[str, str]) -> None:
     assert shop["added"] == ["listOrders", "createOrder", "cancelOrder", "createCategory", "updateCustomer",
                              "POST /products/{sku}/reviews"]
     assert rail["added"] == ["searchTrips", "createBooking", "cancelBooking", "updateBooking"]
-    scenes = {item["id"]: library.get_scene(item["id"]) for item in library.list_scenes()}
+    scenes = {item["id"]: service.get_scene(item["id"]) for item in service.list_scenes()}
     for scene in scenes.values():
         schemas = [scene["request_schema"], *[p["schema"] for p in scene["parameters"]],
                    *[r["schema"] for r in scene["responses"].values() if "schema" in r]]
@@ -118,7 +118,7 @@ def test_both_documents_become_standalone_scenes(users: dict[str, str]) -> None:
 
 def test_a_recursive_schema_stays_finite_and_validates_whole_trees(users: dict[str, str]) -> None:
     import_file(SHOP, users["engineer"])
-    schema = library.get_scene("createCategory")["request_schema"]
+    schema = service.get_scene("createCategory")["request_schema"]
     assert schema["properties"]["children"]["items"] == {"$ref": "#/$defs/Category"}
     assert "id" not in schema["properties"] and "id" not in schema["$defs"]["Category"]["properties"], "readOnly"
     validator = Draft202012Validator(schema)
@@ -129,7 +129,7 @@ def test_a_recursive_schema_stays_finite_and_validates_whole_trees(users: dict[s
     broken["children"][0]["children"][0]["slug"] = "In Ear"
     assert [list(error.absolute_path) for error in validator.iter_errors(broken)] == \
         [["children", 0, "children", 0, "slug"]]
-    rows = {row["field"]: row for row in library.get_scene("createCategory")["request_fields"]}
+    rows = {row["field"]: row for row in service.get_scene("createCategory")["request_fields"]}
     assert rows["children[]"]["type"] == "→ Category (defined below)" and "<Category>.slug" in rows
 
 
@@ -137,7 +137,7 @@ def test_reimport_updates_in_place_and_reports_the_difference(users: dict[str, s
     first = import_file(SHOP, users["engineer"])
     again = import_file(SHOP, users["engineer"])
     assert (again["added"], again["changed"], again["removed"], again["unchanged"]) == ([], [], [], 6)
-    case = library.create_test_case({"title": "Cancel with a reason", "expected_result": "200",
+    case = service.create_test_case({"title": "Cancel with a reason", "expected_result": "200",
                                      "scene_id": "cancelOrder"}, user=users["engineer"])
 
     content = load(SHOP)
@@ -149,8 +149,8 @@ def test_reimport_updates_in_place_and_reports_the_difference(users: dict[str, s
     assert changed["added"] == ["requestRefund"]
     assert changed["changed"] == ["listOrders", "createOrder"], "both show order lines"
     assert changed["removed"] == ["cancelOrder"] and changed["unlinked_test_cases"] == 1
-    assert library.get_test_case(case["id"])["scene_id"] is None
-    quantity = library.get_scene("createOrder")["request_schema"]["properties"]["items"]["items"]["properties"]
+    assert service.get_test_case(case["id"])["scene_id"] is None
+    quantity = service.get_scene("createOrder")["request_schema"]["properties"]["items"]["items"]["properties"]
     assert quantity["quantity"]["maximum"] == 99
     assert scene_count() == len(first["added"]), "one scene removed, one added"
 
@@ -165,8 +165,8 @@ def test_module_option_and_permissions(users: dict[str, str]) -> None:
     with pytest.raises(Forbidden, match="viewer"):
         import_file(RAIL, users["viewer"])
     import_file(RAIL, users["engineer"], module="Rail")
-    assert {scene["module"] for scene in library.list_scenes()} == {"Rail"}
-    assert library.modules("scenes") == ["Rail"]
+    assert {scene["module"] for scene in service.list_scenes()} == {"Rail"}
+    assert service.list_modules("scenes") == ["Rail"]
 
 
 def test_an_operation_id_owned_by_another_source_is_a_conflict(demo: dict[str, Any], users: dict[str, str]) -> None:
@@ -224,11 +224,11 @@ def _broken_documents() -> list[Any]:
 @pytest.mark.parametrize(("data", "name", "message"), _broken_documents())
 def test_a_broken_document_imports_nothing(users: dict[str, str], data: bytes, name: str, message: str) -> None:
     import_file(RAIL, users["engineer"])
-    before = {scene["id"]: library.get_scene(scene["id"]) for scene in library.list_scenes()}
+    before = {scene["id"]: service.get_scene(scene["id"]) for scene in service.list_scenes()}
     with pytest.raises(InvalidInput) as raised:
-        openapi.import_document(data, name, user=users["engineer"])
+        service.import_openapi(data, name, user=users["engineer"])
     assert message in raised.value.message
-    assert {scene["id"]: library.get_scene(scene["id"]) for scene in library.list_scenes()} == before
+    assert {scene["id"]: service.get_scene(scene["id"]) for scene in service.list_scenes()} == before
 
 
 def _imported_scenes() -> list[Any]:

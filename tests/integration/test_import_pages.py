@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import library, service
-from tests.integration.test_case_runs import offline_case
+from core import service
+from tests.support.cases import all_scenes, offline_case
 from tests.support.echo_api import serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,14 +38,14 @@ def test_uploads_preview_then_import(db_url: str, users: dict[str, str]) -> None
     app = page("imports", users["engineer"])
     app.file_uploader(key="openapi_upload").set_value((SHOP.name, SHOP.read_bytes(), "application/yaml")).run()
     assert not app.exception and [metric.value for metric in app.metric] == ["6", "0", "0", "0"]
-    assert library.list_scenes() == [], "the preview writes nothing"
+    assert service.list_scenes() == [], "the preview writes nothing"
     app.button(key="openapi_import").click().run()
-    assert "Imported Harbor Shop API: 6 new" in texts(app) and len(library.list_scenes()) == 6
+    assert "Imported Harbor Shop API: 6 new" in texts(app) and len(service.list_scenes()) == 6
 
     app.file_uploader(key="cases_upload").set_value((CASES.name, CASES.read_bytes(), "text/csv")).run()
     assert not app.exception and app.button(key="cases_import").label == "Import 4 test case(s)"
     app.button(key="cases_import").click().run()
-    assert "Imported 4 test case(s)." in texts(app) and library.list_test_cases()["total"] == 4
+    assert "Imported 4 test case(s)." in texts(app) and service.list_test_cases()["total"] == 4
 
     broken = b"title,expected result,priority\nA,ok,P7\n"
     app.file_uploader(key="cases_upload").set_value(("bad.csv", broken, "text/csv")).run()
@@ -54,10 +54,9 @@ def test_uploads_preview_then_import(db_url: str, users: dict[str, str]) -> None
 
 
 def test_library_pages_show_launch_export_and_run(db_url: str, users: dict[str, str]) -> None:
-    from core.importers import openapi
 
-    openapi.import_document(SHOP.read_bytes(), SHOP.name, user=users["engineer"])
-    library.create_test_case({"title": "Place an order", "module": "Orders", "expected_result": "201",
+    service.import_openapi(SHOP.read_bytes(), SHOP.name, user=users["engineer"])
+    service.create_test_case({"title": "Place an order", "module": "Orders", "expected_result": "201",
                               "scene_id": "createOrder"}, user=users["engineer"])
     scenes = select_row(page("library_scenes", users["viewer"]), "scenes_table", 1)
     assert not scenes.exception and scenes.header[0].value == "POST /categories"
@@ -72,8 +71,8 @@ def test_library_pages_show_launch_export_and_run(db_url: str, users: dict[str, 
     autos = select_row(page("library_cases", users["engineer"]), "auto_table")
     assert not autos.exception and autos.header[0].value.startswith(f"UC{case_id}")
     assert "Never run yet." in texts(autos)
-    with serve([library.get_scene(item["id"]) for item in library.list_scenes()]) as api:
+    with serve(all_scenes()) as api:
         autos.text_input[1].set_value(api.base_url)
         autos.button[0].click().run()
     assert not autos.exception and "rows passed" in texts(autos)
-    assert library.get_automation_case(case_id)["runs"][0]["status"] == "passed"
+    assert service.get_automation_case(case_id)["runs"][0]["status"] == "passed"

@@ -8,6 +8,7 @@ from sqlalchemy import inspect
 
 from core.database import database, session_scope
 from db.models import Base, WorkflowTask, own_tables_only
+from tests.support.cases import first_case_and_scene
 
 SEED_COLUMNS = {
     "id", "thread_id", "task_type", "user_id", "test_case_id", "status", "current_step", "progress",
@@ -36,9 +37,8 @@ def test_workflow_tasks_has_the_specifications_columns_and_indexes(db_url: str) 
 
 def test_times_come_back_timezone_aware_in_utc(demo, users) -> None:
     from core import service
-    from tests.integration.test_workflow import _first_case
 
-    case_id, scene_id = _first_case(demo)
+    case_id, scene_id = first_case_and_scene()
     task_id = service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"]
     with session_scope() as session:
         created = session.get(WorkflowTask, task_id).created_at
@@ -49,9 +49,10 @@ def test_times_come_back_timezone_aware_in_utc(demo, users) -> None:
 def test_a_psycopg3_url_runs_the_workflow_too(pg_cluster, monkeypatch) -> None:
     import uuid
 
-    from core import demo_data, migrate, service
-    from core.scheduler import in_process_worker, stop_in_process_worker
-    from core.users import create_user
+    from core import migrate, service
+    from core.accounts.users import create_user
+    from core.library import demo_data
+    from core.tasks.worker import in_process_worker, stop_in_process_worker
     from tests.conftest import TEST_PASSWORD, configure, wait_for
 
     name = f"t_{uuid.uuid4().hex[:12]}"

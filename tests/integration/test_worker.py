@@ -5,18 +5,18 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from core import service
-from core.cases import create_automation_case
 from core.database import session_scope
-from core.scheduler import Worker
+from core.library.automation_cases import create_automation_case
+from core.tasks.worker import Worker
 from db.models import AutomationCase
 from tests.conftest import wait_for
-from tests.integration.test_workflow import _first_case
+from tests.support.cases import first_case_and_scene
 
 
 def test_a_busy_single_slot_worker_drops_no_queued_task(demo, users, db_url) -> None:
     from core.config import get_settings
 
-    case_id, scene_id = _first_case(demo)
+    case_id, scene_id = first_case_and_scene()
     ids = [service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"] for _ in range(8)]
     worker = Worker(get_settings().model_copy(update={"worker_concurrency": 1}))
     worker.start()
@@ -30,7 +30,7 @@ def test_a_busy_single_slot_worker_drops_no_queued_task(demo, users, db_url) -> 
 
 
 def test_step_10_creates_one_case_however_often_it_runs(demo, worker, users) -> None:
-    case_id, scene_id = _first_case(demo)
+    case_id, scene_id = first_case_and_scene()
     task = service.start_workflow(case_id, scene_id, user=users["engineer"])
     reviewing = wait_for(task["task_id"], "reviewing")
     done = service.submit_review(reviewing["thread_id"], "approved", reviewer=users["engineer"], wait_seconds=20)
@@ -51,7 +51,7 @@ def test_a_stopping_worker_hands_its_tasks_back_at_the_next_step(demo, users, db
     from core.config import get_settings
 
     settings = get_settings().model_copy(update={"worker_concurrency": 1, "ai_latency_seconds": 0.3})
-    case_id, scene_id = _first_case(demo)
+    case_id, scene_id = first_case_and_scene()
     ids = [service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"] for _ in range(2)]
     worker = Worker(settings)
     worker.start()

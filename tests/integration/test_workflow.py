@@ -13,16 +13,7 @@ from core.database import session_scope
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from db.models import AutomationCase, Review, TaskEvent, WorkflowTask
 from tests.conftest import wait_for
-
-
-def _first_case(demo: dict[str, Any]) -> tuple[int, str]:
-    from core.demo_data import DEMO_TEST_CASES
-
-    with session_scope() as session:
-        from db.models import TestCase
-
-        case = session.scalar(select(TestCase).where(TestCase.title == DEMO_TEST_CASES[0]["title"]))
-        return case.id, case.scene_id
+from tests.support.cases import first_case_and_scene
 
 
 def _event_types(task_id: int) -> list[str]:
@@ -30,7 +21,7 @@ def _event_types(task_id: int) -> list[str]:
 
 
 def test_approve_with_corrections_completes_with_one_case(demo, worker, users) -> None:
-    case_id, scene_id = _first_case(demo)
+    case_id, scene_id = first_case_and_scene()
     started = service.start_workflow(case_id, scene_id, user=users["engineer"])
     assert started["status"] == "pending" and started["thread_id"].startswith("workflow_")
     assert started["test_case_id"] == case_id and started["message"]
@@ -67,7 +58,7 @@ def test_approve_with_corrections_completes_with_one_case(demo, worker, users) -
 
 
 def test_rejections_regenerate_rows_then_fail_after_the_last_round(demo, worker, users) -> None:
-    case_id, scene_id = _first_case(demo)
+    case_id, scene_id = first_case_and_scene()
     task_id = service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"]
     task = wait_for(task_id, "reviewing")
     for round_ in range(1, 4):
@@ -88,7 +79,7 @@ def test_rejections_regenerate_rows_then_fail_after_the_last_round(demo, worker,
 
 
 def test_bad_input_is_refused_and_writes_nothing(demo, users) -> None:
-    case_id, scene_id = _first_case(demo)
+    case_id, scene_id = first_case_and_scene()
     with pytest.raises(NotFound, match="No test case with id 999999"):
         service.start_workflow(999999, scene_id, user=users["engineer"])
     with pytest.raises(NotFound, match="No scene"):
@@ -105,7 +96,7 @@ def test_bad_input_is_refused_and_writes_nothing(demo, users) -> None:
 
 
 def test_review_input_is_checked_before_anything_changes(demo, worker, users) -> None:
-    case_id, scene_id = _first_case(demo)
+    case_id, scene_id = first_case_and_scene()
     task_id = service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"]
     task = wait_for(task_id, "reviewing")
     thread = task["thread_id"]
@@ -136,7 +127,7 @@ def test_review_input_is_checked_before_anything_changes(demo, worker, users) ->
 
 
 def test_row_objects_can_add_and_remove_rows(demo, worker, users) -> None:
-    case_id, scene_id = _first_case(demo)
+    case_id, scene_id = first_case_and_scene()
     task_id = service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"]
     task = wait_for(task_id, "reviewing")
     generated = task["interrupt_data"]["generated_body"]
@@ -151,7 +142,7 @@ def test_row_objects_can_add_and_remove_rows(demo, worker, users) -> None:
 
 
 def test_cancel_and_retry_resume_from_the_checkpoint(demo, worker, users) -> None:
-    case_id, scene_id = _first_case(demo)
+    case_id, scene_id = first_case_and_scene()
     task_id = service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"]
     wait_for(task_id, "reviewing")
     cancelled = service.cancel_task(task_id, user=users["engineer"])
@@ -170,7 +161,7 @@ def test_cancel_and_retry_resume_from_the_checkpoint(demo, worker, users) -> Non
 
 
 def test_list_tasks_filters_and_pages(demo, users) -> None:
-    case_id, scene_id = _first_case(demo)
+    case_id, scene_id = first_case_and_scene()
     for index in range(5):
         service.start_workflow(case_id, scene_id, name=f"batch {index} 注册", user=users["engineer"])
     service.start_workflow(case_id, scene_id, name="other", user=users["admin"])
@@ -188,9 +179,9 @@ def test_list_tasks_filters_and_pages(demo, users) -> None:
 
 
 def test_events_give_the_specifications_websocket_messages(demo, worker, users) -> None:
-    from core.events import task_events, to_message
+    from core.tasks.events import task_events, to_message
 
-    case_id, scene_id = _first_case(demo)
+    case_id, scene_id = first_case_and_scene()
     task_id = service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"]
     task = wait_for(task_id, "reviewing")
     with session_scope() as session:

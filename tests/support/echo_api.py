@@ -21,10 +21,10 @@ from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator
 
-from core.generation.responses import error_status, response_schema, success_status
-from core.generation.schema_values import sample
-from core.generation.schema_walk import resolve_refs
-from core.generation.validation import FORMAT_CHECKER
+from core.schema.responses import error_status, response_schema, success_status
+from core.schema.validation import FORMAT_CHECKER
+from core.schema.values import sample
+from core.schema.walk import resolve_refs
 
 
 @dataclass

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
-from core.demo_data import DEMO_SCENES, DEMO_TEST_CASES
-from core.generation.offline import MAX_ROWS, OfflineProvider
-from core.generation.provider import CaseInput, DataRow, SceneInput
-from core.generation.responses import error_status, success_status
-from core.generation.validation import problems_of, validate_rows
+from core.generation.offline.provider import MAX_ROWS, OfflineProvider
+from core.library.demo_data import DEMO_SCENES, DEMO_TEST_CASES
+from core.records import CaseInput, DataRow, SceneInput
+from core.schema.responses import error_status, success_status
+from core.schema.validation import problems_of, validate_rows
 
 LIMITS = {
     "minLength",

@@ -12,11 +12,11 @@ import pytest
 
 from core.config import Settings
 from core.errors import CaseFlowError, TransientError
-from core.generation.chat import AIProviderError, CallRecord
-from core.generation.openai_provider import OpenAIProvider
-from core.generation.provider import CaseInput, SceneInput
-from core.generation.validation import validate_rows
-from tests.support.fake_openai import FakeOpenAI, Reply, offline_brain, running
+from core.generation.openai_compatible.chat import AIProviderError, CallRecord
+from core.generation.openai_compatible.provider import OpenAIProvider
+from core.records import CaseInput, SceneInput
+from core.schema.validation import validate_rows
+from testing.fake_openai import FakeOpenAI, Reply, offline_brain, running
 from tests.unit.test_offline_provider import demo_scene, first_case_of
 
 API_KEY = "sk-test-caseflow-0123456789abcdef"
@@ -316,7 +316,7 @@ def secret_case() -> CaseInput:
 
 
 def _first_payload(harness: Harness) -> dict[str, Any]:
-    from core.generation.prompts import SceneView
+    from core.generation.openai_compatible.prompts import SceneView
 
     return SceneView(harness.case, copy.deepcopy(harness.scene)).analyse()
 

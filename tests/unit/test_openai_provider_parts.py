@@ -14,14 +14,14 @@ import pytest
 
 from core.config import Settings
 from core.errors import InvalidInput
-from core.generation.ai_schemas import ANALYSIS, ASSERTIONS, BODIES, PLAN, AnswerSpec
-from core.generation.chat import AIProviderError, ChatClient, _retry_after
 from core.generation.factory import provider_from_settings
 from core.generation.latency import DelayedProvider
-from core.generation.offline import OfflineProvider
-from core.generation.openai_provider import OpenAIProvider
-from core.generation.prompts import MAX_SCHEMA_CHARS, SceneView
-from core.generation.redaction import REDACTED, Redactor, scrub
+from core.generation.offline.provider import OfflineProvider
+from core.generation.openai_compatible.answer_schemas import ANALYSIS, ASSERTIONS, BODIES, PLAN, AnswerSpec
+from core.generation.openai_compatible.chat import AIProviderError, ChatClient, _retry_after
+from core.generation.openai_compatible.prompts import MAX_SCHEMA_CHARS, SceneView
+from core.generation.openai_compatible.provider import OpenAIProvider
+from core.generation.openai_compatible.redaction import REDACTED, Redactor, scrub
 from tests.unit.test_offline_provider import demo_scene, first_case_of
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import copy
 
-from core import review_grid
-from core.demo_data import DEMO_SCENES
+from core.library.demo_data import DEMO_SCENES
+from dashboard import review_grid
 
 ORDER = next(s for s in DEMO_SCENES if s["scene_id"] == "SC002")["request_schema"]
 VALID = {

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from core.generation.provider import DataRow, RowKind
-from core.generation.schema_walk import InvalidSchemaError
-from core.generation.validation import problems_of, validate_body, validate_rows
+from core.records import DataRow, RowKind
+from core.schema.validation import problems_of, validate_body, validate_rows
+from core.schema.walk import InvalidSchemaError
 
 ORDER: dict[str, Any] = {
     "type": "object",

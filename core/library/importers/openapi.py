@@ -1,0 +1,235 @@
+"""Importing an OpenAPI 3.0 or 3.1 document (JSON or YAML): every operation becomes a scene.
+
+The document is checked first (``core.importers.documents``) and its references are
+resolved with ``referencing``; nothing is written unless the whole document converts.
+Scene ids are stable (the operationId, else "METHOD /path"), so importing the document
+again updates its scenes in place; scenes remember the document's title as their
+``source``, which is how a re-import knows which scenes the document no longer has.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from core.database import session_scope
+from core.errors import Conflict, InvalidInput
+from core.library.importers.documents import Document, check, parse
+from core.library.importers.schemas import lookup, to_json_schema
+from db.models import Scene, TestCase
+
+if TYPE_CHECKING:
+    from referencing._core import Resolver
+
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+DOCUMENT_URI = "urn:caseflow:openapi-document"
+ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
+SCENE_FIELDS = ("name", "module", "method", "path", "summary", "request_schema", "responses", "parameters")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SceneSpec:
+    """One operation of the document, as the scene it becomes."""
+
+    id: str
+    name: str
+    module: str
+    method: str
+    path: str
+    summary: str
+    request_schema: dict[str, Any]
+    responses: dict[str, Any]
+    parameters: list[dict[str, Any]]
+
+
+def scenes_of(document: Document, module: str | None = None) -> list[SceneSpec]:
+    """Every operation of the document as a scene, in document order; ids unique."""
+    resolver = _resolver(document.content)
+    scenes: list[SceneSpec] = []
+    for path, item in (document.content.get("paths") or {}).items():
+        item = _deref(resolver, item)
+        shared = item.get("parameters", [])
+        for method in METHODS:
+            if isinstance(item.get(method), dict):
+                scenes.append(_scene(document, resolver, path, method, item[method], shared, module))
+    seen: dict[str, SceneSpec] = {}
+    for scene in scenes:
+        if scene.id in seen:
+            raise InvalidInput(f"Two operations get the scene id {scene.id!r} ({seen[scene.id].method} "
+                               f"{seen[scene.id].path} and {scene.method} {scene.path}); give them distinct "
+                               f"operationIds.")
+        seen[scene.id] = scene
+    if not scenes:
+        raise InvalidInput("The document has no operations under 'paths': there is nothing to import.")
+    return scenes
+
+
+def _resolver(content: dict[str, Any]) -> Resolver:
+    resource: Resource[Any] = Resource.from_contents(content, default_specification=DRAFT202012)
+    return Registry().with_resource(DOCUMENT_URI, resource).resolver(base_uri=DOCUMENT_URI)
+
+
+def _deref(resolver: Resolver, node: Any) -> Any:
+    """A Path Item, Parameter, Request Body or Response object with its own $ref followed."""
+    for _ in range(20):
+        if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
+            return node
+        node = lookup(resolver, node["$ref"])
+    raise InvalidInput("A chain of references is longer than 20 links or loops.")
+
+
+def _scene(
+    document: Document, resolver: Resolver, path: str, method: str, operation: dict[str, Any],
+    shared: list[Any], module: str | None,
+) -> SceneSpec:
+    where = f"{method.upper()} {path}"
+    if len(path) > 500:
+        raise InvalidInput(f"The path of {where[:80]}... is longer than 500 characters.")
+    tags = operation.get("tags") or []
+    summary = str(operation.get("summary") or "").strip()
+    try:
+        return SceneSpec(
+            id=scene_id(operation.get("operationId"), method, path),
+            name=(summary or str(operation.get("operationId") or "") or where)[:200],
+            module=(module or (str(tags[0]) if tags else "") or document.title)[:100],
+            method=method.upper(),
+            path=path,
+            summary=str(operation.get("description") or summary).strip(),
+            request_schema=_request_schema(document, resolver, operation),
+            responses=_responses(document, resolver, operation),
+            parameters=_parameters(document, resolver, [*shared, *operation.get("parameters", [])]),
+        )
+    except InvalidInput as error:
+        raise InvalidInput(f"{where}: {error.message}") from None
+
+
+def scene_id(operation_id: Any, method: str, path: str) -> str:
+    """The operationId made safe (letters, digits, "_", ".", "-"), else "METHOD /path"; at most 100 characters."""
+    if isinstance(operation_id, str):
+        cleaned = ID_UNSAFE.sub("_", operation_id.strip()).strip("_")
+        if cleaned:
+            return cleaned[:100]
+    text = f"{method.upper()} {path}"
+    return text if len(text) <= 100 else f"{text[:91]}~{hashlib.sha1(text.encode()).hexdigest()[:8]}"
+
+
+def _json_schema_of(content: Any) -> Any:
+    """The schema of the JSON media type of a content map (application/json, else any +json, else the first)."""
+    if not isinstance(content, dict) or not content:
+        return None
+    ranked = sorted(content.items(), key=lambda item: (item[0] != "application/json", "json" not in item[0]))
+    return next((media.get("schema") for _, media in ranked if isinstance(media, dict) and "schema" in media), None)
+
+
+def _request_schema(document: Document, resolver: Resolver, operation: dict[str, Any]) -> dict[str, Any]:
+    """The request body's schema; {} for an operation without a body."""
+    body = _deref(resolver, operation.get("requestBody"))
+    schema = _json_schema_of(body.get("content")) if isinstance(body, dict) else None
+    if schema is None:
+        return {}
+    return to_json_schema(schema, resolver, legacy=document.legacy, direction="request")
+
+
+def _responses(document: Document, resolver: Resolver, operation: dict[str, Any]) -> dict[str, Any]:
+    """{"201": {"description", "schema"}}: every documented code, with its JSON schema when it has one."""
+    result: dict[str, Any] = {}
+    for code, response in (operation.get("responses") or {}).items():
+        response = _deref(resolver, response)
+        entry: dict[str, Any] = {"description": str(response.get("description", ""))}
+        schema = _json_schema_of(response.get("content"))
+        if schema is not None:
+            entry["schema"] = to_json_schema(schema, resolver, legacy=document.legacy, direction="response")
+        result[str(code)] = entry
+    return result
+
+
+def _parameters(document: Document, resolver: Resolver, declared: list[Any]) -> list[dict[str, Any]]:
+    """Path and query parameters; an operation's own parameter overrides the path item's of the same name."""
+    chosen: dict[tuple[str, str], dict[str, Any]] = {}
+    for parameter in declared:
+        parameter = _deref(resolver, parameter)
+        if parameter.get("in") in ("path", "query"):
+            chosen[(parameter["in"], parameter["name"])] = parameter
+    result: list[dict[str, Any]] = []
+    for parameter in chosen.values():
+        entry = {
+            "name": parameter["name"],
+            "in": parameter["in"],
+            "required": bool(parameter.get("required", False)),
+            "description": str(parameter.get("description", "")),
+            "schema": to_json_schema(_json_schema_of(parameter.get("content")) or parameter.get("schema", {}),
+                                     resolver, legacy=document.legacy, direction="request"),
+        }
+        if "example" in parameter:
+            entry["example"] = parameter["example"]
+        result.append(entry)
+    return result
+
+
+def import_document(data: bytes, filename: str, *, module: str | None = None, dry_run: bool = False) -> dict[str, Any]:
+    """Imports (or, with ``dry_run``, previews) a document in one transaction.
+
+    Returns {"document", "version", "added", "changed", "removed", "unchanged", "unlinked_test_cases"};
+    a bad document raises InvalidInput and writes nothing.
+    """
+    document = check(parse(data, filename))
+    specs = scenes_of(document, (module or "").strip() or None)
+    with session_scope() as session:
+        report = _apply(session, document, specs, dry_run=dry_run)
+        if dry_run:
+            session.rollback()
+    return report
+
+
+def _apply(session: Session, document: Document, specs: list[SceneSpec], *, dry_run: bool) -> dict[str, Any]:
+    existing = _existing(session, document, [spec.id for spec in specs])
+    added: list[str] = []
+    changed: list[str] = []
+    for spec in specs:
+        values = {key: value for key, value in asdict(spec).items() if key != "id"}
+        scene = existing.get(spec.id)
+        if scene is None:
+            added.append(spec.id)
+            session.add(Scene(id=spec.id, source=document.title, **values))
+        elif any(getattr(scene, key) != values[key] for key in SCENE_FIELDS):
+            changed.append(spec.id)
+            for key in SCENE_FIELDS:
+                setattr(scene, key, values[key])
+    removed = sorted(set(existing) - {spec.id for spec in specs})
+    return {
+        "document": document.title, "version": document.version, "dry_run": dry_run, "added": added,
+        "changed": changed, "removed": removed, "unchanged": len(specs) - len(added) - len(changed),
+        "unlinked_test_cases": _remove(session, [existing[scene_id] for scene_id in removed]),
+    }
+
+
+def _existing(session: Session, document: Document, ids: list[str]) -> dict[str, Scene]:
+    """The scenes the import touches, locked; a Conflict when an id belongs to another source."""
+    scenes = {scene.id: scene for scene in session.scalars(
+        select(Scene).where(Scene.id.in_(ids) | (Scene.source == document.title)).with_for_update())}
+    for scene_id in ids:
+        owner = scenes.get(scene_id)
+        if owner is not None and owner.source != document.title:
+            origin = f"the document {owner.source!r}" if owner.source else "outside any OpenAPI document"
+            raise Conflict(f"Scene {scene_id!r} already exists, created {origin}; rename the operationId "
+                           f"or remove that scene first.")
+    return scenes
+
+
+def _remove(session: Session, scenes: list[Scene]) -> int:
+    """Deletes scenes the document no longer has; returns how many test cases were unlinked from them."""
+    if not scenes:
+        return 0
+    ids = [scene.id for scene in scenes]
+    unlinked = session.scalar(select(func.count()).select_from(TestCase).where(TestCase.scene_id.in_(ids))) or 0
+    session.execute(update(TestCase).where(TestCase.scene_id.in_(ids)).values(scene_id=None))
+    for scene in scenes:
+        session.delete(scene)
+    return unlinked

@@ -1,0 +1,214 @@
+"""Realistic values that satisfy a JSON Schema node: strings, formats, arrays and objects."""
+
+from __future__ import annotations
+
+import copy
+import random
+import re
+import string
+import uuid
+from typing import Any
+
+from rstr import Rstr
+
+from core.schema.numbers import sample_number
+from core.schema.walk import properties
+
+WORDS = (
+    (("username", "login", "account", "nickname"), ("alice_chen", "bob_wang", "carol_li", "david_zhang", "emma_liu")),
+    (("password", "secret"), ("S3cure!Pass", "Passw0rd#2024", "Tr0ub4dor&3x", "Blue#Sky2025")),
+    (("email", "mail"), ("alice.chen", "bob.wang", "carol.li", "david.zhang")),
+    (("recipient", "name", "contact"), ("Alice Chen", "Wang Wei", "Li Na", "Zhang Min")),
+    (("city",), ("Shanghai", "Beijing", "Shenzhen", "Hangzhou")),
+    (("province", "state", "region"), ("Zhejiang", "Guangdong", "Jiangsu", "Sichuan")),
+    (("street", "address", "line"), ("88 Century Avenue", "1 Zhongguancun Street", "200 Nanjing Road")),
+    (("keyword", "query", "search"), ("wireless headphones", "running shoes", "coffee maker", "desk lamp")),
+    (("remark", "note", "comment", "description"), ("Please deliver after 6 pm", "Leave it at the front desk")),
+    (("tag",), ("sports", "music", "travel", "reading", "cooking")),
+    (("country",), ("China", "Singapore", "Germany")),
+)
+"""Property-name fragments -> realistic values for free-text strings."""
+
+DEFAULT_WORDS = ("sample value", "demo text", "example entry")
+INVALID_FORMATS = {
+    "email": ("not-an-email", "user.example.com", "user@", "@example.com"),
+    "date": ("2024-13-45", "2024/01/15", "15-01-2024"),
+    "date-time": ("2024-01-15 10:30:00", "2024-13-01T10:00:00Z", "not-a-date-time"),
+    "uuid": ("not-a-uuid", "12345678-1234-1234-1234-12345678901g", "1234567812341234123412345678901"),
+    "uri": ("not a uri", "example.com/path", "://missing-scheme"),
+}
+"""Values each checked format rejects, most readable first."""
+
+
+OPTIONAL_DEPTH = 6
+"""From this nesting depth (objects and arrays each count) only required properties and
+minItems items are filled, so a recursive schema (a category tree) gives a small body,
+not a tree as deep as its expansion."""
+
+
+def sample(node: dict[str, Any], rng: random.Random, name: str = "", depth: int = 0) -> Any:
+    """An accepted, realistic value for ``node`` (best effort for combinators)."""
+    if "const" in node:
+        return copy.deepcopy(node["const"])
+    if node.get("enum"):
+        return copy.deepcopy(rng.choice(node["enum"]))
+    branches = node.get("anyOf") or node.get("oneOf")
+    if isinstance(branches, list) and branches:
+        merged = {key: value for key, value in node.items() if key not in ("anyOf", "oneOf")}
+        return sample({**merged, **branches[0]}, rng, name, depth)
+    kind = json_type(node)
+    if kind == "object":
+        fields = properties(node)
+        if depth >= OPTIONAL_DEPTH:
+            fields = {key: sub for key, sub in fields.items() if key in node.get("required", [])}
+        return {key: sample(sub, rng, key, depth + 1) for key, sub in fields.items()}
+    if kind == "array":
+        return sample_array(node, rng, name, depth=depth)
+    if kind in ("integer", "number"):
+        return sample_number(node, rng, name)
+    if kind == "boolean":
+        return True
+    if kind == "null":
+        return None
+    return sample_string(node, rng, name)
+
+
+def json_type(node: dict[str, Any]) -> str:
+    """The JSON type a node asks for, inferred from its keywords when ``type`` is absent."""
+    declared = node.get("type")
+    if isinstance(declared, list):
+        declared = next((item for item in declared if item != "null"), "null")
+    if isinstance(declared, str):
+        return declared
+    if "properties" in node or "required" in node or "additionalProperties" in node:
+        return "object"
+    if "items" in node or "minItems" in node or "maxItems" in node:
+        return "array"
+    if any(key in node for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")):
+        return "number"
+    return "string"
+
+
+def sample_array(
+    node: dict[str, Any], rng: random.Random, name: str, count: int | None = None, depth: int = 0
+) -> list[Any]:
+    """``count`` items (default: a small count inside minItems..maxItems), distinct when uniqueItems."""
+    declared = node.get("items")
+    items: dict[str, Any] = declared if isinstance(declared, dict) else {}
+    if count is None:
+        low, high = node.get("minItems", 0), node.get("maxItems")
+        count = max(low + 1, 2) if high is None else max(low, min(max(low + 1, 2), high))
+        count = low if depth >= OPTIONAL_DEPTH else count
+    item_name = name[:-1] if name.endswith("s") else name
+    result: list[Any] = []
+    for _ in range(count):
+        item = sample(items, rng, item_name, depth + 1)
+        for _ in range(10):
+            if not node.get("uniqueItems") or item not in result:
+                break
+            item = sample(items, rng, item_name, depth + 1)
+        if isinstance(item, str) and item in result:
+            item = f"{item}{len(result)}"
+        result.append(item)
+    return result
+
+
+def length_range(node: dict[str, Any]) -> tuple[int, int | None]:
+    """minLength and maxLength (None when unbounded)."""
+    return node.get("minLength", 0), node.get("maxLength")
+
+
+def sample_string(node: dict[str, Any], rng: random.Random, name: str, length: int | None = None) -> str | None:
+    """An accepted string, of exactly ``length`` characters when given; None when none can be made."""
+    low, high = length_range(node) if length is None else (length, length)
+    pattern = node.get("pattern")
+    if isinstance(pattern, str):
+        plain = fit_text(word(name, rng), rng, low, high)
+        return plain if re.search(pattern, plain) else pattern_string(pattern, rng, low, high)
+    formatted = format_sample(node.get("format"), rng, name)
+    if formatted is None:
+        return fit_text(word(name, rng), rng, low, high)
+    return fit_format(node.get("format"), formatted, rng, low, high)
+
+
+def word(name: str, rng: random.Random) -> str:
+    """A realistic free-text value for a property called ``name``."""
+    lowered = name.lower()
+    for fragments, words in WORDS:
+        if any(fragment in lowered for fragment in fragments):
+            return rng.choice(words)
+    return rng.choice(DEFAULT_WORDS)
+
+
+def fit_text(text: str, rng: random.Random, low: int, high: int | None) -> str:
+    """``text`` padded with letters or cut so its length is within ``low``..``high``."""
+    while len(text) < low:
+        text += rng.choice(string.ascii_lowercase)
+    if high is not None and len(text) > high:
+        text = text[:high]
+        if text and not text[-1].isalnum():
+            text = text[:-1] + rng.choice(string.ascii_lowercase)
+    return text
+
+
+def format_sample(fmt: Any, rng: random.Random, name: str) -> str | None:
+    """A value of the format ``fmt``, or None for no or an unknown format."""
+    day = f"{rng.randint(1980, 2024):04d}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    clock = f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}"
+    samples = {
+        "email": f"{word('email', rng)}{rng.randint(1, 99)}@example.com",
+        "date": day,
+        "date-time": f"{day}T{clock}Z",
+        "time": f"{clock}Z",
+        "uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "uri": f"https://www.example.com/{fit_text(word(name, rng).replace(' ', '-').lower(), rng, 1, 24)}",
+        "hostname": "api.example.com",
+        "ipv4": f"192.168.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+    }
+    return samples.get(fmt) if isinstance(fmt, str) else None
+
+
+def fit_format(fmt: Any, text: str, rng: random.Random, low: int, high: int | None) -> str | None:
+    """A format value with its length brought within ``low``..``high`` where the format allows."""
+    target = max(low, len(text)) if high is None else min(max(low, len(text)), high)
+    if target == len(text):
+        return text
+    if fmt == "email":
+        local, domain = text.split("@")
+        return _resize_head(local, "@" + domain, target, rng) or _resize_head(local, "@ex.io", target, rng)
+    if fmt == "uri":
+        slug = text.rsplit("/", 1)[-1]
+        prefix = "https://www.example.com/" if target > 24 else "http://ex.io/"
+        size = target - len(prefix)
+        return prefix + fit_text(slug, rng, size, size) if size >= 1 else None
+    return None
+
+
+def _resize_head(head: str, tail: str, target: int, rng: random.Random) -> str | None:
+    size = target - len(tail)
+    return fit_text(head, rng, size, size) + tail if size >= 1 else None
+
+
+def pattern_string(pattern: str, rng: random.Random, low: int, high: int | None, attempts: int = 60) -> str | None:
+    """A string matching ``pattern`` (JSON Schema: unanchored search) of length within ``low``..``high``."""
+    generator = Rstr(rng)
+    compiled = re.compile(pattern)
+    for _ in range(attempts):
+        text = generator.xeger(pattern)
+        for candidate in _resized(text, low, high):
+            if compiled.search(candidate):
+                return candidate
+    return None
+
+
+def _resized(text: str, low: int, high: int | None) -> list[str]:
+    """``text`` itself when its length fits, else a few trimmed or padded variants that do."""
+    if low <= len(text) and (high is None or len(text) <= high):
+        return [text]
+    if high is not None and len(text) > high:
+        cut = len(text) - high
+        return [text[:high], text[cut:], text[:1] + text[1 + cut :]] if high > 0 else [""]
+    missing = low - len(text)
+    if not text:
+        return []
+    return [text + text[-1] * missing, text[:1] + text[1:2] * missing + text[1:], text[0] * missing + text]

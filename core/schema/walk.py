@@ -1,0 +1,224 @@
+"""Walking a request JSON Schema: its fields, the constraints rows target, and JSON pointers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from core.records import RowKind
+
+LIMIT_KEYWORDS = (
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minItems",
+    "maxItems",
+)
+"""Keywords with a limit: each gets a boundary row exactly at the limit as well as an invalid row."""
+
+NODE_KEYWORDS = (
+    "type",
+    "const",
+    "enum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "format",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "additionalProperties",
+)
+"""Keywords of one schema node that rows target, in the order rows are planned."""
+
+FORMATS = ("email", "date", "date-time", "uuid", "uri")
+"""Formats the offline provider targets and the validator really checks."""
+
+MAX_REF_DEPTH = 8
+
+
+class InvalidSchemaError(ValueError):
+    """The scene's request schema cannot be used (bad JSON Schema, unresolvable $ref)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Field:
+    """One place in a request body the schema describes."""
+
+    pointer: str
+    """Instance pointer; "" for the body, array items as ".../0"."""
+    name: str
+    """Property name (for array items: the array's name); "" for the body."""
+    schema: dict[str, Any]
+    required: bool
+    """Listed in its parent object's ``required``."""
+    depth: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Target:
+    """One constraint a boundary or invalid row aims at."""
+
+    kind: RowKind
+    keyword: str
+    field: Field
+    """The constrained field; for "required" the missing property itself."""
+
+
+def resolve_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``schema`` with local "#/..." references inlined (cycles cut after a few levels)."""
+    resolved: dict[str, Any] = _inline(schema, schema, 0)
+    return resolved
+
+
+def _inline(node: Any, root: dict[str, Any], depth: int) -> Any:
+    if isinstance(node, list):
+        return [_inline(item, root, depth) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        if depth >= MAX_REF_DEPTH:
+            return {}
+        target = _lookup(root, ref)
+        merged = {**target, **{key: value for key, value in node.items() if key != "$ref"}}
+        return _inline(merged, root, depth + 1)
+    return {key: _inline(value, root, depth) for key, value in node.items()}
+
+
+def _lookup(root: dict[str, Any], ref: str) -> dict[str, Any]:
+    if not ref.startswith("#"):
+        raise InvalidSchemaError(f"Only local $ref values are supported, got {ref!r}.")
+    node: Any = root
+    for part in parse_pointer(ref[1:]):
+        if not isinstance(node, dict) or part not in node:
+            raise InvalidSchemaError(f"The $ref {ref!r} points to nothing in the schema.")
+        node = node[part]
+    if not isinstance(node, dict):
+        raise InvalidSchemaError(f"The $ref {ref!r} does not point to a schema object.")
+    return node
+
+
+def properties(node: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Declared properties plus required names without a declaration (as empty schemas)."""
+    declared = node.get("properties")
+    result = dict(declared) if isinstance(declared, dict) else {}
+    for name in node.get("required", []):
+        result.setdefault(name, {})
+    return result
+
+
+def walk(schema: dict[str, Any]) -> list[Field]:
+    """Every field of the schema, parents before children, in declaration order."""
+    fields: list[Field] = []
+    _walk(Field(pointer="", name="", schema=schema, required=True, depth=0), fields)
+    return fields
+
+
+def _walk(field: Field, out: list[Field]) -> None:
+    out.append(field)
+    required = field.schema.get("required", [])
+    for name, sub in properties(field.schema).items():
+        child = Field(
+            pointer=f"{field.pointer}/{escape(name)}",
+            name=name,
+            schema=sub,
+            required=name in required,
+            depth=field.depth + 1,
+        )
+        _walk(child, out)
+    items = field.schema.get("items")
+    if isinstance(items, dict):
+        item = Field(
+            pointer=f"{field.pointer}/0", name=field.name, schema=items, required=False, depth=field.depth + 1
+        )
+        _walk(item, out)
+
+
+def targets(schema: dict[str, Any]) -> list[Target]:
+    """The boundary and invalid targets of every field, in walk order."""
+    result: list[Target] = []
+    for field in walk(schema):
+        if field.required and field.depth > 0:
+            result.append(Target(kind="invalid", keyword="required", field=field))
+        for keyword in NODE_KEYWORDS:
+            if not constrains(field, keyword):
+                continue
+            if keyword in LIMIT_KEYWORDS:
+                result.append(Target(kind="boundary", keyword=keyword, field=field))
+            result.append(Target(kind="invalid", keyword=keyword, field=field))
+    return result
+
+
+def constrains(field: Field, keyword: str) -> bool:
+    """Whether ``keyword`` is a constraint of ``field`` that rows can target."""
+    node = field.schema
+    if keyword == "type":
+        return field.depth > 0 and "type" in node
+    if keyword == "format":
+        return node.get("format") in FORMATS
+    if keyword == "uniqueItems":
+        return node.get("uniqueItems") is True
+    if keyword == "additionalProperties":
+        return node.get("additionalProperties") is False
+    if keyword in ("exclusiveMinimum", "exclusiveMaximum"):
+        value = node.get(keyword)
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return keyword in node
+
+
+def escape(name: str) -> str:
+    """One JSON pointer segment for a property name."""
+    return name.replace("~", "~0").replace("/", "~1")
+
+
+def parse_pointer(pointer: str) -> list[str]:
+    """The unescaped segments of a JSON pointer ("" is the whole document)."""
+    if pointer == "":
+        return []
+    if not pointer.startswith("/"):
+        raise ValueError(f"A JSON pointer must start with '/', got {pointer!r}.")
+    return [part.replace("~1", "/").replace("~0", "~") for part in pointer[1:].split("/")]
+
+
+def _container(doc: Any, parts: list[str]) -> Any:
+    for part in parts:
+        doc = doc[int(part)] if isinstance(doc, list) else doc[part]
+    return doc
+
+
+def set_at(doc: Any, pointer: str, value: Any) -> None:
+    """Set the value at ``pointer`` (its parent must exist) in place."""
+    parts = parse_pointer(pointer)
+    parent = _container(doc, parts[:-1])
+    if isinstance(parent, list):
+        parent[int(parts[-1])] = value
+    else:
+        parent[parts[-1]] = value
+
+
+def remove_at(doc: Any, pointer: str) -> None:
+    """Delete the object member at ``pointer`` in place."""
+    parts = parse_pointer(pointer)
+    del _container(doc, parts[:-1])[parts[-1]]
+
+
+def get_at(doc: Any, pointer: str) -> Any:
+    """The value at ``pointer``; KeyError, IndexError or TypeError when absent."""
+    return _container(doc, parse_pointer(pointer))
+
+
+def display(pointer: str) -> str:
+    """A pointer as QA engineers write it: "/items/0/sku" -> "items[0].sku"."""
+    text = ""
+    for part in parse_pointer(pointer):
+        text += f"[{part}]" if part.isdigit() else (f".{part}" if text else part)
+    return text or "the request body"

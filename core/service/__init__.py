@@ -1,0 +1,83 @@
+"""The one door into CaseFlow: every entry point (dashboard, CLI, HTTP API, bench) calls these and nothing else.
+
+Split by concern: ``tasks`` (the specification's workflow calls and what the dashboard
+shows of tasks), ``library`` (test cases, scenes, automation cases, import, export, run),
+``admin`` (accounts, settings, database, cleanup, the embedded worker) and ``insights``
+(metrics). Permission checks happen here; the record types entry points need are
+re-exported so they import nothing else of the product.
+"""
+
+from __future__ import annotations
+
+from core.accounts.users import Actor, current_actor
+from core.errors import CaseFlowError, Conflict, Forbidden, InvalidInput, NotFound
+from core.paging import MAX_PAGE
+from core.service.admin import (
+    add_user,
+    ai_provider_info,
+    authenticate,
+    change_password,
+    create_user,
+    list_users,
+    mask_secret,
+    run_cleanup,
+    setup,
+    start_embedded_worker,
+    stop_embedded_worker,
+    system_overview,
+    update_user,
+    upgrade_database,
+    usernames,
+)
+from core.service.insights import TimeRange, ai_usage, metrics_overview
+from core.service.library import (
+    DEFAULT_RUN_TIMEOUT_SECONDS,
+    DEFAULT_TEST_CASE_PRIORITY,
+    RUN_TOKEN_VARIABLE,
+    TEST_CASE_PRIORITIES,
+    Export,
+    Preview,
+    create_test_case,
+    export_case,
+    export_module,
+    get_automation_case,
+    get_scene,
+    get_test_case,
+    import_openapi,
+    import_test_cases,
+    list_automation_cases,
+    list_modules,
+    list_scenes,
+    list_test_cases,
+    load_demo_data,
+    preview_test_cases,
+    row_checks,
+    run_case,
+    update_test_case,
+)
+from core.service.tasks import (
+    TASK_PRIORITIES,
+    ai_calls_of_task,
+    cancel_task,
+    cancel_tasks,
+    check_review_rows,
+    events_since,
+    explain_task,
+    get_task,
+    latest_event_id,
+    list_tasks,
+    queue_position,
+    retry_task,
+    retry_tasks,
+    review_queue,
+    reviews_of_task,
+    start_workflow,
+    submit_review,
+    task_counts,
+    task_steps,
+    task_timeline,
+)
+from core.workflow.steps import AWAITING_REVIEW, CASE_CREATED, STEP_BY_NODE, STEPS, Step
+from core.workflow.steps import describe as describe_step
+from core.workflow.steps import position as step_position
+from db.models import Role, TaskStatus

@@ -1,0 +1,154 @@
+"""Accounts and operations at the door: signing in, users, settings, the database, cleanup and the embedded worker.
+
+Managing users, settings and the cleanup is for admins; anyone changes their own password.
+The command line is the operator's trust boundary: its setup commands (``create_user``,
+``setup``) act without an account, as whoever can run them already owns the database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core import migrate
+from core.accounts import admin as accounts
+from core.accounts import users
+from core.accounts.users import Actor, current_actor, require_admin
+from core.config import Settings, get_settings
+from core.database import database
+from core.errors import InvalidInput
+from core.generation.factory import provider_choice
+from core.library import demo_data
+from core.tasks import cleanup, health
+from core.tasks import worker as worker_runtime
+
+authenticate = users.authenticate
+"""(username, password) -> the Actor, or None; never says which part was wrong."""
+
+
+def list_users(*, user: str) -> list[dict[str, Any]]:
+    """Every user, by name: {id, username, role, is_active, created_at}."""
+    require_admin(current_actor(user), "manage users")
+    return accounts.list_users()
+
+
+def usernames() -> list[str]:
+    """Active users' names, for owner filters."""
+    return accounts.usernames()
+
+
+def add_user(username: str, role: str, password: str | None, *, user: str) -> dict[str, Any]:
+    """A new account; without ``password`` one is generated and returned once as "password"."""
+    require_admin(current_actor(user), "manage users")
+    chosen = password or users.generate_password()
+    created = accounts.add_user(username, role, chosen)
+    return created if password else {**created, "password": chosen}
+
+
+def update_user(
+    username: str, *, role: str | None = None, active: bool | None = None, password: str | None = None, user: str
+) -> dict[str, Any]:
+    """Changes a user's role, whether they can sign in, or their password."""
+    admin = require_admin(current_actor(user), "manage users")
+    return accounts.update_user(admin, username, role=role, active=active, password=password)
+
+
+def change_password(username: str, current: str, new: str) -> None:
+    """A user changes their own password, proving they know the current one."""
+    accounts.change_password(username, current, new)
+
+
+def create_user(username: str, role: str, password: str) -> Actor:
+    """A new account without an acting admin: the operator's command (``python -m core create-user``)."""
+    return users.create_user(username, role, password)
+
+
+def setup(admin_password: str | None) -> dict[str, Any]:
+    """Migrates, loads the demo data into an empty database and creates the first admin.
+
+    The generated admin password, when none was given, is in the result (shown once).
+    """
+    migrate.upgrade()
+    loaded = demo_data.load_if_empty()
+    password = users.ensure_admin(admin_password)
+    result: dict[str, Any] = {"database": "upgraded", "demo_data": loaded}
+    if password:
+        result["admin"] = {"username": "admin", "password": password,
+                           "note": "shown once; change it on the settings page"}
+    return result
+
+
+def upgrade_database() -> None:
+    """Brings the configured database to the newest schema; safe to run again, and at once."""
+    migrate.upgrade()
+
+
+def system_overview(*, user: str) -> dict[str, Any]:
+    """What the settings page shows admins: AI provider (key masked), workers, retention, database."""
+    require_admin(current_actor(user), "see the settings")
+    settings = get_settings()
+    here = worker_runtime.current_in_process_worker()
+    return {
+        "ai": ai_provider_info(settings),
+        "workers": {
+            **health.health(),
+            "run_scheduler": settings.run_scheduler, "concurrency": settings.worker_concurrency,
+            "lease_seconds": settings.lease_seconds, "poll_seconds": settings.poll_seconds,
+            "max_attempts": settings.max_attempts,
+            "this_process": None if here is None else {"id": here.id, "running": here.scheduler.running},
+        },
+        "retention": {"days": settings.retention_days, "batch_size": settings.cleanup_batch_size,
+                      "schedule": "daily at 03:17 UTC"},
+        "database": {"backend": database().url.get_backend_name(),
+                     "url": database().url.render_as_string(hide_password=True)},
+        "review": {"max_review_rounds": settings.max_review_rounds, "max_repair_rounds": settings.max_repair_rounds},
+    }
+
+
+def run_cleanup(*, user: str | None, dry_run: bool, days: int | None = None) -> dict[str, Any]:
+    """Applies the retention now (or, dry, counts what it would remove).
+
+    Admins only; ``user=None`` is the operator's command line, trusted as admin.
+    """
+    if user is not None:
+        require_admin(current_actor(user), "run the cleanup")
+    settings = get_settings()
+    days = settings.retention_days if days is None else days
+    if days < 1:
+        raise InvalidInput("The retention must be at least 1 day.")
+    return dict(cleanup.cleanup(days, dry_run=dry_run, batch_size=settings.cleanup_batch_size))
+
+
+def ai_provider_info(settings: Settings) -> dict[str, Any]:
+    """Which AI provider runs the steps, and how it is configured; the key is masked."""
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key is not None else None
+    provider = provider_choice(settings)
+    return {
+        "provider": provider,
+        "setting": settings.ai_provider,
+        "model": settings.openai_model if provider == "openai" else "offline (derived from the schema)",
+        "base_url": settings.openai_base_url or ("https://api.openai.com/v1" if provider == "openai" else None),
+        "api_key": mask_secret(key),
+        "timeout_seconds": settings.ai_timeout_seconds,
+        "latency_seconds": settings.ai_latency_seconds,
+    }
+
+
+def mask_secret(secret: str | None) -> str | None:
+    """sk-proj-abcdef1234 -> sk-…1234: enough to tell keys apart, never enough to use one."""
+    if not secret:
+        return None
+    if len(secret) <= 8:
+        return "•" * len(secret)
+    return f"{secret[:3]}…{secret[-4:]}"
+
+
+def start_embedded_worker() -> str | None:
+    """Starts this process's worker when RUN_SCHEDULER says so (once per process); its id, else None."""
+    if not get_settings().run_scheduler:
+        return None
+    return worker_runtime.in_process_worker().id
+
+
+def stop_embedded_worker() -> None:
+    """Stops this process's worker once its running steps finish; the workers table then says "stopped"."""
+    worker_runtime.stop_in_process_worker()

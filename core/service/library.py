@@ -1,0 +1,79 @@
+"""The library at the door: test cases, scenes and automation cases, imported, read, edited, exported and run.
+
+Reads are open to every signed-in role; writes and runs need an operator (admins,
+engineers), checked here before anything below is called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from core.accounts.users import current_actor, require_operator
+from core.library import catalog, demo_data, exporters, runs
+from core.library.exporters import Export
+from core.library.importers import manual_cases, openapi
+from core.library.importers.manual_cases import Preview
+
+TEST_CASE_PRIORITIES = catalog.PRIORITIES
+DEFAULT_TEST_CASE_PRIORITY = catalog.DEFAULT_PRIORITY
+DEFAULT_RUN_TIMEOUT_SECONDS = runs.DEFAULT_TIMEOUT_SECONDS
+RUN_TOKEN_VARIABLE = runs.TOKEN_VARIABLE
+"""The environment variable whose value run-case sends as a Bearer token."""
+
+list_modules = catalog.modules
+list_scenes = catalog.list_scenes
+get_scene = catalog.get_scene
+list_test_cases = catalog.list_test_cases
+get_test_case = catalog.get_test_case
+list_automation_cases = catalog.list_automation_cases
+get_automation_case = catalog.get_automation_case
+preview_test_cases = manual_cases.preview
+export_case = exporters.export_case
+export_module = exporters.export_module
+row_checks = runs.row_checks
+
+
+def create_test_case(values: Mapping[str, Any], *, user: str) -> dict[str, Any]:
+    """A new manual test case; bad fields raise InvalidInput listing every problem."""
+    require_operator(current_actor(user), "create test cases")
+    return catalog.create_test_case(values)
+
+
+def update_test_case(test_case_id: int, values: Mapping[str, Any], *, user: str) -> dict[str, Any]:
+    """Replaces the fields of a test case; tasks already started keep the text they were started with."""
+    require_operator(current_actor(user), "edit test cases")
+    return catalog.update_test_case(test_case_id, values)
+
+
+def import_openapi(data: bytes, filename: str, *, user: str, module: str | None = None,
+                   dry_run: bool = False) -> dict[str, Any]:
+    """One scene per operation of an OpenAPI document, in one transaction (or, dry, what would change)."""
+    require_operator(current_actor(user), "import OpenAPI documents")
+    return openapi.import_document(data, filename, module=module, dry_run=dry_run)
+
+
+def import_test_cases(data: bytes, filename: str, *, user: str) -> dict[str, Any]:
+    """Every test case of a CSV or XLSX file, or none when any row has an error."""
+    require_operator(current_actor(user), "import test cases")
+    return manual_cases.import_cases(data, filename)
+
+
+def run_case(case_id: int, base_url: str, *, user: str, token: str | None = None,
+             timeout: float = DEFAULT_RUN_TIMEOUT_SECONDS) -> dict[str, Any]:
+    """Sends every row of an automation case to ``base_url`` and stores the run; ``token`` is never stored."""
+    actor = require_operator(current_actor(user), "run automation cases")
+    return runs.run_case(case_id, base_url, actor=actor, token=token, timeout=timeout)
+
+
+def load_demo_data() -> dict[str, Any]:
+    """The demo scenes and test cases (the operator's command; the CLI is trusted as admin)."""
+    return demo_data.load()
+
+
+__all__ = [
+    "DEFAULT_RUN_TIMEOUT_SECONDS", "DEFAULT_TEST_CASE_PRIORITY", "Export", "Preview", "RUN_TOKEN_VARIABLE",
+    "TEST_CASE_PRIORITIES", "create_test_case", "export_case", "export_module", "get_automation_case", "get_scene",
+    "get_test_case", "import_openapi", "import_test_cases", "list_automation_cases", "list_modules", "list_scenes",
+    "list_test_cases", "load_demo_data", "preview_test_cases", "row_checks", "run_case", "update_test_case",
+]

@@ -1,0 +1,370 @@
+"""Tasks at the door: start, read, list, review, cancel and retry them, and what the dashboard shows of them.
+
+These are the specification's HTTP API as Python functions: each returns the
+specification's JSON shape; bad input raises a typed error from core.errors and writes
+nothing. Who may act is checked here; the modules below trust the Actor they are given.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Text, cast, func, or_, select
+from sqlalchemy.orm import Session, defer
+
+from core import paging
+from core.accounts.users import current_actor, require_operator
+from core.database import session_scope
+from core.errors import CaseFlowError, InvalidInput, NotFound
+from core.schema.validation import validate_rows
+from core.schema.walk import InvalidSchemaError
+from core.tasks import ai_calls, events, lifecycle, metrics, notifications, progress, reviews, wakeup
+from core.workflow.steps import STEP_BY_NODE
+from db.models import Review, Scene, TaskStatus, TestCase, User, WorkflowTask
+from db.types import isoformat
+
+LIST_DEFERRED = tuple(
+    defer(column) for column in (WorkflowTask.interrupt_data, WorkflowTask.created_case, WorkflowTask.result_data)
+)
+"""Large JSON columns a task listing never shows (tens of KB per task)."""
+TASK_PRIORITIES = range(0, 10)
+"""A task's priority: 9 runs first."""
+
+
+def start_workflow(
+    test_case_id: int, scene_id: str, *, name: str | None = None, module_id: str | None = None,
+    priority: int = 5, user: str,
+) -> dict[str, Any]:
+    """Queues a new task and returns at once: {task_id, thread_id, status, message, test_case_id}."""
+    if priority not in TASK_PRIORITIES:
+        raise InvalidInput(f"Priority must be a whole number from 0 to 9 (9 runs first), not {priority!r}.")
+    actor = require_operator(current_actor(user), "launch workflows")
+    with session_scope() as session:
+        case = session.get(TestCase, test_case_id)
+        if case is None:
+            raise NotFound(f"No test case with id {test_case_id}.")
+        scene = session.get(Scene, scene_id)
+        if scene is None:
+            raise NotFound(f"No scene with id {scene_id!r}.")
+        task = WorkflowTask(
+            thread_id=f"workflow_{actor.id}_{secrets.token_hex(6)}",
+            user_id=actor.id,
+            test_case_id=case.id,
+            priority=priority,
+            input_params={
+                "test_case_id": case.id,
+                "scene_id": scene.id,
+                "name": (name or "").strip() or case.title,
+                "module_id": module_id if module_id is not None else case.module,
+            },
+        )
+        session.add(task)
+        session.flush()
+        events.record(session, task.id, events.TASK_CREATED, f"Queued by {actor.username}",
+                      data={"status": TaskStatus.PENDING.value, "priority": priority})
+        response = {
+            "task_id": task.id,
+            "thread_id": task.thread_id,
+            "status": TaskStatus.PENDING.value,
+            "message": "工作流已启动，正在后台执行...",
+            "test_case_id": case.id,
+        }
+    wakeup.notify()
+    return response
+
+
+def get_task(task_id: int) -> dict[str, Any]:
+    """One task with every field, as the specification's GET /tasks/{id}."""
+    with session_scope(read_only=True) as session:
+        task = session.get(WorkflowTask, task_id)
+        if task is None:
+            raise NotFound(f"No task with id {task_id}.")
+        return _task_detail(session, task)
+
+
+def list_tasks(
+    *, status: str | list[str] | None = None, user: str | None = None, search: str | None = None,
+    limit: int = 10, offset: int = 0, created_from: datetime | None = None, created_to: datetime | None = None,
+) -> dict[str, Any]:
+    """A page of tasks, newest first: {total, items, limit, offset}.
+
+    ``created_from`` (inclusive) and ``created_to`` (exclusive) bound the creation time;
+    they must be timezone-aware.
+    """
+    paging.check(limit, offset)
+    statuses = [status] if isinstance(status, str) else list(status or [])
+    known = {s.value for s in TaskStatus}
+    if unknown := [s for s in statuses if s not in known]:
+        raise InvalidInput(f"Unknown status {unknown[0]!r}: use one of {', '.join(sorted(known))}.")
+    filters = []
+    if statuses:
+        filters.append(WorkflowTask.status.in_(statuses))
+    if user:
+        filters.append(User.username == user)
+    if term := paging.search_term(search):
+        filters.append(or_(WorkflowTask.thread_id.ilike(term), cast(WorkflowTask.input_params, Text).ilike(term)))
+    for bound, name in ((created_from, "created_from"), (created_to, "created_to")):
+        if bound is not None and bound.tzinfo is None:
+            raise InvalidInput(f"{name} must be timezone-aware.")
+    if created_from is not None:
+        filters.append(WorkflowTask.created_at >= created_from)
+    if created_to is not None:
+        filters.append(WorkflowTask.created_at < created_to)
+    with session_scope(read_only=True) as session:
+        base = (
+            select(WorkflowTask, User.username)
+            .join(User, User.id == WorkflowTask.user_id)
+            .where(*filters)
+            .options(*LIST_DEFERRED)
+        )
+        total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+        rows = session.execute(
+            base.order_by(WorkflowTask.created_at.desc(), WorkflowTask.id.desc()).limit(limit).offset(offset)
+        ).all()
+        items = [_task_summary(task, username) for task, username in rows]
+    return {"total": total, "items": items, "limit": limit, "offset": offset}
+
+
+def submit_review(
+    thread_id: str, review_status: str, *, corrected_body: Any = None, feedback: str | None = None,
+    reviewer: str, expected_round: int | None = None, wait_seconds: float = 0,
+) -> dict[str, Any]:
+    """Applies a decision to a task awaiting review.
+
+    Returns {thread_id, status, current_step, new_usercase_id, created_case}. The task
+    resumes in the background; with ``wait_seconds`` the call waits that long for it to
+    settle (completed, back in review, failed), as the specification's synchronous call did.
+    """
+    actor = require_operator(current_actor(reviewer), "review tasks")
+    task_id = reviews.submit(thread_id, review_status, corrected_body, feedback, actor, expected_round)
+    wakeup.notify()
+    task = _wait_until_settled(task_id, wait_seconds)
+    return {key: task[key] for key in ("thread_id", "status", "current_step", "new_usercase_id", "created_case")}
+
+
+def cancel_task(task_id: int, *, user: str) -> dict[str, Any]:
+    """Stops a pending, running or reviewing task; a running worker stops at its next step."""
+    actor = require_operator(current_actor(user), "cancel tasks")
+    with session_scope() as session:
+        return _task_detail(session, lifecycle.cancel(session, task_id, actor.username))
+
+
+def retry_task(task_id: int, *, user: str) -> dict[str, Any]:
+    """Requeues a failed or cancelled task; it resumes from its last checkpoint, not from scratch."""
+    actor = require_operator(current_actor(user), "retry tasks")
+    with session_scope() as session:
+        detail = _task_detail(session, lifecycle.retry(session, task_id, actor.username))
+    wakeup.notify()
+    return detail
+
+
+def task_timeline(task_id: int) -> list[dict[str, Any]]:
+    """The task's events, oldest first."""
+    with session_scope(read_only=True) as session:
+        if session.get(WorkflowTask, task_id) is None:
+            raise NotFound(f"No task with id {task_id}.")
+        return [
+            {
+                "id": e.id, "type": e.type, "step": e.step, "message": e.message, "data": e.data,
+                "duration_ms": e.duration_ms, "worker": e.worker, "created_at": isoformat(e.created_at),
+            }
+            for e in events.task_events(session, task_id)
+        ]
+
+
+def _wait_until_settled(task_id: int, wait_seconds: float) -> dict[str, Any]:
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        task = get_task(task_id)
+        if task["status"] not in (TaskStatus.PENDING.value, TaskStatus.PROCESSING.value):
+            return task
+        if time.monotonic() >= deadline:
+            return task
+        time.sleep(0.05)
+
+
+def _task_summary(task: WorkflowTask, username: str) -> dict[str, Any]:
+    params = task.input_params or {}
+    return {
+        "id": task.id,
+        "thread_id": task.thread_id,
+        "status": task.status,
+        "current_step": task.current_step,
+        "progress": task.progress,
+        "test_case_id": task.test_case_id,
+        "scene_id": params.get("scene_id"),
+        "name": params.get("name"),
+        "priority": task.priority,
+        "user": username,
+        "attempts": task.attempts,
+        "need_review": task.need_review,
+        "error_message": task.error_message,
+        "created_at": isoformat(task.created_at),
+        "started_at": isoformat(task.started_at),
+        "completed_at": isoformat(task.completed_at),
+        "updated_at": isoformat(task.updated_at),
+    }
+
+
+def _task_detail(session: Session, task: WorkflowTask) -> dict[str, Any]:
+    username = session.scalar(select(User.username).where(User.id == task.user_id)) or ""
+    step = STEP_BY_NODE.get(task.current_step or "")
+    return {
+        **_task_summary(task, username),
+        "task_type": task.task_type,
+        "user_id": task.user_id,
+        "step_number": step.number if step else None,
+        "input_params": task.input_params,
+        "result_data": task.result_data,
+        "interrupt_data": task.interrupt_data,
+        "new_usercase_id": task.new_usercase_id,
+        "created_case": task.created_case,
+        "lease_owner": task.lease_owner,
+        "lease_expires_at": isoformat(task.lease_expires_at),
+        "run_after": isoformat(task.run_after),
+    }
+
+
+# What the dashboard shows of tasks besides the specification's calls: bulk actions, the
+# queue, notifications, reviews, steps and AI calls.
+
+
+def cancel_tasks(task_ids: Sequence[int], *, user: str) -> list[dict[str, Any]]:
+    """Cancels each task in its own transaction: [{task_id, ok, status, message}], in the order given."""
+    return _bulk(task_ids, user, "cancel tasks", lambda task_id: cancel_task(task_id, user=user), "Cancelled")
+
+
+def retry_tasks(task_ids: Sequence[int], *, user: str) -> list[dict[str, Any]]:
+    """Requeues each failed or cancelled task: [{task_id, ok, status, message}], in the order given."""
+    return _bulk(task_ids, user, "retry tasks", lambda task_id: retry_task(task_id, user=user), "Requeued")
+
+
+def _bulk(task_ids: Sequence[int], user: str, action: str, apply: Any, done: str) -> list[dict[str, Any]]:
+    ids = list(dict.fromkeys(int(task_id) for task_id in task_ids))
+    if not ids:
+        raise InvalidInput("Select at least one task.")
+    if len(ids) > paging.MAX_PAGE:
+        raise InvalidInput(f"Select at most {paging.MAX_PAGE} tasks at a time.")
+    require_operator(current_actor(user), action)
+    outcomes = []
+    for task_id in ids:
+        try:
+            task = apply(task_id)
+        except CaseFlowError as error:
+            outcomes.append({"task_id": task_id, "ok": False, "status": None, "message": error.message})
+        else:
+            outcomes.append({"task_id": task_id, "ok": True, "status": task["status"], "message": done})
+    return outcomes
+
+
+def queue_position(task_id: int) -> dict[str, Any]:
+    """{task_id, status, ahead, runnable}: how many pending tasks a worker takes before this one."""
+    return progress.queue_position(task_id)
+
+
+def explain_task(task_id: int, *, zone: str | None = None) -> dict[str, Any]:
+    """Why the task is where it is: {status, tone, headline, details}, times in ``zone`` (default UTC)."""
+    return progress.explain(task_id, zone=zone)
+
+
+def task_counts() -> dict[str, int]:
+    """Tasks per status, every status present (0 when none)."""
+    with session_scope(read_only=True) as session:
+        rows = dict(session.execute(select(WorkflowTask.status, func.count()).group_by(WorkflowTask.status)).all())
+    return {status.value: int(rows.get(status.value, 0)) for status in TaskStatus}
+
+
+def latest_event_id() -> int:
+    """The newest event id: where a freshly signed-in user starts listening."""
+    return notifications.latest_event_id()
+
+
+def events_since(user: str, after_event_id: int, *, limit: int = 20) -> list[dict[str, Any]]:
+    """Notifications for ``user``: started, need review, failed and completed events on their own tasks."""
+    return notifications.events_since(current_actor(user), after_event_id, limit=limit)
+
+
+def reviews_of_task(task_id: int) -> list[dict[str, Any]]:
+    """Every decision on the task, oldest first.
+
+    Each: {round, reviewer, review_status, feedback, corrected, rows, created_at}.
+    """
+    with session_scope(read_only=True) as session:
+        rows = session.execute(
+            select(Review, User.username).join(User, User.id == Review.reviewer_id)
+            .where(Review.task_id == task_id).order_by(Review.round, Review.id)
+        ).all()
+        return [
+            {
+                "round": review.round, "reviewer": username, "review_status": review.review_status,
+                "feedback": review.feedback, "corrected": review.corrected_body is not None,
+                "rows": len(review.corrected_body) if review.corrected_body is not None else None,
+                "created_at": isoformat(review.created_at),
+            }
+            for review, username in rows
+        ]
+
+
+def review_queue(*, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+    """Tasks awaiting review, the longest-waiting first: {total, items, limit, offset}.
+
+    Each item is a task summary with ``waiting_since`` (when it last asked for a review),
+    ``round`` and ``rows`` (how many generated rows wait).
+    """
+    paging.check(limit, offset)
+    reviewing = WorkflowTask.status == TaskStatus.REVIEWING.value
+    asked = metrics.review_requested()
+    waiting = (
+        select(WorkflowTask.id, asked.c.asked)
+        .outerjoin(asked, asked.c.task_id == WorkflowTask.id)
+        .where(reviewing)
+        .order_by(asked.c.asked.is_(None), asked.c.asked, WorkflowTask.id)
+        .limit(limit).offset(offset)
+    )
+    with session_scope(read_only=True) as session:
+        total = session.scalar(select(func.count()).select_from(WorkflowTask).where(reviewing)) or 0
+        page = session.execute(waiting).all()
+        found = {
+            task.id: (task, username)
+            for task, username in session.execute(
+                select(WorkflowTask, User.username).join(User, User.id == WorkflowTask.user_id)
+                .where(WorkflowTask.id.in_([task_id for task_id, _ in page]))
+            )
+        }
+        items = []
+        for task_id, asked_at in page:
+            task, username = found[task_id]
+            data = task.interrupt_data or {}
+            items.append({
+                **_task_summary(task, username),
+                "waiting_since": isoformat(asked_at or task.updated_at or task.created_at),
+                "round": data.get("round"),
+                "rows": len(data.get("generated_body", [])),
+            })
+    return {"total": total, "items": items, "limit": limit, "offset": offset}
+
+
+def check_review_rows(scene_id: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Validates a reviewer's rows against the scene's request schema, as step 5 does (no writes)."""
+    with session_scope(read_only=True) as session:
+        schema = session.scalar(select(Scene.request_schema).where(Scene.id == scene_id))
+    if schema is None:
+        raise NotFound(f"No scene with id {scene_id!r}.")
+    try:
+        return dict(validate_rows(schema, rows))
+    except InvalidSchemaError as error:
+        raise InvalidInput(str(error)) from None
+
+
+def task_steps(task_id: int) -> list[dict[str, Any]]:
+    """The ten steps of a task with their state, runs and durations (see core.task_status.step_timeline)."""
+    return progress.step_timeline(task_id)
+
+
+def ai_calls_of_task(task_id: int) -> list[dict[str, Any]]:
+    """Every request the task made to the AI provider, oldest first, with tokens and estimated cost."""
+    return ai_calls.calls_for_task(task_id)

@@ -1,0 +1,258 @@
+"""The task lifecycle: every write of a task's status or lease, with the event that tells it.
+
+Nothing else assigns ``status``, ``lease_owner`` or ``lease_expires_at``. A running task
+moves by :func:`transition`, fenced on its claim: the write applies only while the row
+still names this worker and this claim and is still processing, so a worker whose lease
+expired (or whose task was cancelled) can never overwrite what happened since. The
+event goes in the same transaction as the write it describes.
+
+    pending ──claim──▶ processing ──review_requested──▶ reviewing ──accept_review──▶ pending
+       ▲                   │ ├─complete──▶ completed
+       └─release/retry_later/requeue_expired─┘ └─fail──▶ failed      cancel: any live status ▶ cancelled
+    failed/cancelled ──retry──▶ pending
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from core.database import session_scope
+from core.errors import Conflict, LeaseLost, NotFound
+from core.tasks import events
+from core.workflow.steps import AWAITING_REVIEW, CASE_CREATED, REVIEW_PROGRESS
+from db.models import TaskStatus, WorkflowTask
+from db.types import isoformat, utcnow
+
+PENDING, PROCESSING = TaskStatus.PENDING.value, TaskStatus.PROCESSING.value
+RELEASED = {"lease_owner": None, "lease_expires_at": None}
+"""A task no worker holds."""
+
+
+class Claim(NamedTuple):
+    """One claim of a task; ``token`` (the task's claim count) tells it from every other claim."""
+
+    task_id: int
+    token: int
+
+
+def claim(worker_id: str, limit: int, lease_seconds: int) -> list[Claim]:
+    """Takes up to ``limit`` runnable pending tasks, highest priority then oldest first."""
+    if limit <= 0:
+        return []
+    now = utcnow()
+    with session_scope() as session:
+        candidates = session.scalars(
+            select(WorkflowTask.id)
+            .where(WorkflowTask.status == PENDING, or_(WorkflowTask.run_after.is_(None), WorkflowTask.run_after <= now))
+            .order_by(WorkflowTask.priority.desc(), WorkflowTask.created_at, WorkflowTask.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        claimed = []
+        for task_id in candidates:
+            task = session.get(WorkflowTask, task_id)
+            if task is None or task.status != PENDING:
+                continue
+            first_run = task.started_at is None
+            task.status = PROCESSING
+            task.lease_owner = worker_id
+            task.lease_expires_at = now + timedelta(seconds=lease_seconds)
+            task.attempts += 1
+            task.claims += 1
+            task.run_after = None
+            task.started_at = task.started_at or now
+            kind = events.WORKFLOW_STARTED if first_run else events.TASK_RESUMED
+            message = "工作流已启动，正在执行..." if first_run else f"Resumed by worker {worker_id}"
+            events.record(session, task_id, kind, message, data={"status": PROCESSING}, worker=worker_id)
+            claimed.append(Claim(task_id, task.claims))
+        return claimed
+
+
+def transition(
+    claim: Claim, worker_id: str, event: str, message: str, *, step: str | None = None,
+    duration_ms: int | None = None, data: dict[str, Any] | None = None, **values: Any,
+) -> None:
+    """Writes ``values`` to a task this claim still holds and records ``event``, in one transaction.
+
+    Raises LeaseLost when the claim no longer holds the task. The claim's token is part of
+    the fence: when the same worker claims the task again (after a review, say), a late
+    write of its earlier run is refused too.
+    """
+    with session_scope() as session:
+        result = session.execute(
+            update(WorkflowTask)
+            .where(
+                WorkflowTask.id == claim.task_id,
+                WorkflowTask.lease_owner == worker_id,
+                WorkflowTask.claims == claim.token,
+                WorkflowTask.status == PROCESSING,
+            )
+            .values(updated_at=utcnow(), **values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise LeaseLost(f"Worker {worker_id} no longer holds task {claim.task_id}.")
+        events.record(session, claim.task_id, event, message, step=step, duration_ms=duration_ms, data=data,
+                      worker=worker_id)
+
+
+def step_done(claim: Claim, worker_id: str, node: str, label: str, *, progress: int, duration_ms: int,
+              number: int) -> None:
+    transition(claim, worker_id, events.STEP_COMPLETED, label, step=node, duration_ms=duration_ms,
+               data={"step_number": number}, current_step=node, progress=progress)
+
+
+def review_requested(claim: Claim, worker_id: str, payload: dict[str, Any]) -> None:
+    """The task pauses at step 9: no worker holds it until a decision arrives."""
+    transition(
+        claim, worker_id, events.WORKFLOW_NEED_REVIEW, "AI已生成测试数据，请进行人工审核", step=AWAITING_REVIEW,
+        data={"status": TaskStatus.REVIEWING.value, "rows": len(payload.get("generated_body", []))},
+        status=TaskStatus.REVIEWING.value, progress=REVIEW_PROGRESS, current_step=AWAITING_REVIEW,
+        need_review=True, interrupt_data=payload, **RELEASED,
+    )
+
+
+def complete(claim: Claim, worker_id: str, new_usercase_id: str, created_case: dict[str, Any],
+             result_data: dict[str, Any]) -> None:
+    transition(
+        claim, worker_id, events.WORKFLOW_COMPLETED, f"Automation case {new_usercase_id} created",
+        step=CASE_CREATED, data={"status": TaskStatus.COMPLETED.value, "new_usercase_id": new_usercase_id},
+        status=TaskStatus.COMPLETED.value, progress=100, current_step=CASE_CREATED, need_review=False,
+        new_usercase_id=new_usercase_id, created_case=created_case, result_data=result_data,
+        completed_at=utcnow(), **RELEASED,
+    )
+
+
+def retry_later(claim: Claim, worker_id: str, run_after: datetime, message: str, *, step: str | None,
+                error: str) -> None:
+    """Back to the queue after a transient fault; no worker claims it before ``run_after``."""
+    transition(claim, worker_id, events.RETRY_SCHEDULED, message, step=step, data={"error": error},
+               status=PENDING, run_after=run_after, **RELEASED)
+
+
+def fail(claim: Claim, worker_id: str, error: str, *, step: str | None, **values: Any) -> None:
+    transition(
+        claim, worker_id, events.WORKFLOW_FAILED, error, step=step,
+        data={"status": TaskStatus.FAILED.value, "error": error},
+        status=TaskStatus.FAILED.value, progress=0, error_message=error, need_review=False, completed_at=utcnow(),
+        **RELEASED, **values,
+    )
+
+
+def release(claim: Claim, worker_id: str) -> None:
+    """Hands a claimed task back to the queue because its worker is stopping.
+
+    The claim does not count as an attempt; the next run resumes from the last checkpoint.
+    """
+    try:
+        transition(claim, worker_id, events.TASK_REQUEUED,
+                   f"Worker {worker_id} stopped; requeued to resume from its last checkpoint.",
+                   status=PENDING, attempts=WorkflowTask.attempts - 1, **RELEASED)
+    except LeaseLost:
+        pass  # cancelled or taken over meanwhile: nothing to hand back
+
+
+def heartbeat(worker_id: str, lease_seconds: int) -> int:
+    """Extends the leases of every task this worker runs; returns how many."""
+    with session_scope() as session:
+        result = session.execute(
+            update(WorkflowTask)
+            .where(WorkflowTask.lease_owner == worker_id, WorkflowTask.status == PROCESSING)
+            .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount
+
+
+def requeue_expired(max_attempts: int) -> list[int]:
+    """Sends tasks whose lease expired back to pending (they resume from their checkpoint).
+
+    A task that has already used all its attempts fails instead, so a task that kills
+    its worker every time cannot loop for ever.
+    """
+    now = utcnow()
+    requeued = []
+    with session_scope() as session:
+        expired = session.scalars(
+            select(WorkflowTask)
+            .where(WorkflowTask.status == PROCESSING, WorkflowTask.lease_expires_at < now)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for task in expired:
+            owner, expired_at = task.lease_owner, isoformat(task.lease_expires_at)
+            task.lease_owner = None
+            task.lease_expires_at = None
+            data = {"previous_worker": owner, "lease_expired_at": expired_at}
+            if task.attempts >= max_attempts:
+                task.status = TaskStatus.FAILED.value
+                task.progress = 0
+                task.completed_at = now
+                task.error_message = (
+                    f"The worker running this task stopped responding {task.attempts} times "
+                    f"(last: {owner}, lease expired at {expired_at}); giving up."
+                )
+                events.record(
+                    session, task.id, events.WORKFLOW_FAILED, task.error_message,
+                    step=task.current_step, data={"status": task.status, "error": task.error_message, **data},
+                )
+                continue
+            task.status = PENDING
+            events.record(
+                session, task.id, events.TASK_REQUEUED,
+                f"Lease of worker {owner} expired at {expired_at}; requeued to resume from its last checkpoint.",
+                data=data,
+            )
+            requeued.append(task.id)
+    return requeued
+
+
+def cancel(session: Session, task_id: int, by: str) -> WorkflowTask:
+    """Stops a pending, running or reviewing task; a running worker's next fenced write fails."""
+    task = _for_update(session, task_id)
+    if task.status in {s.value for s in TaskStatus.terminal()}:
+        raise Conflict(f"Task {task_id} is already {task.status}.")
+    task.status = TaskStatus.CANCELLED.value
+    task.need_review = False
+    task.lease_owner = None
+    task.lease_expires_at = None
+    task.completed_at = utcnow()
+    events.record(session, task.id, events.TASK_CANCELLED, f"Cancelled by {by}", data={"status": task.status})
+    return task
+
+
+def retry(session: Session, task_id: int, by: str) -> WorkflowTask:
+    """Requeues a failed or cancelled task; it resumes from its last checkpoint, not from scratch."""
+    task = _for_update(session, task_id)
+    if task.status not in (TaskStatus.FAILED.value, TaskStatus.CANCELLED.value):
+        raise Conflict(f"Only failed or cancelled tasks can be retried; task {task_id} is {task.status}.")
+    if (task.result_data or {}).get("outcome") == "rejected":
+        raise Conflict(f"Task {task_id} used all its review rounds; start a new task instead.")
+    task.status = PENDING
+    task.error_message = None
+    task.completed_at = None
+    task.attempts = 0
+    task.run_after = None
+    events.record(session, task.id, events.TASK_RETRIED, f"Retried by {by}", data={"status": task.status})
+    return task
+
+
+def accept_review(session: Session, task_id: int) -> bool:
+    """Compare-and-set reviewing → pending, so one decision per round is ever applied; False if it lost."""
+    moved = session.execute(
+        update(WorkflowTask)
+        .where(WorkflowTask.id == task_id, WorkflowTask.status == TaskStatus.REVIEWING.value)
+        .values(status=PENDING, need_review=False)
+        .execution_options(synchronize_session=False)
+    )
+    return moved.rowcount == 1
+
+
+def _for_update(session: Session, task_id: int) -> WorkflowTask:
+    task = session.get(WorkflowTask, task_id, with_for_update=True)
+    if task is None:
+        raise NotFound(f"No task with id {task_id}.")
+    return task

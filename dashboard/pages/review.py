@@ -1,0 +1,231 @@
+"""Review: the queue of tasks awaiting a decision (oldest first), and the review of one task (?task=ID)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core import service
+from core.errors import CaseFlowError
+from dashboard import review_editor, review_grid, ui
+
+REFRESH_SECONDS = 3
+QUEUE_OPEN = "review_queue_open"
+QUEUE_SHOWN = "review_queue_ids"
+
+actor = ui.require_actor()
+
+
+# --- the queue --------------------------------------------------------------------------
+
+
+def queue_clicked() -> None:
+    click = st.session_state.get(QUEUE_OPEN)
+    shown = st.session_state.get(QUEUE_SHOWN, [])
+    if click is not None and 0 <= click["row"] < len(shown):
+        st.session_state["review_open_task"] = shown[click["row"]]
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def queue() -> None:
+    if (task_id := st.session_state.pop("review_open_task", None)) is not None:
+        st.query_params["task"] = str(task_id)
+        st.rerun()
+    waiting = service.review_queue(limit=100)
+    items = waiting["items"]
+    if not items:
+        ui.empty_state("Nothing awaits review. Tasks arrive here when their rows are generated (step 9); "
+                       "you get a notification for your own.", icon=":material/task_alt:")
+        return
+    st.session_state[QUEUE_SHOWN] = [item["id"] for item in items]
+    oldest = ui.age_text(items[0]["waiting_since"])
+    st.caption(f"{waiting['total']} task{'s' if waiting['total'] != 1 else ''} waiting · the oldest for {oldest}")
+    st.dataframe(pd.DataFrame({
+        "open": [f"Review #{item['id']}" for item in items],
+        "name": [item["name"] for item in items],
+        "owner": [item["user"] for item in items],
+        "round": [item["round"] for item in items],
+        "rows": [item["rows"] for item in items],
+        "waiting": pd.to_datetime([item["waiting_since"] for item in items], utc=True),
+        "scene": [item["scene_id"] for item in items],
+        "priority": [item["priority"] for item in items],
+    }), hide_index=True, key="review_queue_grid", row_height=36, column_config={
+        "open": st.column_config.ButtonColumn("", type="tertiary", on_click=queue_clicked, key=QUEUE_OPEN,
+                                              pinned=True, width=110),
+        "name": st.column_config.TextColumn("Task", width=280),
+        "owner": st.column_config.TextColumn("Owner", width=80),
+        "round": st.column_config.NumberColumn("Round", format="%d", width=60),
+        "rows": st.column_config.NumberColumn("Rows", format="%d", width=60),
+        "waiting": st.column_config.DatetimeColumn("Waiting", format="distance", width=120),
+        "scene": st.column_config.TextColumn("Scene", width=70),
+        "priority": st.column_config.NumberColumn("Prio", format="%d", width=55),
+    })
+    if waiting["total"] > len(items):
+        st.caption(f"Showing the {len(items)} longest-waiting.")
+
+
+# --- one task ---------------------------------------------------------------------------
+
+
+def back_to_queue() -> None:
+    st.query_params.pop("task", None)
+
+
+def header(task: dict[str, Any]) -> None:
+    st.button("Review queue", icon=":material/arrow_back:", type="tertiary", on_click=back_to_queue,
+              key="review_back")
+    st.markdown(f"### #{task['id']} {task['name']}")
+    data = task["interrupt_data"] or {}
+    facts = [ui.status_badge(task["status"]), f"owner **{task['user']}**", f"scene **{task['scene_id']}**"]
+    if data.get("round"):
+        facts.append(f"round **{data['round']}**")
+    st.markdown(" &nbsp;·&nbsp; ".join(facts))
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def watch(task_id: int, round_: int) -> None:
+    """Warns a reviewer who is editing when someone else decides first (or the task moves on)."""
+    task = service.get_task(task_id)
+    data = task["interrupt_data"] or {}
+    if task["status"] == "reviewing" and data.get("round") == round_:
+        return
+    latest = (service.reviews_of_task(task_id) or [None])[-1]
+    who = (f"{latest['reviewer']} {latest['review_status']} round {latest['round']} at "
+           f"{ui.local_time(latest['created_at'])}") if latest else f"The task is now {task['status']}"
+    st.warning(f"{who}. Your edits can no longer be submitted.", icon=":material/group:")
+    st.button("Reload", on_click=lambda: None, key="review_reload")
+
+
+def decided(task: dict[str, Any]) -> None:
+    """A task that is not awaiting review: who decided, and where the workflow is now."""
+    decisions = service.reviews_of_task(task["id"])
+    latest = decisions[-1] if decisions else None
+    if latest:
+        feedback = f" — “{latest['feedback']}”" if latest["feedback"] else ""
+        st.info(f"**{latest['reviewer']}** {latest['review_status']} round {latest['round']} at "
+                f"{ui.local_time(latest['created_at'])}{feedback}. Nobody can decide this round again.",
+                icon=":material/how_to_reg:")
+    else:
+        st.info(f"This task is {task['status']}, not awaiting review.", icon=":material/info:")
+    settling = task["status"] in ("pending", "processing")
+    st.fragment(outcome, run_every=2 if settling else None)(task["id"], task["status"])
+    ui.page_link_to_task(task["id"], label="Open the task", icon=":material/open_in_new:")
+
+
+def outcome(task_id: int, shown_status: str) -> None:
+    task = service.get_task(task_id)
+    if task["status"] != shown_status and task["status"] not in ("pending", "processing"):
+        st.rerun()
+    if task["status"] in ("pending", "processing"):
+        st.progress(task["progress"] / 100, text="The workflow resumes with the decision…")
+    elif task["status"] == "completed" and task["created_case"]:
+        case = task["created_case"]
+        st.success(f"Automation case **{case['new_usercase_id']}** created · {case['name']} · "
+                   f"{len(case['rows'])} rows · `{case['method']} {case['path']}`", icon=":material/verified:")
+        st.dataframe(pd.DataFrame({
+            "name": [r["name"] for r in case["rows"]], "kind": [r["kind"] for r in case["rows"]],
+            "expected": [r["expected_status"] for r in case["rows"]],
+            "source": [r.get("source", "") for r in case["rows"]],
+        }), hide_index=True, height=260)
+    elif task["status"] == "reviewing":
+        st.info("New rows are ready for the next round.", icon=":material/autorenew:")
+        st.button("Review the new rows", type="primary", key="review_next_round")
+    elif task["status"] == "failed":
+        st.error(task["error_message"] or "The task failed.", icon=":material/error:")
+
+
+def decision_bar(task: dict[str, Any], result: review_editor.EditorResult) -> None:
+    data = task["interrupt_data"]
+    payload = {
+        "task_id": task["id"], "thread_id": task["thread_id"], "round": data["round"],
+        "corrected_body": review_grid.row_objects(result.rows) if result.changed else None,
+        "rows": len(result.rows), "changed": result.changed,
+        "mismatched": len((result.validation or {}).get("mismatched", [])),
+    }
+    with st.container(horizontal=True, gap="small"):
+        if st.button("Approve", type="primary", icon=":material/check:", key="review_approve",
+                     disabled=bool(result.cell_errors)):
+            st.session_state["review_decision"] = {**payload, "action": "approved"}
+        if st.button("Reject with feedback", icon=":material/close:", key="review_reject"):
+            st.session_state["review_decision"] = {**payload, "action": "rejected"}
+    if result.cell_errors:
+        st.caption("Fix the cells marked ✗ before approving.")
+
+
+def forget_decision() -> None:
+    st.session_state.pop("review_decision", None)
+
+
+@st.dialog("Confirm the decision", on_dismiss=forget_decision, width="medium")
+def confirm(decision: dict[str, Any]) -> None:
+    approving = decision["action"] == "approved"
+    if approving:
+        what = "with your corrections" if decision["changed"] else "as generated"
+        st.markdown(f"Approve **{decision['rows']} rows** {what}? Step 10 then creates the automation case.")
+        if decision["mismatched"]:
+            st.warning(f"{decision['mismatched']} row(s) do not do what they intend.", icon=":material/warning:")
+        feedback = st.text_input("Note (optional)", key="review_note")
+    else:
+        st.markdown("Reject these rows? The workflow regenerates them with your feedback (step 4).")
+        feedback = st.text_area("Feedback (required)", key="review_feedback",
+                                placeholder="e.g. use a Gmail address; the phone numbers must be from Shanghai")
+    left, right = st.columns(2)
+    label = "Approve" if approving else "Reject"
+    if left.button(label, type="primary", width="stretch", key="review_confirm",
+                   disabled=not approving and not (feedback or "").strip()):
+        try:
+            service.submit_review(
+                decision["thread_id"], decision["action"],
+                corrected_body=decision["corrected_body"] if approving else None, feedback=feedback,
+                reviewer=actor.username, expected_round=decision["round"])
+        except CaseFlowError as error:  # kept across the rerun: often "bob already approved round 1 …"
+            st.session_state["review_error"] = error.message
+        else:
+            st.session_state.pop(review_editor.draft_key(decision["task_id"], decision["round"]), None)
+        forget_decision()
+        st.rerun()
+    if right.button("Back to the rows", width="stretch", key="review_cancel"):
+        forget_decision()
+        st.rerun()
+
+
+def review(task_id: int) -> None:
+    ok, task = ui.attempt(lambda: service.get_task(task_id))
+    if not ok or task is None:
+        st.button("Review queue", icon=":material/arrow_back:", on_click=back_to_queue, key="review_missing")
+        return
+    header(task)
+    if message := st.session_state.pop("review_error", None):
+        st.error(message, icon=":material/error:")
+    decision = st.session_state.get("review_decision")
+    if decision is not None and decision["task_id"] == task_id:
+        confirm(decision)  # even if someone else decided meanwhile: the submit then says who did
+    if task["status"] != "reviewing" or not task["interrupt_data"]:
+        decided(task)
+        return
+    round_ = task["interrupt_data"]["round"]
+    if st.session_state.pop("review_reset_requested", False):
+        st.session_state.pop(review_editor.draft_key(task_id, round_), None)
+    watch(task_id, round_)
+    scene = service.get_scene(task["scene_id"])
+    st.caption(f"`{scene['method']} {scene['path']}` · waiting since {ui.local_time(task['updated_at'])} · "
+               "edit any cell; each edited row is checked against the schema at once")
+    read_only = not actor.can_operate
+    if read_only:
+        st.info("Viewers can read the rows but not decide.", icon=":material/visibility:")
+    result = review_editor.editor(task, scene, read_only=read_only)
+    if not read_only:
+        decision_bar(task, result)
+        if decision is None and (chosen := st.session_state.get("review_decision")) is not None:
+            confirm(chosen)
+
+
+task_id = ui.query_int("task")
+if task_id is None:
+    st.title("Review")
+    st.caption("Tasks whose generated rows wait for a human decision, the longest-waiting first.")
+    queue()
+else:
+    review(task_id)

@@ -1,0 +1,175 @@
+"""Settings (admins): users, the AI provider in use, worker health, retention and "run cleanup now"."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core import service
+from dashboard import ui
+
+ROLES = ("engineer", "viewer", "admin")
+
+actor = ui.require_actor()
+st.title("Settings")
+ok, overview = ui.attempt(lambda: service.system_overview(user=actor.username))
+if not ok or overview is None:
+    st.stop()
+
+
+def users_tab() -> None:
+    people = service.list_users(user=actor.username)
+    st.dataframe(pd.DataFrame({
+        "username": [u["username"] for u in people], "role": [u["role"] for u in people],
+        "active": [u["is_active"] for u in people],
+        "created": [ui.local_time(u["created_at"], seconds=False) for u in people],
+    }), hide_index=True, column_config={
+        "username": st.column_config.TextColumn("User", width=180),
+        "role": st.column_config.TextColumn("Role", width=100),
+        "active": st.column_config.CheckboxColumn("Can sign in", width=100),
+        "created": st.column_config.TextColumn("Created", width=160),
+    })
+    add, edit = st.columns(2, gap="large")
+    with add, st.container(border=True):
+        st.markdown("**Add a user**")
+        with st.form("add_user", clear_on_submit=True, border=False):
+            username = st.text_input("Username")
+            role = st.selectbox("Role", ROLES, help="engineer: launch, review, cancel, retry · viewer: read only · "
+                                                    "admin: also users and settings")
+            password = st.text_input("Password", type="password",
+                                     help="At least 8 characters. Leave empty to generate one.")
+            if st.form_submit_button("Add user", type="primary"):
+                chosen = password or secrets.token_urlsafe(12)
+                done, created = ui.attempt(lambda: service.add_user(username, role, chosen, user=actor.username))
+                if done and created is not None:
+                    shown = "" if password else f" Their generated password: `{chosen}` (shown once)."
+                    st.session_state["settings_notice"] = f"Added {created['username']} as {created['role']}.{shown}"
+                    st.rerun()
+    with edit, st.container(border=True):
+        st.markdown("**Change a user**")
+        names = [u["username"] for u in people]
+        who = st.selectbox("User", names, key="edit_user")
+        current = next(u for u in people if u["username"] == who)
+        with st.form(f"edit_user_{who}", border=False):
+            role = st.selectbox("Role", ROLES, index=ROLES.index(current["role"]))
+            active = st.toggle("Can sign in", value=current["is_active"])
+            password = st.text_input("New password", type="password", help="Leave empty to keep the current one.")
+            if st.form_submit_button("Save", type="primary"):
+                done, _ = ui.attempt(lambda: service.update_user(
+                    who, role=role, active=active, password=password or None, user=actor.username))
+                if done:
+                    st.session_state["settings_notice"] = f"Saved {who}."
+                    st.rerun()
+    st.caption("From a terminal: `python -m core create-user --username NAME --role engineer`.")
+
+
+def ai_tab(ai: dict[str, Any]) -> None:
+    rows = {
+        "Provider": "OpenAI-compatible API" if ai["provider"] == "openai" else "Offline (built in)",
+        "Model": ai["model"], "Endpoint": ai["base_url"] or "—", "API key": ai["api_key"] or "not set",
+        "AI_PROVIDER setting": ai["setting"], "Timeout per request": f"{ai['timeout_seconds']:g} s",
+        "Simulated latency": f"{ai['latency_seconds']:g} s" if ai["latency_seconds"] else "none",
+    }
+    st.dataframe(pd.DataFrame({"setting": list(rows), "value": list(rows.values())}), hide_index=True,
+                 column_config={"setting": st.column_config.TextColumn("", width=200),
+                                "value": st.column_config.TextColumn("", width=420)})
+    st.caption("Set OPENAI_API_KEY, OPENAI_BASE_URL and OPENAI_MODEL in the environment (or .env) of the dashboard "
+               "and of every worker, then restart them. Without a key the offline provider derives rows from the "
+               "scene's JSON Schema.")
+
+
+def workers_tab(health: dict[str, Any]) -> None:
+    here = ui.start_worker()
+    row = st.columns(4)
+    row[0].metric("Scheduler in this server", ("running" if here is not None and here.scheduler.running
+                                                else "stopped") if health["run_scheduler"] else "off", border=True,
+                  help="RUN_SCHEDULER: whether the dashboard's own process runs a worker")
+    row[1].metric("Workers alive", health["alive"], border=True)
+    row[2].metric("Slots", health["slots"], border=True, help="Tasks the live workers can run at once")
+    row[3].metric("Tasks running", health["running"], border=True)
+    if not health["alive"]:
+        st.warning("No worker is alive: pending tasks wait. Start one with `python -m core worker`.",
+                   icon=":material/warning:")
+    if health["workers"]:
+        workers = health["workers"]
+        st.dataframe(pd.DataFrame({
+            "id": [w["id"] + (" (this server)" if here is not None and w["id"] == here.id else "") for w in workers],
+            "state": [w["state"] for w in workers], "running": [f"{w['running']} / {w['concurrency']}" for w in workers],
+            "heartbeat": pd.to_datetime([w["last_heartbeat_at"] for w in workers], utc=True),
+            "started": [ui.local_time(w["started_at"], seconds=False) for w in workers],
+        }), hide_index=True, column_config={
+            "id": st.column_config.TextColumn("Worker", width=300),
+            "state": st.column_config.TextColumn("State", width=80),
+            "running": st.column_config.TextColumn("Running / slots", width=120),
+            "heartbeat": st.column_config.DatetimeColumn("Last heartbeat", format="distance", width=140),
+            "started": st.column_config.TextColumn("Started", width=150),
+        })
+    st.caption(f"Concurrency {health['concurrency']} per worker · leases of {health['lease_seconds']} s, renewed "
+               f"every {health['lease_seconds'] / 3:.0f} s · idle workers poll every {health['poll_seconds']:g} s · "
+               f"a task fails after {health['max_attempts']} lost runs. A worker is alive while its heartbeat is "
+               "younger than a lease.")
+
+
+def retention_tab(retention: dict[str, Any]) -> None:
+    st.markdown(f"Finished tasks (completed, failed, cancelled) older than **{retention['days']} days** are removed "
+                f"{retention['schedule']}, with their events, reviews and checkpoints. Automation cases stay.")
+    days = st.number_input("Retention for a manual run (days)", min_value=1, value=retention["days"], step=1)
+    left, right = st.columns(2)
+    if left.button("Preview (dry run)", icon=":material/preview:", key="cleanup_preview"):
+        done, report = ui.attempt(lambda: service.run_cleanup(user=actor.username, dry_run=True, days=int(days)))
+        if done:
+            st.session_state["cleanup_report"] = report
+    if right.button("Run cleanup now", icon=":material/delete_sweep:", key="cleanup_run"):
+        st.session_state["cleanup_confirm"] = int(days)
+    if report := st.session_state.get("cleanup_report"):
+        show_report(report, "would remove")
+    if report := st.session_state.pop("cleanup_done", None):
+        show_report(report, "removed")
+
+
+def show_report(report: dict[str, Any], verb: str) -> None:
+    st.info(f"Tasks created before {ui.local_time(report['cutoff'])}: {verb} **{report['tasks']:,} tasks**, "
+            f"{report['events']:,} events, {report['reviews']:,} reviews and {report['checkpoint_threads']:,} "
+            "checkpoint threads.", icon=":material/cleaning_services:")
+
+
+def forget_cleanup() -> None:
+    st.session_state.pop("cleanup_confirm", None)
+
+
+@st.dialog("Run the cleanup now?", on_dismiss=forget_cleanup)
+def confirm_cleanup(days: int) -> None:
+    st.markdown(f"This deletes finished tasks older than **{days} days** for good (automation cases stay).")
+    left, right = st.columns(2)
+    if left.button("Delete them", type="primary", width="stretch", key="cleanup_go"):
+        with st.spinner("Cleaning up…"):
+            done, report = ui.attempt(lambda: service.run_cleanup(user=actor.username, dry_run=False, days=days))
+        if done:
+            st.session_state["cleanup_done"] = report
+            st.session_state.pop("cleanup_report", None)
+            forget_cleanup()
+            st.rerun()
+    if right.button("Keep them", width="stretch", key="cleanup_keep"):
+        forget_cleanup()
+        st.rerun()
+
+
+if notice := st.session_state.pop("settings_notice", None):
+    st.success(notice, icon=":material/check:")
+users, ai, workers, retention = st.tabs(["Users", "AI provider", "Workers", "Retention"], key="settings_tab",
+                                        bind="query-params")
+with users:
+    users_tab()
+with ai:
+    ai_tab(overview["ai"])
+with workers:
+    workers_tab(overview["workers"])
+with retention:
+    retention_tab(overview["retention"])
+db = overview["database"]
+st.caption(f"Database: {db['backend']} · `{db['url']}`")
+if (days := st.session_state.get("cleanup_confirm")) is not None:
+    confirm_cleanup(days)

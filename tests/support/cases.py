@@ -1,0 +1,47 @@
+"""Finding the demo data's test cases and scenes from tests, one way for every test module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core import service
+from core.database import session_scope
+from core.generation.offline.provider import OfflineProvider
+from core.library.automation_cases import scene_input
+from db.models import AutomationCase, Scene
+
+
+def first_case(scene_id: str | None = None) -> dict[str, Any]:
+    """The oldest test case (linked to ``scene_id`` when given): the demo's first, where the demo is loaded."""
+    items = service.list_test_cases(scene_id=scene_id, limit=service.MAX_PAGE)["items"]
+    assert items, f"no test case{f' linked to {scene_id}' if scene_id else ''}"
+    return min(items, key=lambda case: case["id"])
+
+
+def first_case_and_scene() -> tuple[int, str]:
+    """(test case id, scene id) of the demo's first test case."""
+    case = first_case()
+    return case["id"], case["scene_id"]
+
+
+def all_scenes() -> list[dict[str, Any]]:
+    """Every scene with its schemas, as service.get_scene gives them."""
+    return [service.get_scene(item["id"]) for item in service.list_scenes()]
+
+
+def offline_case(scene_id: str) -> int:
+    """An automation case of the offline provider's rows and checks for an imported scene, without a task."""
+    with session_scope() as session:
+        scene = scene_input(session.get(Scene, scene_id))
+    case = {"id": 0, "title": scene["name"], "module": "", "preconditions": "", "steps": "1. Send",
+            "expected_result": "201 with booking_id; invalid bodies are rejected with 422"}
+    provider = OfflineProvider()
+    plan = provider.plan_rows(case, scene, provider.analyse(case, scene), [])
+    rows = provider.generate_bodies(case, scene, plan, [])
+    checks = {item["name"]: item["checks"] for item in provider.generate_assertions(case, scene, rows)}
+    with session_scope() as session:
+        created = AutomationCase(name=scene["name"], module_id="Bookings", scene_id=scene_id, method=scene["method"],
+                                 path=scene["path"], rows=[{**row, "checks": checks[row["name"]]} for row in rows])
+        session.add(created)
+        session.flush()
+        return created.id
