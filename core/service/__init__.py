@@ -61,6 +61,7 @@ from core.service.tasks import (
     cancel_task,
     cancel_tasks,
     check_review_rows,
+    corrected_rows,
     events_since,
     explain_task,
     get_task,

@@ -348,6 +348,15 @@ def review_queue(*, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     return {"total": total, "items": items, "limit": limit, "offset": offset}
 
 
+def corrected_rows(generated: list[dict[str, Any]], corrected_body: Any) -> list[dict[str, Any]]:
+    """The rows a reviewer's corrected body stands for, completed from the generated rows (no writes).
+
+    The same rule :func:`submit_review` applies: bodies one per generated row, or row objects
+    with a name and a body to add, remove or reorder rows; bad shapes raise InvalidInput.
+    """
+    return reviews.corrected_rows(corrected_body, generated)
+
+
 def check_review_rows(scene_id: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Validates a reviewer's rows against the scene's request schema, as step 5 does (no writes)."""
     with session_scope(read_only=True) as session:
