@@ -232,7 +232,9 @@ def _short(value: str | None) -> str:
 
 
 def step_timeline(task_id: int) -> list[dict[str, Any]]:
-    """The ten steps as the task went through them: [{number, node, label, state, runs, last_ms, total_ms, finished_at}].
+    """The ten steps as the task went through them.
+
+    Each: {number, node, label, state, runs, last_ms, total_ms, finished_at}.
 
     state is done, running, waiting (step 9 awaiting a reviewer), failed, skipped (a later
     step finished without it, like an unneeded repair) or not_started. A step that ran more

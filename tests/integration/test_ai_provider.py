@@ -18,7 +18,7 @@ from db.types import utcnow
 from testing.fake_openai import FakeOpenAI, Reply, running
 from tests.conftest import wait_for
 from tests.support.cases import first_case_and_scene
-from tests.unit.test_openai_provider import secret_case, secret_scene
+from tests.support.secrets import secret_case, secret_scene
 
 API_KEY = "sk-test-workflow-0123456789abcdef"
 PLANTED = (

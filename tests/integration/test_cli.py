@@ -7,32 +7,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.conftest import TEST_PASSWORD
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def cli(*args: str, db_url: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "DATABASE_URL": db_url, **env}
-    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, env=environment, capture_output=True,
-                          text=True, timeout=120, stdin=subprocess.DEVNULL)
-
-
-def ok(*args: str, db_url: str, **env: str) -> Any:
-    result = cli(*args, db_url=db_url, **env)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def refused(*args: str, db_url: str, **env: str) -> dict[str, str]:
-    result = cli(*args, db_url=db_url, **env)
-    assert result.returncode == 2, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
-    return json.loads(result.stderr)
+from tests.support.cli import ROOT, ok, refused
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -261,7 +261,9 @@ def test_metrics_are_computed_in_sql(demo, users) -> None:
     assert metrics.summary(window, now=now, durations=False)["avg_duration_seconds"] is None
 
     [approvals] = metrics.approval_per_day(window)
-    assert approvals == {"day": today, "reviews": 3, "approved": 2, "rejected": 1, "approval_rate": pytest.approx(2 / 3)}
+    assert approvals == {
+        "day": today, "reviews": 3, "approved": 2, "rejected": 1, "approval_rate": pytest.approx(2 / 3),
+    }
     steps = {s["step"]: s for s in metrics.step_durations(window)}
     assert steps["plan_rows"]["avg_ms"] == pytest.approx(200) and steps["plan_rows"]["number"] == 3
 

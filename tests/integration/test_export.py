@@ -78,7 +78,7 @@ def test_import_generate_approve_export_and_run_everywhere(users, worker, tmp_pa
         run = service.run_case(case["id"], api.base_url, user=users["engineer"])
     assert TOKEN not in source
     assert run["status"] == "passed" and run["passed"] == run["total"] == len(rows), run["rows"]
-    for row, outcome in zip(rows, run["rows"]):
+    for row, outcome in zip(rows, run["rows"], strict=True):
         assert outcome["name"] == row["name"] and outcome["passed"] and outcome["failures"] == []
         assert outcome["status_code"] == row["expected_status"] and outcome["duration_ms"] >= 0
         assert (400 <= outcome["status_code"] < 500) == (row["kind"] == "invalid")
@@ -88,7 +88,7 @@ def test_import_generate_approve_export_and_run_everywhere(users, worker, tmp_pa
         failed = service.run_case(case["id"], broken.base_url, user=users["engineer"])
         result = run_pytest(test_file, BASE_URL=broken.base_url)
     assert failed["status"] == "failed" and failed["failed"] == len(rows) and failed["passed"] == 0
-    for row, outcome in zip(rows, failed["rows"]):
+    for row, outcome in zip(rows, failed["rows"], strict=True):
         assert outcome["status_code"] == 500
         assert outcome["failures"][0] == f"status: expected {row['expected_status']}, got 500"
     assert result.returncode == 1 and f"{len(rows)} failed" in result.stdout

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_PASSWORD
-from tests.integration.test_cli import ok, refused
 from tests.support.cases import all_scenes, offline_case
+from tests.support.cli import ok, refused
 from tests.support.echo_api import serve
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

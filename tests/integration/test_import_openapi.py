@@ -173,7 +173,7 @@ def test_an_operation_id_owned_by_another_source_is_a_conflict(demo: dict[str, A
     content = load(RAIL)
     content["paths"]["/trips"]["get"]["operationId"] = "SC001"
     before = scene_count()
-    with pytest.raises(Conflict, match="Scene 'SC001' already exists, created outside any OpenAPI document"):
+    with pytest.raises(Conflict, match="Scene 'SC001' already exists, imported from the document 'CaseFlow demo'"):
         import_content(content, users["engineer"])
     assert scene_count() == before
 

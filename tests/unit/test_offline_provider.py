@@ -10,10 +10,10 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
 from core.generation.offline.provider import MAX_ROWS, OfflineProvider
-from core.library.demo_data import DEMO_SCENES, DEMO_TEST_CASES
 from core.records import CaseInput, DataRow, SceneInput
 from core.schema.responses import error_status, success_status
 from core.schema.validation import problems_of, validate_rows
+from tests.support.demo import case_input, case_titled, demo_scene, demo_scenes, demo_test_cases, first_case_of
 
 LIMITS = {
     "minLength",
@@ -27,38 +27,7 @@ LIMITS = {
 }
 PLAIN = {"const", "enum", "pattern", "multipleOf"} | LIMITS
 FORMATS = {"email", "date", "date-time", "uuid", "uri"}
-SCENE_IDS = [scene["scene_id"] for scene in DEMO_SCENES]
-
-
-def scene_input(scene: dict[str, Any]) -> SceneInput:
-    return SceneInput(
-        scene_id=scene["scene_id"],
-        name=scene["name"],
-        method=scene["method"],
-        path=scene["path"],
-        request_schema=scene["request_schema"],
-        responses=scene["responses"],
-    )
-
-
-def case_input(index: int) -> CaseInput:
-    case = DEMO_TEST_CASES[index]
-    return CaseInput(
-        id=index + 1,
-        title=case["title"],
-        module=case["module"],
-        preconditions=case["preconditions"],
-        steps=case["steps"],
-        expected_result=case["expected_result"],
-    )
-
-
-def first_case_of(scene_id: str) -> CaseInput:
-    return case_input(next(i for i, case in enumerate(DEMO_TEST_CASES) if case["scene_id"] == scene_id))
-
-
-def demo_scene(scene_id: str) -> SceneInput:
-    return scene_input(next(scene for scene in DEMO_SCENES if scene["scene_id"] == scene_id))
+SCENE_IDS = [scene["scene_id"] for scene in demo_scenes()]
 
 
 def synthetic_scene(schema: dict[str, Any], responses: dict[str, Any] | None = None) -> SceneInput:
@@ -151,9 +120,9 @@ def test_demo_rows_validate_exactly_as_labelled(scene_id: str) -> None:
     assert validate_rows(scene["request_schema"], rows)["all_match"]
 
 
-@pytest.mark.parametrize("case_index", range(len(DEMO_TEST_CASES)))
+@pytest.mark.parametrize("case_index", range(len(demo_test_cases())))
 def test_every_demo_case_gets_rows_that_hit_their_labels(case_index: int) -> None:
-    scene = demo_scene(DEMO_TEST_CASES[case_index]["scene_id"])
+    scene = demo_scene(demo_test_cases()[case_index]["scene_id"])
     rows = rows_for(case_input(case_index), scene)
     assert_rows_hit_their_labels(scene["request_schema"], rows)
     assert len(rows) <= MAX_ROWS
@@ -267,12 +236,12 @@ def test_repair_marks_model_rows_as_offline_fallback() -> None:
 
 def test_analysis_names_the_fields_the_case_mentions() -> None:
     provider = OfflineProvider()
-    phone_case = case_input(next(i for i, c in enumerate(DEMO_TEST_CASES) if "手机号格式" in c["title"]))
+    phone_case = case_titled("手机号格式")
     analysis = provider.analyse(phone_case, demo_scene("SC001"))
     assert analysis["fields"] == ["/phone"]
     assert analysis["expected_outcome"] == phone_case["expected_result"]
     assert analysis["intent"].startswith("用户注册-手机号格式校验")
-    address_case = case_input(next(i for i, c in enumerate(DEMO_TEST_CASES) if "shipping address" in c["title"]))
+    address_case = case_titled("shipping address")
     fields = provider.analyse(address_case, demo_scene("SC002"))["fields"]
     assert {"/shipping_address", "/shipping_address/recipient", "/shipping_address/city"} <= set(fields)
 
@@ -297,7 +266,7 @@ def checks_of(case: CaseInput, scene: SceneInput) -> dict[str, list[dict[str, An
     rows = rows_for(case, scene)
     assertions = OfflineProvider().generate_assertions(case, scene, rows)
     assert [item["name"] for item in assertions] == [row["name"] for row in rows]
-    for item, row in zip(assertions, rows):
+    for item, row in zip(assertions, rows, strict=True):
         assert item["expected_status"] == row["expected_status"]
         assert item["checks"][0] == {"kind": "status", "path": None, "expected": row["expected_status"]}
     return {item["name"]: [dict(check) for check in item["checks"][1:]] for item in assertions}
@@ -317,7 +286,7 @@ def test_assertions_follow_the_success_text() -> None:
 
 
 def test_quoted_error_messages_only_go_to_matching_invalid_rows() -> None:
-    case = case_input(next(i for i, c in enumerate(DEMO_TEST_CASES) if "手机号格式" in c["title"]))
+    case = case_titled("手机号格式")
     checks = checks_of(case, demo_scene("SC001"))
     message = {"kind": "body_contains", "path": None, "expected": "手机号格式不正确"}
     assert message in checks["phone_pattern_invalid"]
@@ -503,7 +472,7 @@ def test_local_refs_are_followed() -> None:
 
 
 def test_error_messages_go_to_the_rows_of_the_field_and_rule_they_name() -> None:
-    case = case_input(next(i for i, c in enumerate(DEMO_TEST_CASES) if "商品数量" in c["title"]))
+    case = case_titled("商品数量")
     checks = checks_of(case, demo_scene("SC002"))
     message = {"kind": "body_contains", "path": None, "expected": "数量超出范围"}
     with_message = {name for name, found in checks.items() if message in found}

@@ -17,7 +17,8 @@ from core.generation.openai_compatible.provider import OpenAIProvider
 from core.records import CaseInput, SceneInput
 from core.schema.validation import validate_rows
 from testing.fake_openai import FakeOpenAI, Reply, offline_brain, running
-from tests.unit.test_offline_provider import demo_scene, first_case_of
+from tests.support.demo import demo_scene, first_case_of
+from tests.support.secrets import secret_case, secret_scene
 
 API_KEY = "sk-test-caseflow-0123456789abcdef"
 
@@ -60,7 +61,7 @@ def test_happy_path_makes_three_structured_calls_and_records_them(fake: FakeOpen
     assert [item.step for item in harness.records] == ["analyse_case", "generate_bodies", "generate_assertions"]
     assert harness.outcomes() == [("generate", "ok")] * 3
     assert len(fake.received) == 3
-    for received, record in zip(fake.received, harness.records):
+    for received, record in zip(fake.received, harness.records, strict=True):
         assert received.headers["authorization"] == f"Bearer {API_KEY}"
         assert received.body["model"] == "gpt-4o-mini" == record.model
         assert received.body["response_format"]["type"] == "json_schema"
@@ -269,50 +270,6 @@ def test_only_the_case_and_the_resolved_scene_are_sent_and_secrets_never(fake: F
     assert set(sent["test_case"]) == {"title", "module", "preconditions", "steps", "expected_result"}
     assert "password: at least 8 characters" in sent["test_case"]["expected_result"]  # prose is not a secret
     assert validate_rows(harness.scene["request_schema"], rows)["all_match"]
-
-
-def secret_scene() -> SceneInput:
-    """A scene whose examples, defaults and descriptions carry credentials, with $refs to resolve."""
-    return SceneInput(
-        scene_id="SEC1", name="Log in", method="POST", path="/api/v1/sessions",
-        request_schema={
-            "type": "object",
-            "required": ["account", "password"],
-            "additionalProperties": False,
-            "description": "Send the header Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
-            "examples": [{"account": {"email": "neo@example.com"}, "password": "Zion-2199!"}],
-            "properties": {
-                "account": {"$ref": "#/$defs/Account"},
-                "password": {"type": "string", "minLength": 8, "maxLength": 64, "example": "S3cr3t-Pa55!"},
-                "api_token": {"type": "string", "maxLength": 40, "default": "tok_live_9f8e7d6c5b4a"},
-                "client": {"type": "string", "maxLength": 20, "example": {"apiKey": "ak_1234567890abcdef"}},
-            },
-            "$defs": {
-                "Account": {
-                    "title": "Credentials holder",
-                    "type": "object",
-                    "required": ["email"],
-                    "properties": {"email": {"type": "string", "format": "email", "maxLength": 64}},
-                },
-                "Unused": {"title": "Never referenced", "type": "string"},
-            },
-        },
-        responses={
-            "201": {"description": "Logged in.", "schema": {"type": "object", "properties": {
-                "token": {"type": "string", "example": "tok_live_9f8e7d6c5b4a"}}}},
-            "422": {"description": "Invalid body."},
-        },
-    )
-
-
-def secret_case() -> CaseInput:
-    return CaseInput(
-        id=7, title="Log in with a valid account", module="Auth",
-        preconditions="The account exists; admin api_key=sk-test-ABCDEFGHIJKLMNOP",
-        steps="1. Call POST /api/v1/sessions with header Authorization: Bearer tkn-0123456789abcdef\n"
-              "2. Send the account's email and 密码：Abc@12345678",
-        expected_result="201 with a session token; password: at least 8 characters",
-    )
 
 
 def _first_payload(harness: Harness) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from core.generation.openai_compatible.chat import AIProviderError, ChatClient, 
 from core.generation.openai_compatible.prompts import MAX_SCHEMA_CHARS, SceneView
 from core.generation.openai_compatible.provider import OpenAIProvider
 from core.generation.openai_compatible.redaction import REDACTED, Redactor, scrub
-from tests.unit.test_offline_provider import demo_scene, first_case_of
+from tests.support.demo import demo_scene, first_case_of
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import copy
 
-from core.library.demo_data import DEMO_SCENES
 from dashboard import review_grid
+from tests.support.demo import demo_scene
 
-ORDER = next(s for s in DEMO_SCENES if s["scene_id"] == "SC002")["request_schema"]
+ORDER = demo_scene("SC002")["request_schema"]
 VALID = {
     "customer_id": 7, "currency": "CNY",
     "items": [{"sku": "SKU-100001", "quantity": 1, "unit_price": 9.9}],

@@ -54,7 +54,7 @@ def classify(expected_result: str) -> list[tuple[str, Polarity]]:
     found = [polarity(text) for text in texts]
     current: Polarity = "unknown" if "error" in found else "success"
     result: list[tuple[str, Polarity]] = []
-    for text, kind in zip(texts, found):
+    for text, kind in zip(texts, found, strict=True):
         current = kind if kind != "unknown" else current
         result.append((text, current))
     return result

@@ -25,7 +25,9 @@ KEYWORD_WORDS: dict[str, tuple[str, ...]] = {
     "minItems": ("minitems", "at least", "empty list", "至少", "为空"),
     "maxItems": ("maxitems", "at most", "too many", "最多", "超过"),
     "uniqueItems": ("uniqueitems", "unique", "duplicate", "重复"),
-    "additionalProperties": ("additionalproperties", "extra field", "unknown field", "多余字段", "额外字段", "未定义字段"),
+    "additionalProperties": (
+        "additionalproperties", "extra field", "unknown field", "多余字段", "额外字段", "未定义字段",
+    ),
 }
 """Keyword -> words a QA engineer uses for it (lower case)."""
 

@@ -14,6 +14,7 @@ import zipfile
 from typing import Any, TypedDict
 
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from core.database import session_scope
 from core.errors import InvalidInput
@@ -64,8 +65,12 @@ def preview(data: bytes, filename: str) -> Preview:
                    valid=bool(rows) and not any(row["errors"] for row in rows))
 
 
-def import_cases(data: bytes, filename: str) -> dict[str, Any]:
-    """Creates every test case of the file in one transaction, or none when any row has an error."""
+def import_cases(data: bytes, filename: str, *, skip_existing: bool = False) -> dict[str, Any]:
+    """Creates every test case of the file in one transaction, or none when any row has an error.
+
+    With ``skip_existing``, rows whose title and module match a test case already there are
+    left out (reported as "skipped"), so the same file can be imported again.
+    """
     result = preview(data, filename)
     if not result["rows"]:
         raise InvalidInput(f"{filename} has a header but no test cases.")
@@ -77,15 +82,19 @@ def import_cases(data: bytes, filename: str) -> dict[str, Any]:
                            f"{shown}{more}")
     with session_scope() as session:
         known = scene_ids(session)
+        present = {(title, module) for title, module in session.execute(select(TestCase.title, TestCase.module))
+                   } if skip_existing else set()
         cases = []
         for row in result["rows"]:
             values, errors = clean_test_case(row["values"], known)
             if errors:  # a scene was removed since the preview
                 raise InvalidInput(f"Nothing was imported: row {row['line']}: {' '.join(errors)}")
-            cases.append(TestCase(**values))
+            if (values["title"], values["module"]) not in present:
+                cases.append(TestCase(**values))
         session.add_all(cases)
         session.flush()
-        return {"filename": filename, "created": len(cases), "ids": [case.id for case in cases]}
+        return {"filename": filename, "created": len(cases), "skipped": len(result["rows"]) - len(cases),
+                "ids": [case.id for case in cases]}
 
 
 def read_table(data: bytes, filename: str) -> tuple[list[str], list[tuple[int, list[str]]]]:

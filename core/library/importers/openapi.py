@@ -217,8 +217,9 @@ def _existing(session: Session, document: Document, ids: list[str]) -> dict[str,
     for scene_id in ids:
         owner = scenes.get(scene_id)
         if owner is not None and owner.source != document.title:
-            origin = f"the document {owner.source!r}" if owner.source else "outside any OpenAPI document"
-            raise Conflict(f"Scene {scene_id!r} already exists, created {origin}; rename the operationId "
+            origin = f"imported from the document {owner.source!r}" if owner.source else \
+                "created outside any OpenAPI document"
+            raise Conflict(f"Scene {scene_id!r} already exists, {origin}; rename the operationId "
                            f"or remove that scene first.")
     return scenes
 
