@@ -12,17 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import select
 
-from core import migrate
-from core.accounts.users import create_user
-from core.config import get_settings
-from core.database import session_scope
-from core.library import demo_data
-from core.workflow.checkpointer import close_savers
-from db.models import TestCase
-from db.session import reset_databases
+from core import service
 from testing.postgres import start_cluster
+from testing.process import release
 
 BENCH_USER = "bench"
 BENCH_PASSWORD = "bench-password-1"
@@ -83,26 +76,16 @@ def configure(url: str, **settings: str) -> None:
     release()
 
 
-def release() -> None:
-    """Closes every connection this process holds and forgets the settings."""
-    close_savers()
-    reset_databases()
-    get_settings.cache_clear()
-
-
 def prepare(url: str) -> None:
     """Points CaseFlow at ``url``, migrates it and adds the benchmark's users and the demo data."""
     configure(url)
-    migrate.upgrade()
+    service.upgrade_database()
     for username in (BENCH_USER, *OTHER_USERS):
-        create_user(username, "engineer", BENCH_PASSWORD)
-    demo_data.load()
+        service.create_user(username, "engineer", BENCH_PASSWORD)
+    service.load_demo_data()
 
 
 def demo_cases() -> list[tuple[int, str]]:
     """The demo test cases with their scenes, as (test case id, scene id); benchmarks cycle through them."""
-    with session_scope() as session:
-        rows = session.execute(
-            select(TestCase.id, TestCase.scene_id).where(TestCase.scene_id.is_not(None)).order_by(TestCase.id)
-        )
-        return [(case_id, scene_id) for case_id, scene_id in rows if scene_id is not None]
+    cases = service.list_test_cases(limit=service.MAX_PAGE)["items"]
+    return sorted((case["id"], case["scene_id"]) for case in cases if case["scene_id"] is not None)

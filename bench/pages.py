@@ -75,7 +75,6 @@ def _measure(count: int) -> dict[str, Any]:
     import streamlit as st
 
     from core import service
-    from core.tasks import metrics
 
     def page(path: str | None, **query: str) -> Callable[[int], Any]:
         def render(_: int) -> None:
@@ -91,7 +90,7 @@ def _measure(count: int) -> dict[str, Any]:
     def query(call: Callable[[], Any]) -> Callable[[int], Any]:
         return lambda _: call()
 
-    window = metrics.TimeRange.last(30)
+    window = service.TimeRange.last(30)
     figures = {
         "tasks page": page(None),
         "tasks page, filtered": page(None, status="reviewing", q="注册"),
@@ -101,15 +100,12 @@ def _measure(count: int) -> dict[str, Any]:
         "query: list_tasks (first page)": query(lambda: service.list_tasks(limit=25)),
         "query: list_tasks (search)": query(lambda: service.list_tasks(limit=25, search="注册")),
         "query: task_counts": query(service.task_counts),
-        "query: metrics tiles, 30 days": query(lambda: metrics.summary(window, durations=False)),
-        "query: tasks per day, 30 days": query(lambda: metrics.tasks_per_day(window)),
-        "query: duration p50/p95, 30 days": query(lambda: metrics.duration_per_day(window)),
-        "query: approval per day, 30 days": query(lambda: metrics.approval_per_day(window)),
-        "query: step durations, 30 days": query(lambda: metrics.step_durations(window)),
+        "query: metrics overview, 30 days": query(lambda: service.metrics_overview(window.since, window.until)),
     }
     measured = {name: summarise(sample(call, count, warmup=1)) for name, call in figures.items()}
+    overview = service.metrics_overview(window.since, window.until)
     measured["rows"] = {"tasks": service.list_tasks(limit=1)["total"],
-                        "created_last_30_days": metrics.summary(window, durations=False)["tasks"]}
+                        "created_last_30_days": overview["summary"]["tasks"]}
     return measured
 
 

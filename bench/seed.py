@@ -17,11 +17,10 @@ from sqlalchemy import JSON, Column, Connection, Integer, MetaData, String, Tabl
 
 from core.config import get_settings
 from core.database import database, session_scope
-from core.generation.factory import provider_from_settings
-from core.library.automation_cases import load_inputs
+from core.tasks.runner import workflow_context
 from core.workflow.checkpointer import close_savers
 from core.workflow.graph import build_graph, thread_config
-from core.workflow.state import CreatedCase, Decision, WorkflowContext, WorkflowState
+from core.workflow.state import CreatedCase, Decision, WorkflowState
 from core.workflow.steps import AWAITING_REVIEW, CASE_CREATED, STEP_BY_NODE, STEPS
 from db.models import TaskEvent, TestCase, User, WorkflowTask
 from db.session import Database
@@ -57,10 +56,7 @@ def real_payloads() -> list[dict[str, Any]]:
     """
     settings = get_settings()
     graph = build_graph(InMemorySaver())
-    context = WorkflowContext(
-        provider=provider_from_settings(settings), load_inputs=load_inputs, create_case=_case_in_memory,
-        max_repair_rounds=settings.max_repair_rounds, max_review_rounds=settings.max_review_rounds,
-    )
+    context = workflow_context(settings, create_case=_case_in_memory)
     with session_scope() as session:
         cases = session.execute(
             select(TestCase.id, TestCase.title, TestCase.module, TestCase.scene_id)

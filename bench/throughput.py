@@ -17,12 +17,11 @@ from bench.backends import BENCH_USER, configure, demo_cases
 from core import service
 from core.config import get_settings
 from core.database import database, session_scope
-from core.generation.factory import provider_from_settings
-from core.library.automation_cases import create_automation_case, load_inputs
+from core.tasks.runner import workflow_context
 from core.tasks.worker import Worker
 from core.workflow.checkpointer import get_saver
 from core.workflow.graph import build_graph, thread_config
-from core.workflow.state import Decision, WorkflowContext, WorkflowState
+from core.workflow.state import Decision, WorkflowState
 from db.models import TaskStatus, WorkflowTask
 
 CONCURRENCY = 2
@@ -99,10 +98,7 @@ def _bare_graph(cases: list[tuple[int, str]], tasks: int) -> dict[str, Any]:
     """
     settings = get_settings()
     graph = build_graph(get_saver(database(), pool_size=settings.worker_concurrency + 1))
-    context = WorkflowContext(
-        provider=provider_from_settings(settings), load_inputs=load_inputs, create_case=create_automation_case,
-        max_repair_rounds=settings.max_repair_rounds, max_review_rounds=settings.max_review_rounds,
-    )
+    context = workflow_context(settings)
     task_ids = [_start(cases, index) for index in range(tasks)]
     with session_scope() as session:
         inputs = session.execute(

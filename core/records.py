@@ -15,7 +15,7 @@ RowSource = Literal["offline", "model", "offline-fallback"]
 """Who produced a row: the offline provider, the model, or the offline provider standing in for bad model output."""
 
 
-class CaseInput(TypedDict):
+class TestCaseInput(TypedDict):
     """The manual test case, as the workflow sees it."""
 
     id: int

@@ -19,7 +19,7 @@ from typing import Any
 
 from core.generation.offline.checks import case_assertions
 from core.generation.offline.provider import OfflineProvider
-from core.records import CaseInput, DataRow, SceneInput
+from core.records import DataRow, SceneInput, TestCaseInput
 
 Brain = Callable[[str, dict[str, Any]], dict[str, Any]]
 
@@ -200,7 +200,7 @@ def _payload(body: dict[str, Any]) -> dict[str, Any]:
 def offline_brain(step: str, payload: dict[str, Any]) -> dict[str, Any]:
     """The correct answer to a request, worked out by the offline provider."""
     offline = OfflineProvider()
-    case = CaseInput(id=0, **payload["test_case"])
+    case = TestCaseInput(id=0, **payload["test_case"])
     api = payload["api"]
     documented = (payload.get("statuses") or {}).get("documented", [])
     scene = SceneInput(

@@ -35,27 +35,20 @@ def pg_cluster() -> Iterator[Cluster]:
 
 def configure(monkeypatch: pytest.MonkeyPatch, url: str, **settings: str) -> None:
     """Points the process at ``url`` with fast test settings, dropping cached engines and savers."""
-    from core.config import get_settings
-    from core.workflow.checkpointer import close_savers
-    from db.session import reset_databases
+    from testing.process import release
 
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     for name, value in {"POLL_SECONDS": "0.2", "LEASE_SECONDS": "30", **settings}.items():
         monkeypatch.setenv(name, value)
-    close_savers()
-    reset_databases()
-    get_settings.cache_clear()
+    release()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A migrated, empty database; every test using it runs once per backend."""
-    from core import migrate
-    from core.config import get_settings
-    from core.tasks.worker import stop_in_process_worker
-    from core.workflow.checkpointer import close_savers
-    from db.session import reset_databases
+    from core import service
+    from testing.process import release
 
     cluster: Cluster | None = None
     name = f"t_{uuid.uuid4().hex[:12]}"
@@ -65,12 +58,10 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any, monkeypatch: pytest.Mo
         cluster = request.getfixturevalue("pg_cluster")
         url = cluster.create_database(name)
     configure(monkeypatch, url)
-    migrate.upgrade()
+    service.upgrade_database()
     yield url
-    stop_in_process_worker()
-    close_savers()
-    reset_databases()
-    get_settings.cache_clear()
+    service.stop_embedded_worker()
+    release()
     if cluster is not None:
         cluster.drop_database(name)
 
@@ -78,20 +69,20 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any, monkeypatch: pytest.Mo
 @pytest.fixture
 def users(db_url: str) -> dict[str, str]:
     """An admin, an engineer, a second engineer and a viewer; role -> username."""
-    from core.accounts.users import create_user
+    from core import service
 
     names = {"admin": "admin", "engineer": "alice", "engineer2": "bob", "viewer": "victor"}
     for role, username in names.items():
-        create_user(username, role.rstrip("2"), TEST_PASSWORD)
+        service.create_user(username, role.rstrip("2"), TEST_PASSWORD)
     return names
 
 
 @pytest.fixture
 def demo(users: dict[str, str]) -> dict[str, Any]:
     """The demo scenes and test cases."""
-    from core.library import demo_data
+    from core import service
 
-    return demo_data.load()
+    return service.load_demo_data()
 
 
 @pytest.fixture

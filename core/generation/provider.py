@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from core.records import Analysis, CaseInput, DataRow, RowAssertions, RowPlan, SceneInput
+from core.records import Analysis, DataRow, RowAssertions, RowPlan, SceneInput, TestCaseInput
 
 
 class Provider(Protocol):
@@ -18,18 +18,18 @@ class Provider(Protocol):
     name: str
     model: str
 
-    def analyse(self, case: CaseInput, scene: SceneInput) -> Analysis:
+    def analyse(self, case: TestCaseInput, scene: SceneInput) -> Analysis:
         """Step 2: intent, fields involved and expected outcome of the case."""
         ...
 
     def plan_rows(
-        self, case: CaseInput, scene: SceneInput, analysis: Analysis, feedback: list[str]
+        self, case: TestCaseInput, scene: SceneInput, analysis: Analysis, feedback: list[str]
     ) -> list[RowPlan]:
         """Step 3: valid, boundary and invalid rows tied to the schema's constraints."""
         ...
 
     def generate_bodies(
-        self, case: CaseInput, scene: SceneInput, plan: list[RowPlan], feedback: list[str]
+        self, case: TestCaseInput, scene: SceneInput, plan: list[RowPlan], feedback: list[str]
     ) -> list[DataRow]:
         """Step 4: one request body per planned row; reviewer feedback, oldest first."""
         ...
@@ -41,7 +41,7 @@ class Provider(Protocol):
         ...
 
     def generate_assertions(
-        self, case: CaseInput, scene: SceneInput, rows: list[DataRow]
+        self, case: TestCaseInput, scene: SceneInput, rows: list[DataRow]
     ) -> list[RowAssertions]:
         """Step 7: expected status and response checks, one entry per row, same order."""
         ...

@@ -9,13 +9,13 @@ from sqlalchemy.exc import IntegrityError
 
 from core.database import session_scope
 from core.errors import NotFound
-from core.records import CaseInput, SceneInput
+from core.records import SceneInput, TestCaseInput
 from core.workflow.state import CreatedCase, WorkflowState
 from db.models import AutomationCase, Scene, TestCase, User, WorkflowTask
 from db.types import isoformat
 
 
-def load_inputs(test_case_id: int, scene_id: str) -> tuple[CaseInput, SceneInput]:
+def load_inputs(test_case_id: int, scene_id: str) -> tuple[TestCaseInput, SceneInput]:
     """The test case and the scene, as the workflow's records."""
     with session_scope() as session:
         case = session.get(TestCase, test_case_id)
@@ -24,11 +24,11 @@ def load_inputs(test_case_id: int, scene_id: str) -> tuple[CaseInput, SceneInput
         scene = session.get(Scene, scene_id)
         if scene is None:
             raise NotFound(f"Scene {scene_id} no longer exists.")
-        return case_input(case), scene_input(scene)
+        return test_case_input(case), scene_input(scene)
 
 
-def case_input(case: TestCase) -> CaseInput:
-    return CaseInput(
+def test_case_input(case: TestCase) -> TestCaseInput:
+    return TestCaseInput(
         id=case.id,
         title=case.title,
         module=case.module,

@@ -17,7 +17,7 @@ from core.schema.outline import constraints, outline, type_of
 from db.models import AutomationCase, CaseRun, Review, Scene, TestCase, User, WorkflowTask
 from db.types import isoformat
 
-PRIORITIES = ("P0", "P1", "P2", "P3")
+TEST_CASE_PRIORITIES = ("P0", "P1", "P2", "P3")
 DEFAULT_PRIORITY = "P2"
 TEXT_LIMITS = {"title": 300, "module": 100}
 CASE_FIELDS = ("title", "module", "preconditions", "steps", "expected_result", "priority", "scene_id")
@@ -37,8 +37,8 @@ def clean_test_case(values: Mapping[str, Any], scene_ids: set[str]) -> tuple[dic
             errors.append(f"The {key} has {len(text[key])} characters; at most {limit} are allowed.")
     priority = text["priority"].upper() or DEFAULT_PRIORITY
     priority = f"P{priority}" if priority.isdigit() else priority
-    if priority not in PRIORITIES:
-        errors.append(f"Priority {text['priority']!r} is not one of {', '.join(PRIORITIES)}.")
+    if priority not in TEST_CASE_PRIORITIES:
+        errors.append(f"Priority {text['priority']!r} is not one of {', '.join(TEST_CASE_PRIORITIES)}.")
     if text["scene_id"] and text["scene_id"] not in scene_ids:
         errors.append(f"No scene with id {text['scene_id']!r}; import its OpenAPI document first or leave it empty.")
     return {**text, "priority": priority, "scene_id": text["scene_id"] or None}, errors

@@ -15,7 +15,7 @@ from core.library.exporters import Export
 from core.library.importers import manual_cases, openapi
 from core.library.importers.manual_cases import Preview
 
-TEST_CASE_PRIORITIES = catalog.PRIORITIES
+TEST_CASE_PRIORITIES = catalog.TEST_CASE_PRIORITIES
 DEFAULT_TEST_CASE_PRIORITY = catalog.DEFAULT_PRIORITY
 DEFAULT_RUN_TIMEOUT_SECONDS = runs.DEFAULT_TIMEOUT_SECONDS
 RUN_TOKEN_VARIABLE = runs.TOKEN_VARIABLE

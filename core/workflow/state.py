@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
 from core.generation.provider import Provider
-from core.records import Analysis, CaseInput, DataRow, RowAssertions, RowPlan, SceneInput
+from core.records import Analysis, DataRow, RowAssertions, RowPlan, SceneInput, TestCaseInput
 from core.schema.validation import ValidationResult
 
 
@@ -35,7 +35,8 @@ class WorkflowState(TypedDict, total=False):
     scene_id: str
     name: str
     module_id: str
-    case: CaseInput
+    case: TestCaseInput
+    """The manual test case (the key stays "case": checkpoints of tasks paused for review hold it)."""
     scene: SceneInput
     analysis: Analysis
     plan: list[RowPlan]
@@ -59,7 +60,7 @@ class WorkflowContext:
     """What nodes need besides the state, given to each run (never checkpointed)."""
 
     provider: Provider
-    load_inputs: Callable[[int, str], tuple[CaseInput, SceneInput]]
+    load_inputs: Callable[[int, str], tuple[TestCaseInput, SceneInput]]
     """(test_case_id, scene_id) -> the case and the scene."""
     create_case: Callable[[WorkflowState], CreatedCase]
     """Creates the automation case of the state's task, or returns the one it already has."""

@@ -6,7 +6,7 @@ from functools import cache
 from typing import Any
 
 from core.library import demo_data
-from core.records import CaseInput, SceneInput
+from core.records import SceneInput, TestCaseInput
 
 
 @cache
@@ -23,17 +23,17 @@ def demo_scene(scene_id: str) -> SceneInput:
     return next(scene for scene in demo_scenes() if scene["scene_id"] == scene_id)
 
 
-def case_input(index: int) -> CaseInput:
+def case_input(index: int) -> TestCaseInput:
     """The demo's test case number ``index`` (0-based), with the id it gets in a fresh database."""
     case = demo_test_cases()[index]
-    return CaseInput(id=index + 1, title=case["title"], module=case["module"], preconditions=case["preconditions"],
+    return TestCaseInput(id=index + 1, title=case["title"], module=case["module"], preconditions=case["preconditions"],
                      steps=case["steps"], expected_result=case["expected_result"])
 
 
-def first_case_of(scene_id: str) -> CaseInput:
+def first_case_of(scene_id: str) -> TestCaseInput:
     return case_input(next(i for i, case in enumerate(demo_test_cases()) if case["scene_id"] == scene_id))
 
 
-def case_titled(fragment: str) -> CaseInput:
+def case_titled(fragment: str) -> TestCaseInput:
     """The first demo test case whose title contains ``fragment``."""
     return case_input(next(i for i, case in enumerate(demo_test_cases()) if fragment in case["title"]))

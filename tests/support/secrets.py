@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.records import CaseInput, SceneInput
+from core.records import SceneInput, TestCaseInput
 
 
 def secret_scene() -> SceneInput:
@@ -39,8 +39,8 @@ def secret_scene() -> SceneInput:
     )
 
 
-def secret_case() -> CaseInput:
-    return CaseInput(
+def secret_case() -> TestCaseInput:
+    return TestCaseInput(
         id=7, title="Log in with a valid account", module="Auth",
         preconditions="The account exists; admin api_key=sk-test-ABCDEFGHIJKLMNOP",
         steps="1. Call POST /api/v1/sessions with header Authorization: Bearer tkn-0123456789abcdef\n"

@@ -10,7 +10,7 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
 from core.generation.offline.provider import MAX_ROWS, OfflineProvider
-from core.records import CaseInput, DataRow, SceneInput
+from core.records import DataRow, SceneInput, TestCaseInput
 from core.schema.responses import error_status, success_status
 from core.schema.validation import problems_of, validate_rows
 from tests.support.demo import case_input, case_titled, demo_scene, demo_scenes, demo_test_cases, first_case_of
@@ -41,12 +41,12 @@ def synthetic_scene(schema: dict[str, Any], responses: dict[str, Any] | None = N
     )
 
 
-PLAIN_CASE = CaseInput(
+PLAIN_CASE = TestCaseInput(
     id=0, title="Create a thing", module="", preconditions="", steps="1. Send it", expected_result="201"
 )
 
 
-def rows_for(case: CaseInput, scene: SceneInput, feedback: list[str] | None = None) -> list[DataRow]:
+def rows_for(case: TestCaseInput, scene: SceneInput, feedback: list[str] | None = None) -> list[DataRow]:
     provider = OfflineProvider()
     plan = provider.plan_rows(case, scene, provider.analyse(case, scene), feedback or [])
     return provider.generate_bodies(case, scene, plan, feedback or [])
@@ -262,7 +262,7 @@ def test_analysis_falls_back_to_required_leaf_fields() -> None:
     ]
 
 
-def checks_of(case: CaseInput, scene: SceneInput) -> dict[str, list[dict[str, Any]]]:
+def checks_of(case: TestCaseInput, scene: SceneInput) -> dict[str, list[dict[str, Any]]]:
     rows = rows_for(case, scene)
     assertions = OfflineProvider().generate_assertions(case, scene, rows)
     assert [item["name"] for item in assertions] == [row["name"] for row in rows]
@@ -300,7 +300,7 @@ def test_without_documented_schemas_only_safe_checks_remain() -> None:
         {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 5}}},
         {"201": {"description": "created"}, "400": {"description": "bad"}},
     )
-    case = CaseInput(
+    case = TestCaseInput(
         id=1, title="Create", module="", preconditions="", steps="1. Post", expected_result="Returns 201 and the id."
     )
     checks = checks_of(case, scene)

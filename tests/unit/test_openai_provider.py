@@ -14,7 +14,7 @@ from core.config import Settings
 from core.errors import CaseFlowError, TransientError
 from core.generation.openai_compatible.chat import AIProviderError, CallRecord
 from core.generation.openai_compatible.provider import OpenAIProvider
-from core.records import CaseInput, SceneInput
+from core.records import SceneInput, TestCaseInput
 from core.schema.validation import validate_rows
 from testing.fake_openai import FakeOpenAI, Reply, offline_brain, running
 from tests.support.demo import demo_scene, first_case_of
@@ -39,7 +39,7 @@ class Harness:
         )
         self.records: list[CallRecord] = []
         self.provider = OpenAIProvider(Settings(**{**options, **settings}), record=self.records.append)
-        self.case: CaseInput = first_case_of("SC001")
+        self.case: TestCaseInput = first_case_of("SC001")
         self.scene: SceneInput = demo_scene("SC001")
 
     def run(self) -> tuple[list[Any], list[Any]]:

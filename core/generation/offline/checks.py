@@ -6,7 +6,7 @@ import re
 from typing import Any, Literal
 
 from core.generation.offline.mentions import mentioned_fields, mentioned_keywords
-from core.records import CaseInput, Check, DataRow, RowAssertions, SceneInput
+from core.records import Check, DataRow, RowAssertions, SceneInput, TestCaseInput
 from core.schema.responses import response_schema, success_status
 from core.schema.walk import parse_pointer, resolve_refs
 
@@ -21,7 +21,7 @@ ECHO_WORDS = ("一致", "相同", "same as", "matches the request", "echo")
 ID_WORD = re.compile(r"(?<![a-z])id(?![a-z])", re.IGNORECASE)
 
 
-def case_assertions(case: CaseInput, scene: SceneInput, rows: list[DataRow]) -> list[RowAssertions]:
+def case_assertions(case: TestCaseInput, scene: SceneInput, rows: list[DataRow]) -> list[RowAssertions]:
     """Expected status and response checks for each row, same order.
 
     Checks stay conservative: each must hold against a real server that validates requests
@@ -41,7 +41,7 @@ def case_assertions(case: CaseInput, scene: SceneInput, rows: list[DataRow]) -> 
     return result
 
 
-def _case_text(case: CaseInput) -> str:
+def _case_text(case: TestCaseInput) -> str:
     return "\n".join((case["title"], case["preconditions"], case["steps"], case["expected_result"]))
 
 

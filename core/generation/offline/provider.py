@@ -12,7 +12,7 @@ from typing import Any
 from core.generation.offline.checks import case_assertions
 from core.generation.offline.mentions import mentioned_fields, mentioned_keywords, mentions_boundaries, required_leaves
 from core.generation.offline.rows import base_body, baseline_plan, build_body, target_plans
-from core.records import Analysis, CaseInput, DataRow, RowAssertions, RowPlan, RowSource, SceneInput
+from core.records import Analysis, DataRow, RowAssertions, RowPlan, RowSource, SceneInput, TestCaseInput
 from core.schema.responses import statuses
 from core.schema.walk import Target, resolve_refs
 
@@ -37,7 +37,7 @@ class OfflineProvider:
     name = "offline"
     model = "schema-rules"
 
-    def analyse(self, case: CaseInput, scene: SceneInput) -> Analysis:
+    def analyse(self, case: TestCaseInput, scene: SceneInput) -> Analysis:
         """Intent from the title and steps; fields the case text names, else the required leaf fields."""
         schema = resolve_refs(scene["request_schema"])
         fields = mentioned_fields(schema, _case_text(case)) or required_leaves(schema)
@@ -48,7 +48,7 @@ class OfflineProvider:
         return Analysis(intent=intent[:400], fields=fields, expected_outcome=case["expected_result"].strip())
 
     def plan_rows(
-        self, case: CaseInput, scene: SceneInput, analysis: Analysis, feedback: list[str]
+        self, case: TestCaseInput, scene: SceneInput, analysis: Analysis, feedback: list[str]
     ) -> list[RowPlan]:
         """The baseline row, then boundary and invalid rows: every keyword covered, focus fields first."""
         schema, resolved = scene["request_schema"], resolve_refs(scene["request_schema"])
@@ -80,7 +80,7 @@ class OfflineProvider:
         return [baseline_plan(kinds["valid"])] + [candidates[index][0] for index in chosen]
 
     def generate_bodies(
-        self, case: CaseInput, scene: SceneInput, plan: list[RowPlan], feedback: list[str]
+        self, case: TestCaseInput, scene: SceneInput, plan: list[RowPlan], feedback: list[str]
     ) -> list[DataRow]:
         """A body per planned row; a row no body can satisfy gets the baseline body (validation flags it)."""
         schema, resolved = scene["request_schema"], resolve_refs(scene["request_schema"])
@@ -107,7 +107,7 @@ class OfflineProvider:
         return repaired
 
     def generate_assertions(
-        self, case: CaseInput, scene: SceneInput, rows: list[DataRow]
+        self, case: TestCaseInput, scene: SceneInput, rows: list[DataRow]
     ) -> list[RowAssertions]:
         """Status per row plus checks the expected result names (see ``offline_checks``)."""
         return case_assertions(case, scene, rows)
@@ -155,7 +155,7 @@ def _coverage_key(plan: RowPlan, target: Target) -> tuple[str, ...]:
     return (plan["kind"], plan["keyword"] or "", fmt)
 
 
-def _case_text(case: CaseInput) -> str:
+def _case_text(case: TestCaseInput) -> str:
     return "\n".join((case["title"], case["preconditions"], case["steps"], case["expected_result"]))
 
 

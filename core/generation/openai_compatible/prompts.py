@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from core.generation.openai_compatible.redaction import Redactor
-from core.records import CaseInput, DataRow, RowPlan, SceneInput
+from core.records import DataRow, RowPlan, SceneInput, TestCaseInput
 from core.schema.responses import documented_codes, statuses
 from core.schema.walk import resolve_refs, targets, walk
 
@@ -74,7 +74,7 @@ JSON_OBJECT_FORMAT = "Reply with one JSON object, without markdown, that matches
 class SceneView:
     """The one test case and the one scene of a task, resolved and redacted, ready to send."""
 
-    def __init__(self, case: CaseInput, scene: SceneInput) -> None:
+    def __init__(self, case: TestCaseInput, scene: SceneInput) -> None:
         self.redactor = Redactor()
         resolved = resolve_refs(scene["request_schema"])
         self.targets = [(target.kind, target.keyword, target.field.pointer) for target in targets(resolved)]

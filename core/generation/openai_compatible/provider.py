@@ -21,7 +21,7 @@ from core.generation.openai_compatible.answer_schemas import ANALYSIS, ASSERTION
 from core.generation.openai_compatible.answers import Rows, Whole
 from core.generation.openai_compatible.chat import ChatClient, Recorder
 from core.generation.openai_compatible.prompts import SceneView
-from core.records import Analysis, CaseInput, DataRow, RowAssertions, RowPlan, SceneInput
+from core.records import Analysis, DataRow, RowAssertions, RowPlan, SceneInput, TestCaseInput
 from core.schema.responses import statuses
 
 T = TypeVar("T")
@@ -38,7 +38,7 @@ class OpenAIProvider:
         self.model = settings.openai_model
         self.offline = OfflineProvider()
 
-    def analyse(self, case: CaseInput, scene: SceneInput) -> Analysis:
+    def analyse(self, case: TestCaseInput, scene: SceneInput) -> Analysis:
         """One call for the analysis and the plan; the plan rides along in ``analysis["plan"]``."""
         view = SceneView(case, scene)
         conversation = prompts.messages(prompts.ANALYSE, view.analyse())
@@ -52,7 +52,7 @@ class OpenAIProvider:
         return analysis
 
     def plan_rows(
-        self, case: CaseInput, scene: SceneInput, analysis: Analysis, feedback: list[str]
+        self, case: TestCaseInput, scene: SceneInput, analysis: Analysis, feedback: list[str]
     ) -> list[RowPlan]:
         """The plan made with the analysis; a call of its own only for an analysis made without one."""
         if analysis.get("plan"):
@@ -64,7 +64,7 @@ class OpenAIProvider:
         return self._complete_plan(whole.value or [], case, scene, analysis)
 
     def generate_bodies(
-        self, case: CaseInput, scene: SceneInput, plan: list[RowPlan], feedback: list[str]
+        self, case: TestCaseInput, scene: SceneInput, plan: list[RowPlan], feedback: list[str]
     ) -> list[DataRow]:
         """The model's bodies; rows it gets wrong twice get the offline provider's, marked offline-fallback."""
         view = SceneView(case, scene)
@@ -92,7 +92,7 @@ class OpenAIProvider:
         return self.offline.repair_rows(scene, rows, problems)
 
     def generate_assertions(
-        self, case: CaseInput, scene: SceneInput, rows: list[DataRow]
+        self, case: TestCaseInput, scene: SceneInput, rows: list[DataRow]
     ) -> list[RowAssertions]:
         """The model's checks; rows it gets wrong twice get the offline provider's, marked offline-fallback."""
         view = SceneView(case, scene)
@@ -141,7 +141,7 @@ class OpenAIProvider:
         return good
 
     def _complete_plan(
-        self, plan: list[RowPlan], case: CaseInput, scene: SceneInput, analysis: Analysis
+        self, plan: list[RowPlan], case: TestCaseInput, scene: SceneInput, analysis: Analysis
     ) -> list[RowPlan]:
         """The offline plan when the model's is empty; a plain valid row in front when it lacks one."""
         if not plan:
