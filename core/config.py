@@ -63,7 +63,14 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=2, ge=1, le=64)
     lease_seconds: int = Field(default=60, ge=1)
     poll_seconds: float = Field(default=2.0, gt=0)
-    max_attempts: int = Field(default=3, ge=1, description="automatic runs of a task before it fails")
+    max_attempts: int = Field(
+        default=3, ge=1, description="lost runs in a row (the worker died or stopped answering) before a task fails",
+    )
+    retry_budget_seconds: float = Field(
+        default=900, ge=0, description="how long a task keeps retrying transient faults before it fails",
+    )
+    retry_base_seconds: float = Field(default=5, ge=0, description="first wait before a retry; doubles each time")
+    retry_max_seconds: float = Field(default=300, ge=0, description="longest wait between two retries")
     retention_days: int = Field(default=30, ge=1)
     cleanup_batch_size: int = Field(default=500, ge=1)
     run_scheduler: bool = Field(default=True, description="start the scheduler inside the Streamlit server")

@@ -9,6 +9,7 @@ wrong shape, or a refusal of structured outputs. It keeps every request it recei
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -53,6 +54,13 @@ class Reply:
         return cls(content=content)
 
 
+FAULTS = (
+    Reply.rate_limited(retry_after="0"), Reply.server_error(500), Reply.server_error(503), Reply.slow(3.0),
+    Reply.text("this is not JSON"), Reply.text('{"unexpected": "shape"}'),
+)
+"""What a flaky provider answers: rate limits, server errors, answers past a 1 s timeout, bad JSON, wrong shapes."""
+
+
 @dataclass
 class Received:
     """One request the server got, and what it answered."""
@@ -78,8 +86,12 @@ class Received:
 class FakeOpenAI:
     """Start with :func:`running`; point the client at :attr:`url`."""
 
-    def __init__(self, brain: Brain | None = None, supports_json_schema: bool = True) -> None:
+    def __init__(self, brain: Brain | None = None, supports_json_schema: bool = True, fault_rate: float = 0.0,
+                 seed: int = 0) -> None:
+        """``fault_rate``: the share of unscripted requests answered by a random fault (seeded)."""
         self.brain = brain or offline_brain
+        self.fault_rate = fault_rate
+        self._random = random.Random(seed)
         self.supports_json_schema = supports_json_schema
         self.received: list[Received] = []
         self._scripts: dict[str, list[Reply]] = {}
@@ -107,7 +119,11 @@ class FakeOpenAI:
     def _next_reply(self, step: str) -> Reply:
         with self._lock:
             queue = self._scripts.get(step)
-            return queue.pop(0) if queue else Reply()
+            if queue:
+                return queue.pop(0)
+            if self._random.random() < self.fault_rate:
+                return self._random.choice(FAULTS)
+            return Reply()
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         raw = handler.rfile.read(int(handler.headers.get("Content-Length") or 0)).decode()

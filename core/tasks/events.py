@@ -6,9 +6,10 @@ so :func:`to_message` gives exactly the message the specification pushes.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import TaskEvent
@@ -47,6 +48,23 @@ def record(
     )
     session.add(event)
     return event
+
+
+PROGRESS = (STEP_COMPLETED, WORKFLOW_NEED_REVIEW, REVIEW_SUBMITTED, TASK_RETRIED, TASK_CREATED)
+"""Events after which a run of transient faults counts afresh."""
+
+
+def retry_streak(session: Session, task_id: int) -> tuple[int, datetime | None]:
+    """(retries scheduled, when the first was) since the task last made progress."""
+    progress = (select(func.max(TaskEvent.id))
+                .where(TaskEvent.task_id == task_id, TaskEvent.type.in_(PROGRESS)).scalar_subquery())
+    times = session.scalars(
+        select(TaskEvent.created_at)
+        .where(TaskEvent.task_id == task_id, TaskEvent.type == RETRY_SCHEDULED,
+               TaskEvent.id > func.coalesce(progress, 0))
+        .order_by(TaskEvent.id)
+    ).all()
+    return len(times), times[0] if times else None
 
 
 def task_events(session: Session, task_id: int) -> list[TaskEvent]:

@@ -102,8 +102,9 @@ def transition(
 
 def step_done(claim: Claim, worker_id: str, node: str, label: str, *, progress: int, duration_ms: int,
               number: int) -> None:
+    """A step finished: progress made, so only lost runs from here on count towards MAX_ATTEMPTS."""
     transition(claim, worker_id, events.STEP_COMPLETED, label, step=node, duration_ms=duration_ms,
-               data={"step_number": number}, current_step=node, progress=progress)
+               data={"step_number": number}, current_step=node, progress=progress, attempts=1)
 
 
 def review_requested(claim: Claim, worker_id: str, payload: dict[str, Any]) -> None:
@@ -129,9 +130,18 @@ def complete(claim: Claim, worker_id: str, new_usercase_id: str, created_case: d
 
 def retry_later(claim: Claim, worker_id: str, run_after: datetime, message: str, *, step: str | None,
                 error: str) -> None:
-    """Back to the queue after a transient fault; no worker claims it before ``run_after``."""
+    """Back to the queue after a transient fault; no worker claims it before ``run_after``.
+
+    A fault that passes is not a lost run: the claim does not count towards MAX_ATTEMPTS.
+    """
     transition(claim, worker_id, events.RETRY_SCHEDULED, message, step=step, data={"error": error},
-               status=PENDING, run_after=run_after, **RELEASED)
+               status=PENDING, run_after=run_after, attempts=WorkflowTask.attempts - 1, **RELEASED)
+
+
+def retry_streak(task_id: int) -> tuple[int, datetime | None]:
+    """(retries scheduled, when the first was) since the task last made progress."""
+    with session_scope(read_only=True) as session:
+        return events.retry_streak(session, task_id)
 
 
 def fail(claim: Claim, worker_id: str, error: str, *, step: str | None, **values: Any) -> None:
@@ -241,11 +251,14 @@ def retry(session: Session, task_id: int, by: str) -> WorkflowTask:
 
 
 def accept_review(session: Session, task_id: int) -> bool:
-    """Compare-and-set reviewing → pending, so one decision per round is ever applied; False if it lost."""
+    """Compare-and-set reviewing → pending, so one decision per round is ever applied; False if it lost.
+
+    A decision starts a new run: lost runs before it no longer count towards MAX_ATTEMPTS.
+    """
     moved = session.execute(
         update(WorkflowTask)
         .where(WorkflowTask.id == task_id, WorkflowTask.status == TaskStatus.REVIEWING.value)
-        .values(status=PENDING, need_review=False)
+        .values(status=PENDING, need_review=False, attempts=0)
         .execution_options(synchronize_session=False)
     )
     return moved.rowcount == 1

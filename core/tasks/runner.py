@@ -14,8 +14,10 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import psycopg
 from langgraph.types import Command
-from sqlalchemy.exc import OperationalError
+from psycopg_pool import PoolTimeout
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from core.config import Settings
 from core.database import database, session_scope
@@ -36,8 +38,6 @@ log = logging.getLogger(__name__)
 
 _FINISHED = object()  # the thread has already reached its end
 _WAITING = object()  # the thread waits for a review that has not been submitted
-RETRY_BASE_SECONDS = 5
-RETRY_MAX_SECONDS = 300
 
 
 class TaskRunner:
@@ -60,7 +60,7 @@ class TaskRunner:
             task = session.get(WorkflowTask, claim.task_id)
             if task is None or task.lease_owner != self.worker_id or task.claims != claim.token:
                 return
-            thread_id, params, attempts = task.thread_id, dict(task.input_params or {}), task.attempts
+            thread_id, params = task.thread_id, dict(task.input_params or {})
         config = thread_config(thread_id)
         try:
             command = self._next_input(claim, params, config)
@@ -75,7 +75,7 @@ class TaskRunner:
             lifecycle.release(claim, self.worker_id)
         except Exception as exc:  # every failure of a run ends up on the task, not in a traceback
             try:
-                self._fail_or_retry(claim, attempts, exc, config)
+                self._fail_or_retry(claim, exc, config)
             except LeaseLost as lost:
                 log.info("task %s failed after this worker lost it: %s", claim.task_id, lost)
 
@@ -84,12 +84,15 @@ class TaskRunner:
         if not snapshot.values:
             return {"task_id": claim.task_id, **params}
         if snapshot.interrupts:
-            decision = decision_for(claim.task_id, snapshot.values.get("review_round", 0) + 1)
+            decision = decision_for(claim.task_id, snapshot.interrupts[0].value["round"])
             if decision is None:
                 lifecycle.review_requested(claim, self.worker_id, snapshot.interrupts[0].value)
                 return _WAITING
             return Command(resume=decision)
-        return None if snapshot.next else _FINISHED
+        # Finished only when no task is left at the latest checkpoint. A task whose writes were saved
+        # before its worker died is missing from `next` but still listed in `tasks`: resuming
+        # (input None) applies those writes and carries on from there.
+        return None if snapshot.next or snapshot.tasks else _FINISHED
 
     def _stream(self, claim: Claim, command: Any, config: Any) -> bool:
         """Runs the graph from ``command``; True if it paused at the review interrupt."""
@@ -135,19 +138,24 @@ class TaskRunner:
             },
         )
 
-    def _fail_or_retry(self, claim: Claim, attempts: int, exc: Exception, config: Any) -> None:
+    def _fail_or_retry(self, claim: Claim, exc: Exception, config: Any) -> None:
         step = _failing_step(self.graph, config)
         message = exc.message if isinstance(exc, CaseFlowError) else f"{type(exc).__name__}: {exc}"
         if not isinstance(exc, CaseFlowError):
             log.exception("task %s failed in %s", claim.task_id, step)
-        if isinstance(exc, (TransientError, OperationalError)) and attempts < self.settings.max_attempts:
-            delay = min(RETRY_BASE_SECONDS * 2 ** (attempts - 1), RETRY_MAX_SECONDS)
-            lifecycle.retry_later(
-                claim, self.worker_id, utcnow() + timedelta(seconds=delay),
-                f"{message} — retrying in {delay} s (attempt {attempts} of {self.settings.max_attempts})",
-                step=step, error=message,
-            )
-            return
+        if is_transient(exc):
+            retries, since = lifecycle.retry_streak(claim.task_id)
+            spent = (utcnow() - since).total_seconds() if since else 0.0
+            if spent < self.settings.retry_budget_seconds:
+                delay = min(self.settings.retry_base_seconds * 2 ** retries, self.settings.retry_max_seconds)
+                lifecycle.retry_later(
+                    claim, self.worker_id, utcnow() + timedelta(seconds=delay),
+                    f"{message} — retrying in {delay:g} s (retry {retries + 1}; failing for {spent:.0f} s of at "
+                    f"most {self.settings.retry_budget_seconds:.0f} s)",
+                    step=step, error=message,
+                )
+                return
+            message = f"{message} (still failing after {spent:.0f} s of retries)"
         error = f"{describe(step)} failed: {message}" if step else message
         extra: dict[str, Any] = {"current_step": step} if step else {}
         if isinstance(exc, ReviewRoundsExhausted):
@@ -174,6 +182,17 @@ class WorkerStopping(Exception):
 
 class ReviewRoundsExhausted(CaseFlowError):
     """The reviewers rejected the rows more often than the rounds allow; retrying cannot help."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Faults that pass: the AI provider's rate limits and outages, and a database or checkpointer that went away.
+
+    psycopg's errors come from LangGraph's checkpointer, which talks to PostgreSQL directly;
+    SQLAlchemy wraps the rest.
+    """
+    return isinstance(exc, (TransientError, OperationalError, psycopg.OperationalError, PoolTimeout)) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
 
 
 def _failing_step(graph: Any, config: Any) -> str | None:

@@ -25,7 +25,7 @@ def get_saver(database: Database, pool_size: int = 4) -> BaseCheckpointSaver:
     key = database.url.render_as_string(hide_password=False)
     with _lock:
         if key not in _savers:
-            _savers[key] = _open_saver(database, pool_size)
+            _savers[key] = open_saver(database, pool_size)
         return _savers[key]
 
 
@@ -38,14 +38,19 @@ def close_savers() -> None:
     """Close every saver's connections (tests, and process shutdown)."""
     with _lock:
         for saver in _savers.values():
-            if isinstance(saver, SqliteSaver):
-                saver.conn.close()
-            elif isinstance(saver, PostgresSaver) and isinstance(saver.conn, ConnectionPool):
-                saver.conn.close()
+            close_saver(saver)
         _savers.clear()
 
 
-def _open_saver(database: Database, pool_size: int) -> BaseCheckpointSaver:
+def close_saver(saver: BaseCheckpointSaver) -> None:
+    if isinstance(saver, SqliteSaver):
+        saver.conn.close()
+    elif isinstance(saver, PostgresSaver) and isinstance(saver.conn, ConnectionPool):
+        saver.conn.close()
+
+
+def open_saver(database: Database, pool_size: int) -> BaseCheckpointSaver:
+    """A new saver on ``database`` (use :func:`get_saver` for the process's own)."""
     if database.is_sqlite:
         conn = sqlite3.connect(
             database.url.database or ":memory:", check_same_thread=False, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000

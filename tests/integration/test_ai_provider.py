@@ -36,12 +36,16 @@ def fake() -> Iterator[FakeOpenAI]:
 
 @pytest.fixture
 def ai_worker(db_url: str, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A worker whose provider is the OpenAI-compatible one, pointed at the fake server."""
+    """A worker whose provider is the OpenAI-compatible one, pointed at the fake server.
+
+    Tasks do not retry transient faults (RETRY_BUDGET_SECONDS=0) unless a test says otherwise.
+    """
     from core.tasks.worker import in_process_worker, stop_in_process_worker
 
     for name, value in {
         "OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": fake.url, "OPENAI_MODEL": "gpt-4o-mini",
         "AI_TIMEOUT_SECONDS": "0.5", "AI_BACKOFF_SECONDS": "0.01", "AI_BACKOFF_MAX_SECONDS": "0.5",
+        "RETRY_BUDGET_SECONDS": "0",
     }.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
@@ -128,11 +132,27 @@ def test_a_provider_that_keeps_failing_fails_the_task_with_its_message(demo, use
     failed = wait_for(task_id, "failed")
     assert failed["error_message"] == (
         "Step 2 (Analyse the case) failed: AI provider error after 3 attempts: "
-        "429 Too Many Requests (rate limit): Rate limit reached for requests"
+        "429 Too Many Requests (rate limit): Rate limit reached for requests (still failing after 0 s of retries)"
     )
     assert failed["current_step"] == "analyse_case" and "Traceback" not in failed["error_message"]
     assert [event["type"] for event in service.task_timeline(task_id)][-1] == "workflow_failed"
     assert [call["outcome"] for call in ai_calls.calls_for_task(task_id)] == ["rate_limited"] * 3
+
+
+def test_a_provider_failing_for_a_while_delays_the_task_instead_of_failing_it(demo, users, fake, ai_worker) -> None:
+    ai_worker.runner.settings = ai_worker.runner.settings.model_copy(
+        update={"retry_budget_seconds": 60, "retry_base_seconds": 0})
+    fake.script("analyse_case", *[Reply.rate_limited(retry_after="0")] * 6)  # two tasks' worth of attempts
+    case_id, scene_id = first_case_and_scene()
+    task_id = service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"]
+    task = wait_for(task_id, "reviewing")
+    timeline = service.task_timeline(task_id)
+    retries = [event for event in timeline if event["type"] == "retry_scheduled"]
+    assert len(retries) == 2 and all("429 Too Many Requests" in event["message"] for event in retries)
+    assert "workflow_failed" not in [event["type"] for event in timeline]
+    assert task["attempts"] == 1, "waiting out a fault is not a lost run"
+    outcomes = [call["outcome"] for call in ai_calls.calls_for_task(task_id)]
+    assert outcomes[:6] == ["rate_limited"] * 6 and outcomes[6:] and set(outcomes[6:]) == {"ok"}
 
 
 def test_no_secret_reaches_the_model_and_the_key_is_stored_nowhere(users, fake, ai_worker) -> None:

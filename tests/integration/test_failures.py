@@ -54,22 +54,27 @@ def test_a_deleted_test_case_fails_the_task_naming_the_step(demo, users) -> None
     assert event["type"] == "workflow_failed" and event["data"]["error"] == failed["error_message"]
 
 
-def test_transient_errors_are_retried_with_backoff(demo, worker, users, monkeypatch) -> None:
-    monkeypatch.setattr("core.tasks.runner.RETRY_BASE_SECONDS", 0)
+def test_transient_errors_are_retried_with_backoff(demo, worker, users) -> None:
+    worker.runner.settings = worker.runner.settings.model_copy(update={"retry_base_seconds": 0})
     _use_provider(worker, FlakyProvider(failures=2))
     case_id, scene_id = first_case_and_scene()
     task_id = service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"]
     task = wait_for(task_id, "reviewing")
-    assert task["attempts"] == 3
+    assert task["attempts"] == 1, "waiting out a fault is not a lost run"
     retries = [e for e in service.task_timeline(task_id) if e["type"] == "retry_scheduled"]
     assert len(retries) == 2 and "429" in retries[0]["message"] and retries[0]["step"] == "analyse_case"
 
 
-def test_transient_errors_fail_the_task_after_the_last_attempt(demo, worker, users, monkeypatch) -> None:
-    monkeypatch.setattr("core.tasks.runner.RETRY_BASE_SECONDS", 0)
-    _use_provider(worker, FlakyProvider(failures=10))
+def test_transient_errors_fail_the_task_once_the_retry_budget_is_spent(demo, worker, users) -> None:
+    worker.runner.settings = worker.runner.settings.model_copy(
+        update={"retry_budget_seconds": 0.5, "retry_base_seconds": 0})
+    _use_provider(worker, FlakyProvider(failures=10_000))
     case_id, scene_id = first_case_and_scene()
     task_id = service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"]
     failed = wait_for(task_id, "failed")
-    assert failed["error_message"] == "Step 2 (Analyse the case) failed: AI provider answered 429 Too Many Requests"
-    assert failed["attempts"] == 3
+    assert failed["error_message"].startswith(
+        "Step 2 (Analyse the case) failed: AI provider answered 429 Too Many Requests (still failing after ")
+    timeline = service.task_timeline(task_id)
+    retries = [event for event in timeline if event["type"] == "retry_scheduled"]
+    assert retries and timeline[-1]["type"] == "workflow_failed"
+    assert retries[0]["created_at"] < timeline[-1]["created_at"]

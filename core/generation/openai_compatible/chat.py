@@ -23,7 +23,7 @@ import openai
 from pydantic import SecretStr
 
 from core.config import Settings
-from core.errors import CaseFlowError
+from core.errors import CaseFlowError, TransientError
 from core.generation.openai_compatible.answer_schemas import AnswerSpec, Checked
 from core.generation.openai_compatible.prompts import JSON_OBJECT_FORMAT, Message
 from core.generation.openai_compatible.redaction import scrub
@@ -42,9 +42,13 @@ PLACEHOLDER_KEY = "not-needed"
 
 
 class AIProviderError(CaseFlowError):
-    """The AI provider did not answer usefully after every attempt; retrying the task later may help."""
+    """The AI provider refused the request (a wrong key, a bad request): retrying cannot help."""
 
     code = "ai_provider"
+
+
+class AIProviderUnavailable(AIProviderError, TransientError):
+    """The AI provider kept failing in ways that pass (rate limits, 5xx, timeouts): the task retries later."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,7 +141,7 @@ class ChatClient:
                     raise AIProviderError(f"AI provider error: {failure.summary}") from None
                 if failures >= self.max_attempts:
                     attempts = f"{failures} attempt{'s' if failures > 1 else ''}"
-                    raise AIProviderError(f"AI provider error after {attempts}: {failure.summary}") from None
+                    raise AIProviderUnavailable(f"AI provider error after {attempts}: {failure.summary}") from None
                 time.sleep(self._delay(failures, failure.retry_after))
                 continue
             text, checked = self._parse(response, parse)
