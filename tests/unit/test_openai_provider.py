@@ -112,12 +112,13 @@ def test_an_answer_slower_than_the_timeout_is_retried(fake: FakeOpenAI) -> None:
 
 
 def test_after_the_last_attempt_the_error_names_the_provider_message(fake: FakeOpenAI) -> None:
+    """Rate limits that outlast the client's attempts are transient: the task waits and retries later."""
     fake.script("analyse_case", *[Reply.rate_limited(retry_after="0")] * 3)
     harness = Harness(fake)
     with pytest.raises(AIProviderError) as raised:
         harness.provider.analyse(harness.case, harness.scene)
     error = raised.value
-    assert isinstance(error, CaseFlowError) and not isinstance(error, TransientError)
+    assert isinstance(error, CaseFlowError) and isinstance(error, TransientError)
     assert error.message == (
         "AI provider error after 3 attempts: 429 Too Many Requests (rate limit): Rate limit reached for requests"
     )
@@ -131,6 +132,7 @@ def test_a_rejected_key_fails_at_once_without_showing_the_key(fake: FakeOpenAI) 
     with pytest.raises(AIProviderError) as raised:
         harness.provider.analyse(harness.case, harness.scene)
     assert raised.value.message.startswith("AI provider error: 401 Unauthorized (check OPENAI_API_KEY)")
+    assert not isinstance(raised.value, TransientError), "a wrong key does not pass by waiting"
     assert API_KEY not in raised.value.message and API_KEY not in repr(harness.provider.chat)
     assert API_KEY not in (harness.records[0].error or "") and len(fake.received) == 1
 
