@@ -62,12 +62,16 @@ class RowPlan(TypedDict):
     """JSON pointer of the targeted field in the body ("" for the body itself)."""
     description: str
     expected_status: int
+    value: NotRequired[Any]
+    """A valid variant's choice at ``pointer``: the enum member or boolean it sends, or the index of
+    the oneOf/anyOf branch it takes."""
 
 
 class DataRow(RowPlan):
     """Step 4: a planned row with its request body."""
 
-    body: dict[str, Any]
+    body: Any
+    """The JSON request body: an object for most operations, an array or a scalar where the schema says so."""
     source: RowSource
 
 

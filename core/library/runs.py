@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from core.database import session_scope
 from core.errors import InvalidInput, NotFound
 from core.library.catalog import run_summary
 from core.library.response_checks import failures, row_checks
+from core.schema import variables
 from core.schema.values import sample
 from core.schema.walk import resolve_refs
 from db.models import AutomationCase, CaseRun, Scene
@@ -91,8 +93,9 @@ def run_case(case_id: int, base_url: str, *, actor: Actor, token: str | None = N
         request = case_request(case.method, case.path, scene.parameters if scene else [], rows)
     started, clock = utcnow(), time.monotonic()
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    values = {"run_id": f"run-{secrets.token_hex(4)}"}
     with httpx.Client(base_url=base, headers=headers, timeout=timeout) as client:
-        results = [run_row(client, request, row) for row in rows]
+        results = [run_row(client, request, row, values) for row in rows]
     passed = sum(1 for result in results if result["passed"])
     with session_scope() as session:
         run = CaseRun(
@@ -105,16 +108,23 @@ def run_case(case_id: int, base_url: str, *, actor: Actor, token: str | None = N
         return run_summary(run)
 
 
-def run_row(client: httpx.Client, request: CaseRequest, row: dict[str, Any]) -> dict[str, Any]:
-    """Sends one row and checks the response: its outcome as stored in the run."""
+def run_row(client: httpx.Client, request: CaseRequest, row: dict[str, Any],
+            values: dict[str, str] | None = None) -> dict[str, Any]:
+    """Sends one row, its run-time variables resolved afresh, and checks the response: its outcome as stored.
+
+    ``values`` are the run's variables (``run_id``, an environment's values) besides the built-ins.
+    """
     result: dict[str, Any] = {"name": row["name"], "kind": row.get("kind"), "method": request.method,
                               "url": request.path, "status_code": None}
     clock = time.monotonic()
     try:
+        body = variables.resolve(row.get("body"), values or {})
+        result["body"] = body if variables.has_template(row.get("body")) else None
         response = client.request(request.method, request.path, params=request.query,
-                                  json=row.get("body") if request.send_body else None)
-    except httpx.HTTPError as error:
-        problem = f"request failed: {type(error).__name__}: {error}"
+                                  json=body if request.send_body else None)
+    except (httpx.HTTPError, variables.UnknownVariable) as error:
+        problem = (f"unknown variable {{{{{error.args[0]}}}}} in the body" if isinstance(error, KeyError)
+                   else f"request failed: {type(error).__name__}: {error}")
         return {**result, "passed": False, "failures": [problem], "response_excerpt": "",
                 "duration_ms": round((time.monotonic() - clock) * 1000)}
     problems = failures(row_checks(row), response.status_code, response.text)

@@ -12,6 +12,7 @@ from jsonschema.exceptions import SchemaError
 from referencing.exceptions import Unresolvable
 
 from core.records import DataRow
+from core.schema import variables
 from core.schema.walk import FORMATS, InvalidSchemaError, escape
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
@@ -69,6 +70,14 @@ def _validator(schema_json: str) -> Draft202012Validator:
     return Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
 
 
+def accepts(schema: dict[str, Any], value: Any) -> bool:
+    """Whether ``value`` is valid against ``schema`` (a node of a scene's schema, say)."""
+    try:
+        return not validate_body(schema, value)
+    except InvalidSchemaError:
+        return False
+
+
 def validate_body(schema: dict[str, Any], body: Any) -> list[BodyError]:
     """Every error of ``body`` against ``schema``, in a stable order."""
     validator = _validator(json.dumps(schema, sort_keys=True))
@@ -116,10 +125,13 @@ def _places(errors: list[BodyError]) -> str:
 
 
 def validate_rows(schema: dict[str, Any], rows: list[DataRow]) -> ValidationResult:
-    """Validate every row's body and check it matches the row's kind, keyword and pointer."""
+    """Validate every row's body and check it matches the row's kind, keyword and pointer.
+
+    A body's run-time variables are checked as their example values (see core.schema.variables).
+    """
     results: list[RowValidation] = []
     for row in rows:
-        errors = validate_body(schema, row["body"])
+        errors = validate_body(schema, variables.example(row["body"]))
         problem = intent_problem(row["kind"], row["keyword"], row["pointer"], errors)
         results.append(
             RowValidation(

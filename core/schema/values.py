@@ -12,6 +12,7 @@ from typing import Any
 from rstr import Rstr
 
 from core.schema.numbers import sample_number
+from core.schema.validation import accepts
 from core.schema.walk import properties
 
 WORDS = (
@@ -40,30 +41,44 @@ INVALID_FORMATS = {
 """Values each checked format rejects, most readable first."""
 
 
+MAP_KEY = "example_key"
+"""The entry a map (an object whose additionalProperties has a schema) gets."""
+
 OPTIONAL_DEPTH = 6
 """From this nesting depth (objects and arrays each count) only required properties and
 minItems items are filled, so a recursive schema (a category tree) gives a small body,
 not a tree as deep as its expansion."""
 
 
-def sample(node: dict[str, Any], rng: random.Random, name: str = "", depth: int = 0) -> Any:
-    """An accepted, realistic value for ``node`` (best effort for combinators)."""
+def sample(node: dict[str, Any], rng: random.Random, name: str = "", depth: int = 0, *,
+           optional: bool = True) -> Any:
+    """An accepted, realistic value for ``node``: a documented value first, else an invented one.
+
+    Documented means the schema's own ``examples`` and ``default`` (when they are valid), then
+    its enum; invented values follow the format, the pattern and the field's name. With
+    ``optional=False`` objects carry their required properties only (a minimal body).
+    """
     if "const" in node:
         return copy.deepcopy(node["const"])
+    documented = documented_values(node)
+    if documented and json_type(node) != "object":
+        return copy.deepcopy(documented[0])
     if node.get("enum"):
         return copy.deepcopy(rng.choice(node["enum"]))
-    branches = node.get("anyOf") or node.get("oneOf")
-    if isinstance(branches, list) and branches:
-        merged = {key: value for key, value in node.items() if key not in ("anyOf", "oneOf")}
-        return sample({**merged, **branches[0]}, rng, name, depth)
+    branches = branches_of(node)
+    if branches:
+        return sample(branch(node, 0), rng, name, depth, optional=optional)
     kind = json_type(node)
     if kind == "object":
         fields = properties(node)
-        if depth >= OPTIONAL_DEPTH:
+        if depth >= OPTIONAL_DEPTH or not optional:
             fields = {key: sub for key, sub in fields.items() if key in node.get("required", [])}
-        return {key: sample(sub, rng, key, depth + 1) for key, sub in fields.items()}
+        elif not fields and isinstance(node.get("additionalProperties"), dict):  # a map: one entry
+            fields = {MAP_KEY: node["additionalProperties"]}
+        value = {key: sample(sub, rng, key, depth + 1, optional=optional) for key, sub in fields.items()}
+        return _with_example(node, value, documented) if optional else value
     if kind == "array":
-        return sample_array(node, rng, name, depth=depth)
+        return sample_array(node, rng, name, depth=depth, optional=optional)
     if kind in ("integer", "number"):
         return sample_number(node, rng, name)
     if kind == "boolean":
@@ -71,6 +86,37 @@ def sample(node: dict[str, Any], rng: random.Random, name: str = "", depth: int 
     if kind == "null":
         return None
     return sample_string(node, rng, name)
+
+
+def documented_values(node: dict[str, Any]) -> list[Any]:
+    """The node's ``examples`` and ``default`` that the node itself accepts, in that order."""
+    found = [*(node.get("examples") if isinstance(node.get("examples"), list) else []),
+             *([node["default"]] if "default" in node else [])]
+    return [value for value in found if accepts(node, value)]
+
+
+def branches_of(node: dict[str, Any]) -> list[dict[str, Any]]:
+    """The oneOf (else anyOf) branches of a node, as schemas."""
+    found = node.get("oneOf") or node.get("anyOf")
+    return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
+
+
+def branch(node: dict[str, Any], index: int) -> dict[str, Any]:
+    """The node with its oneOf/anyOf replaced by the branch at ``index`` (the node's own keywords kept)."""
+    merged = {key: value for key, value in node.items() if key not in ("anyOf", "oneOf")}
+    chosen = branches_of(node)[index]
+    if "properties" in merged and "properties" in chosen:
+        return {**merged, **chosen, "properties": {**merged["properties"], **chosen["properties"]},
+                "required": [*merged.get("required", []), *chosen.get("required", [])]}
+    return {**merged, **chosen}
+
+
+def _with_example(node: dict[str, Any], value: dict[str, Any], documented: list[Any]) -> Any:
+    """An object's documented example with the invented fields it leaves out, when that is still valid."""
+    for item in documented:
+        if isinstance(item, dict) and accepts(node, merged := {**value, **item}):
+            return merged
+    return documented[0] if documented else value
 
 
 def json_type(node: dict[str, Any]) -> str:
@@ -90,23 +136,25 @@ def json_type(node: dict[str, Any]) -> str:
 
 
 def sample_array(
-    node: dict[str, Any], rng: random.Random, name: str, count: int | None = None, depth: int = 0
+    node: dict[str, Any], rng: random.Random, name: str, count: int | None = None, depth: int = 0,
+    optional: bool = True,
 ) -> list[Any]:
-    """``count`` items (default: a small count inside minItems..maxItems), distinct when uniqueItems."""
+    """``count`` items (default: a small count inside minItems..maxItems, minItems when not ``optional``),
+    distinct when uniqueItems."""
     declared = node.get("items")
     items: dict[str, Any] = declared if isinstance(declared, dict) else {}
     if count is None:
         low, high = node.get("minItems", 0), node.get("maxItems")
         count = max(low + 1, 2) if high is None else max(low, min(max(low + 1, 2), high))
-        count = low if depth >= OPTIONAL_DEPTH else count
+        count = low if depth >= OPTIONAL_DEPTH or not optional else count
     item_name = name[:-1] if name.endswith("s") else name
     result: list[Any] = []
     for _ in range(count):
-        item = sample(items, rng, item_name, depth + 1)
+        item = sample(items, rng, item_name, depth + 1, optional=optional)
         for _ in range(10):
             if not node.get("uniqueItems") or item not in result:
                 break
-            item = sample(items, rng, item_name, depth + 1)
+            item = sample(items, rng, item_name, depth + 1, optional=optional)
         if isinstance(item, str) and item in result:
             item = f"{item}{len(result)}"
         result.append(item)

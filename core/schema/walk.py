@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -203,6 +204,15 @@ def set_at(doc: Any, pointer: str, value: Any) -> None:
         parent[int(parts[-1])] = value
     else:
         parent[parts[-1]] = value
+
+
+def replaced(doc: Any, pointer: str, value: Any) -> Any:
+    """A deep copy of ``doc`` with ``value`` at ``pointer``; ``value`` itself for the whole document ("")."""
+    if pointer == "":
+        return copy.deepcopy(value)
+    result = copy.deepcopy(doc)
+    set_at(result, pointer, copy.deepcopy(value))
+    return result
 
 
 def remove_at(doc: Any, pointer: str) -> None:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
+from core.schema import uniqueness
 from core.schema.validation import problems_of, validate_rows
 from core.workflow.state import Decision, WorkflowContext, WorkflowState
 
@@ -39,7 +40,7 @@ def generate_bodies(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> 
     """Step 4: one request body per planned row, heeding the reviewers' feedback."""
     provider = runtime.context.provider
     rows = provider.generate_bodies(state["case"], state["scene"], state["plan"], state.get("feedback", []))
-    return {"rows": rows, "repair_rounds": 0}
+    return {"rows": uniqueness.vary(state["scene"]["request_schema"], rows), "repair_rounds": 0}
 
 
 def validate_bodies(state: WorkflowState) -> Update:
@@ -51,7 +52,8 @@ def repair_bodies(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> Up
     """Step 6: regenerate the bodies that do not do what their row intends."""
     problems = problems_of(state["validation"])
     rows = runtime.context.provider.repair_rows(state["scene"], state["rows"], problems)
-    return {"rows": rows, "repair_rounds": state.get("repair_rounds", 0) + 1}
+    return {"rows": uniqueness.vary(state["scene"]["request_schema"], rows),
+            "repair_rounds": state.get("repair_rounds", 0) + 1}
 
 
 def generate_assertions(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> Update:

@@ -484,7 +484,8 @@ def test_plans_that_miss_the_schema_get_the_baseline_body_and_stay_unrepaired() 
     case, scene = first_case_of("SC004"), demo_scene("SC004")
     provider = OfflineProvider()
     plan = provider.plan_rows(case, scene, provider.analyse(case, scene), [])
-    stray = {**plan[1], "name": "nickname_minLength_invalid", "keyword": "minLength", "pointer": "/nickname"}
+    invalid = next(item for item in plan if item["kind"] == "invalid")
+    stray = {**invalid, "name": "nickname_minLength_invalid", "keyword": "minLength", "pointer": "/nickname"}
     rows = provider.generate_bodies(case, scene, [plan[0], stray], [])  # type: ignore[list-item]
     assert rows[1]["body"] == rows[0]["body"]
     result = validate_rows(scene["request_schema"], rows)

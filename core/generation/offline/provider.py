@@ -11,13 +11,15 @@ from typing import Any
 
 from core.generation.offline.checks import case_assertions
 from core.generation.offline.mentions import mentioned_fields, mentioned_keywords, mentions_boundaries, required_leaves
-from core.generation.offline.rows import base_body, baseline_plan, build_body, target_plans
+from core.generation.offline.rows import base_body, baseline_plan, build_body, target_plans, valid_plans
 from core.records import Analysis, DataRow, RowAssertions, RowPlan, RowSource, SceneInput, TestCaseInput
 from core.schema.responses import statuses
 from core.schema.walk import Target, resolve_refs
 
 MAX_ROWS = 40
 """Rows per scene at most (the baseline included)."""
+MAX_VALID_VARIANTS = 12
+"""Valid rows beside the baseline at most, so boundary and invalid rows keep their room."""
 ROUND_SALTS = 8
 """Seeds tried per feedback round to get a baseline body different from the previous round's."""
 ROW_SALTS = 3
@@ -64,6 +66,8 @@ class OfflineProvider:
                 feasible[index] = _body(schema, resolved, base, candidates[index][0], seed) is not None
             return feasible[index]
 
+        variants = _distinct(schema, resolved, base, valid_plans(resolved, base, kinds["valid"]), seed)
+        room = MAX_ROWS - 1 - len(variants)
         chosen: list[int] = []
         covered: set[tuple[str, ...]] = set()
         for index in ordered:
@@ -72,12 +76,12 @@ class OfflineProvider:
                 chosen.append(index)
                 covered.add(key)
         for index in ordered:
-            if len(chosen) >= MAX_ROWS - 1:
+            if len(chosen) >= room:
                 break
             if index not in chosen and works(index):
                 chosen.append(index)
         chosen.sort(key=ordered.index)
-        return [baseline_plan(kinds["valid"])] + [candidates[index][0] for index in chosen]
+        return [baseline_plan(kinds["valid"]), *variants, *(candidates[index][0] for index in chosen)][:MAX_ROWS]
 
     def generate_bodies(
         self, case: TestCaseInput, scene: SceneInput, plan: list[RowPlan], feedback: list[str]
@@ -132,7 +136,23 @@ class _Focus:
         return score + (1 if pointer.count("/") > 1 else 0)
 
 
-def _row(plan: RowPlan, body: dict[str, Any], source: RowSource) -> DataRow:
+def _distinct(schema: dict[str, Any], resolved: dict[str, Any], base: Any, plans: list[RowPlan],
+              seed: str) -> list[RowPlan]:
+    """The plans that get a valid body unlike the baseline's and each other's, MAX_VALID_VARIANTS at most.
+
+    (A minimal body may be the full one; an alternative may repeat the baseline.)
+    """
+    seen = [base]
+    kept = []
+    for plan in plans:
+        body = _body(schema, resolved, base, plan, seed)
+        if body is not None and body not in seen and len(kept) < MAX_VALID_VARIANTS:
+            seen.append(body)
+            kept.append(plan)
+    return kept
+
+
+def _row(plan: RowPlan, body: Any, source: RowSource) -> DataRow:
     return DataRow(
         name=plan["name"],
         kind=plan["kind"],

@@ -12,7 +12,7 @@ from typing import Any
 from core.generation.offline.variants import boundary_values, invalid_values
 from core.records import RowKind, RowPlan
 from core.schema.validation import intent_problem, validate_body
-from core.schema.values import sample
+from core.schema.values import branch, branches_of, sample
 from core.schema.walk import (
     Field,
     Target,
@@ -21,6 +21,7 @@ from core.schema.walk import (
     get_at,
     properties,
     remove_at,
+    replaced,
     set_at,
     targets,
     walk,
@@ -110,10 +111,84 @@ def target_plans(schema: dict[str, Any], statuses: dict[RowKind, int]) -> list[t
     return plans
 
 
-def base_body(schema: dict[str, Any], rng: random.Random) -> dict[str, Any]:
-    """The baseline body: every property, realistic values."""
-    body = sample(schema, rng)
-    return body if isinstance(body, dict) else {}
+MAX_ENUM_VARIANTS = 6
+"""Valid rows per enum at most (each member once, the baseline's own member excluded)."""
+MIN_VALID_ROWS = 3
+"""Valid rows per operation at least: alternatives with other values make up the count."""
+
+
+def valid_plans(schema: dict[str, Any], base: Any, status: int) -> list[RowPlan]:
+    """Valid rows beside the baseline: the required fields only, each enum member and boolean value,
+    each oneOf/anyOf branch once, then alternatives with other values up to MIN_VALID_ROWS."""
+    plans = [_valid("required_only_valid", "required", "", "Send only the required fields.", status)]
+    for field in walk(schema):
+        node, where = field.schema, display(field.pointer)
+        present = _present(base, field.pointer) if field.pointer else True
+        if present and field.pointer and isinstance(choices := _choices(node), list):
+            current = get_at(base, field.pointer)
+            for value in [item for item in choices if item != current][:MAX_ENUM_VARIANTS]:
+                label = json.dumps(value, ensure_ascii=False)
+                plans.append(_valid(_variant_name(field.pointer, "enum", value), "enum", field.pointer,
+                                    f"Set {where} to {label}, another allowed value.", status, value))
+        for index in range(1, len(branches_of(node))) if present else ():
+            keyword = "oneOf" if node.get("oneOf") else "anyOf"
+            plans.append(_valid(_variant_name(field.pointer, keyword, index), keyword, field.pointer,
+                                f"Send {where} as the {keyword} branch number {index + 1}.", status, index))
+    for number in range(2, MIN_VALID_ROWS + 1):
+        plans.append(_valid(f"alternative_valid_{number}", None, "", "A complete valid request with other values.",
+                            status, number))
+    return plans
+
+
+def _choices(node: dict[str, Any]) -> list[Any]:
+    """The values a field may take one by one: its enum, both booleans, and null where it is nullable."""
+    if "const" in node:
+        return []
+    declared = node.get("type")
+    types = declared if isinstance(declared, list) else [declared]
+    choices = list(node["enum"]) if isinstance(node.get("enum"), list) else [True, False] if "boolean" in types else []
+    return [*choices, None] if "null" in types and None not in choices else choices
+
+
+_NO_VALUE = object()
+
+
+def _valid(name: str, keyword: str | None, pointer: str, description: str, status: int,
+           value: Any = _NO_VALUE) -> RowPlan:
+    plan = RowPlan(name=name, kind="valid", keyword=keyword, pointer=pointer, description=description,
+                   expected_status=status)
+    if value is not _NO_VALUE:
+        plan["value"] = value
+    return plan
+
+
+def _variant_name(pointer: str, keyword: str, value: Any) -> str:
+    slug = re.sub(r"\W+", "_", str(value).lower()).strip("_")[:24] or "empty"
+    return row_name("valid", f"{keyword}_{slug}", pointer)
+
+
+def valid_body(resolved: dict[str, Any], base: Any, plan: RowPlan, rng: random.Random) -> Any:
+    """The body of a valid row: the baseline, or the variant ``plan`` names."""
+    keyword, pointer = plan["keyword"], plan["pointer"]
+    if keyword is None:
+        return copy.deepcopy(base) if "value" not in plan else base_body(resolved, rng)
+    if keyword == "required" and not pointer:
+        return sample(resolved, rng, optional=False)
+    field = next((item for item in walk(resolved) if item.pointer == pointer), None)
+    if field is None or not _present(base, pointer):
+        return None
+    if keyword == "enum":
+        return replaced(base, pointer, plan.get("value"))
+    if keyword in ("oneOf", "anyOf") and isinstance(plan.get("value"), int):
+        if plan["value"] >= len(branches_of(field.schema)):
+            return None
+        return replaced(base, pointer, sample(branch(field.schema, plan["value"]), rng, field.name))
+    return None
+
+
+def base_body(schema: dict[str, Any], rng: random.Random) -> Any:
+    """The baseline body: every property, realistic values (an array or a scalar where the schema says so)."""
+    return sample(schema, rng)
 
 
 def build_body(
@@ -125,7 +200,8 @@ def build_body(
     references inlined (for walking).
     """
     if plan["kind"] == "valid":
-        return copy.deepcopy(base)
+        body = valid_body(resolved, base, plan, random.Random(f"{seed}|{plan['name']}"))
+        return body if body is not None and not validate_body(schema, body) else None
     field = next((item for item in walk(resolved) if item.pointer == plan["pointer"]), None)
     if field is None or not _applies(field, plan["keyword"]):
         return None
@@ -160,9 +236,7 @@ def _candidates(plan: RowPlan, field: Field, base: dict[str, Any], rng: random.R
         else boundary_values(keyword, field.schema, rng, field.name)
     )
     for value in values:
-        body = copy.deepcopy(base)
-        set_at(body, pointer, value)
-        yield body
+        yield replaced(base, pointer, value)
 
 
 def _applies(field: Field, keyword: str | None) -> bool:

@@ -1,0 +1,88 @@
+"""Values a server may keep unique (names, slugs, keys, codes, emails) made different on every run.
+
+Servers refuse a second "alice_chen" with 409, so a case that passed once fails the next day.
+Each such string gets a run-time variable (core.schema.variables) where the field's schema
+still accepts it and the row still does what it means: a boundary row keeps its exact length,
+an invalid row keeps the value it breaks the schema with.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from core.records import DataRow
+from core.schema import variables
+from core.schema.validation import intent_problem, validate_body
+from core.schema.values import json_type
+from core.schema.walk import Field, escape, replaced, resolve_refs, walk
+
+HINTS = frozenset({"name", "username", "login", "slug", "key", "code", "email", "mail", "handle", "title", "label",
+                   "alias", "sku", "account", "identifier", "nick", "nickname"})
+"""Words of field names (snake_case or camelCase) whose values servers often keep unique."""
+WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+ITEM_INDEX = re.compile(r"/\d+(?=/|$)")
+SUFFIXES = ("_{{$randomInt}}", "-{{$randomInt}}", "{{$randomInt}}", "{{$randomLetters}}", "_{{$randomLetters}}")
+
+
+def vary(schema: dict[str, Any], rows: list[DataRow]) -> list[DataRow]:
+    """The rows with their unique-looking strings turned into templates that differ on every run."""
+    fields = {field.pointer: field for field in walk(resolve_refs(schema)) if _may_be_unique(field)}
+    return [_vary_row(schema, fields, row) for row in rows] if fields else rows
+
+
+def _may_be_unique(field: Field) -> bool:
+    node = field.schema
+    if json_type(node) != "string" or "enum" in node or "const" in node:
+        return False
+    return node.get("format") == "uuid" or any(word.lower() in HINTS for word in WORD.findall(field.name))
+
+
+def _vary_row(schema: dict[str, Any], fields: dict[str, Field], row: DataRow) -> DataRow:
+    body = row["body"]
+    for pointer, current in list(_strings(body, "")):
+        field = fields.get(ITEM_INDEX.sub("/0", pointer))  # the schema walk names array items /0
+        if field is None or variables.has_template(current):
+            continue
+        if row["kind"] == "invalid" and _related(pointer, row["pointer"]):
+            continue
+        exact = row["kind"] == "boundary" and pointer == row["pointer"]  # keep the length it tests
+        for candidate in _templates(current, field.schema, exact):
+            trial = replaced(body, pointer, candidate)
+            errors = validate_body(schema, variables.example(trial))
+            if intent_problem(row["kind"], row["keyword"], row["pointer"], errors) is None:
+                body = trial
+                break
+    return row if body is row["body"] else DataRow(**{**row, "body": body})
+
+
+def _strings(value: Any, pointer: str) -> Iterator[tuple[str, str]]:
+    """(pointer, text) of every string in ``value``."""
+    if isinstance(value, str):
+        yield pointer, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, f"{pointer}/{escape(str(key))}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{pointer}/{index}")
+
+
+def _templates(value: str, node: dict[str, Any], exact: bool) -> list[str]:
+    """Templates for ``value``: as long as it when ``exact``, else within the field's maximum length."""
+    if node.get("format") == "uuid":
+        return ["{{$uuid}}"]
+    head, at, domain = value.partition("@") if node.get("format") == "email" else (value, "", "")
+    limit = len(value) if exact else node.get("maxLength")
+    found = []
+    for suffix in SUFFIXES:
+        size = len(variables.example(suffix))
+        keep = len(head) if limit is None else min(len(head), limit - size - len(at) - len(domain))
+        if keep >= 1:
+            found.append(f"{head[:keep]}{suffix}{at}{domain}")
+    return found
+
+
+def _related(pointer: str, target: str) -> bool:
+    return pointer == target or pointer.startswith(f"{target}/") or target.startswith(f"{pointer}/")

@@ -1,0 +1,80 @@
+"""Run-time variables in request data: ``{{$uuid}}``, ``{{$timestamp}}``, ``{{$randomInt}}``, ``{{run_id}}``...
+
+A value that must differ on every run (a name the server keeps unique, an email) holds a
+template; each run resolves it afresh, so an approved case passes again tomorrow. Built-in
+variables start with ``$``; any other name is looked up in the variables given (a run's
+environment, ``run_id``). Every built-in resolves to a value of fixed length, so a template
+checked once against the schema (:func:`example`) fits the same limits on every run.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import string
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+TEMPLATE = re.compile(r"\{\{\s*(\$?[A-Za-z_][A-Za-z0-9_.]*)\s*\}\}")
+
+BUILTINS: dict[str, Callable[[random.Random], str]] = {
+    "$uuid": lambda rng: str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+    "$timestamp": lambda rng: str(int(time.time())),
+    "$randomInt": lambda rng: str(rng.randint(100_000, 999_999)),
+    "$randomLetters": lambda rng: "".join(rng.choice(string.ascii_lowercase) for _ in range(6)),
+}
+"""Each gives the same number of characters every time (a timestamp has 10 digits until 2286)."""
+
+EXAMPLE_VARIABLES = {"run_id": "run-0001"}
+"""What names other than the built-ins stand for when a template is checked or shown."""
+
+
+class UnknownVariable(KeyError):
+    """A template names a variable that was not given."""
+
+
+def has_template(value: Any) -> bool:
+    """Whether any string in ``value`` (a body, a header map, a list) holds a template."""
+    if isinstance(value, str):
+        return TEMPLATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(has_template(item) for item in value.values())
+    if isinstance(value, list):
+        return any(has_template(item) for item in value)
+    return False
+
+
+def resolve(value: Any, variables: Mapping[str, str], rng: random.Random | None = None, *,
+            strict: bool = True) -> Any:
+    """``value`` with every template replaced: built-ins drawn from ``rng``, other names from ``variables``.
+
+    Raises UnknownVariable for a name that is neither. Values that hold no template are returned as they are.
+    """
+    draw = rng or random.Random()
+    if isinstance(value, str):
+        return TEMPLATE.sub(lambda match: _value_of(match.group(1), variables, draw, strict), value)
+    if isinstance(value, dict):
+        return {key: resolve(item, variables, draw, strict=strict) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolve(item, variables, draw, strict=strict) for item in value]
+    return value
+
+
+def example(value: Any, variables: Mapping[str, str] | None = None) -> Any:
+    """``value`` resolved the same way every time: what validation checks and the reviewer sees.
+
+    A name no one gave stays as it is written, so validation shows where it does not fit.
+    """
+    return resolve(value, {**EXAMPLE_VARIABLES, **(variables or {})}, random.Random(0), strict=False)
+
+
+def _value_of(name: str, variables: Mapping[str, str], rng: random.Random, strict: bool) -> str:
+    if name in BUILTINS:
+        return BUILTINS[name](rng)
+    if name in variables:
+        return str(variables[name])
+    if strict:
+        raise UnknownVariable(name)
+    return "{{" + name + "}}"

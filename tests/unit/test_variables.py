@@ -1,0 +1,108 @@
+"""Run-time variables, unique values and positive coverage: what makes an approved case pass on every run."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from core.generation.offline.provider import OfflineProvider
+from core.records import SceneInput, TestCaseInput
+from core.schema import uniqueness, variables
+from core.schema.validation import validate_body, validate_rows
+from tests.support.demo import demo_scene, first_case_of
+
+CASE = TestCaseInput(id=1, title="Create", module="", preconditions="", steps="1. Send", expected_result="201")
+
+
+def scene_of(schema: dict[str, Any]) -> SceneInput:
+    return SceneInput(scene_id="S", name="Create", method="POST", path="/things", request_schema=schema,
+                      responses={"201": {"description": "created"}, "422": {"description": "invalid"}})
+
+
+def rows_of(schema: dict[str, Any]) -> list[Any]:
+    provider, scene = OfflineProvider(), scene_of(schema)
+    plan = provider.plan_rows(CASE, scene, provider.analyse(CASE, scene), [])
+    return uniqueness.vary(schema, provider.generate_bodies(CASE, scene, plan, []))
+
+
+def test_builtins_resolve_afresh_with_a_fixed_length_and_names_from_the_run() -> None:
+    template = {"name": "bob_{{$randomInt}}", "ids": ["{{ $uuid }}"], "run": "{{run_id}}", "at": "{{$timestamp}}",
+                "n": 3}
+    first = variables.resolve(template, {"run_id": "run-1"}, random.Random(1))
+    second = variables.resolve(template, {"run_id": "run-2"}, random.Random(2))
+    assert first["name"] != second["name"] and len(first["name"]) == len(second["name"]) == len("bob_") + 6
+    assert first["ids"][0] != second["ids"][0] and len(first["ids"][0]) == 36
+    assert first["run"] == "run-1" and first["n"] == 3 and first["at"].isdigit() and len(first["at"]) == 10
+    assert variables.example(template) == variables.example(template), "the example is the same every time"
+    with pytest.raises(variables.UnknownVariable):
+        variables.resolve({"x": "{{tenant}}"}, {})
+    assert variables.example({"x": "{{tenant}}"}) == {"x": "{{tenant}}"}, "shown as written, not invented"
+
+
+def test_unique_looking_strings_get_a_variable_that_keeps_every_row_meaning_what_it_means() -> None:
+    scene = demo_scene("SC001")
+    provider = OfflineProvider()
+    plan = provider.plan_rows(first_case_of("SC001"), scene, provider.analyse(first_case_of("SC001"), scene), [])
+    rows = uniqueness.vary(scene["request_schema"],
+                           provider.generate_bodies(first_case_of("SC001"), scene, plan, []))
+    assert validate_rows(scene["request_schema"], rows)["all_match"]
+    baseline = rows[0]["body"]
+    assert variables.has_template(baseline["username"]) and variables.has_template(baseline["email"])
+    assert baseline["invite_code"] == "{{$uuid}}"
+    assert not variables.has_template(baseline["password"]), "a password is not kept unique"
+    by_name = {row["name"]: row for row in rows}
+    longest = by_name["username_maxLength_boundary"]["body"]["username"]
+    assert variables.has_template(longest) and len(variables.example(longest)) == 16, "the boundary keeps its length"
+    broken = by_name["username_pattern_invalid"]["body"]["username"]
+    assert not variables.has_template(broken), "the value an invalid row breaks the schema with stays as it is"
+    runs = {variables.resolve(baseline, {})["username"] for _ in range(20)}
+    assert len(runs) > 15, "each run sends another username"
+
+
+def test_documented_examples_come_before_invented_values() -> None:
+    schema = {"type": "object", "required": ["key", "size"], "properties": {
+        "key": {"type": "string", "pattern": "^[a-z_]+$", "examples": ["Not Valid", "my_variable"]},
+        "size": {"type": "integer", "default": 7, "minimum": 1},
+        "color": {"type": "string", "enum": ["red", "blue"], "examples": ["blue"]},
+    }}
+    baseline = rows_of(schema)[0]["body"]
+    assert variables.example(baseline["key"]).startswith("my_variable"), "the first valid example"
+    assert baseline["size"] == 7 and baseline["color"] == "blue"
+
+
+def test_every_operation_gets_several_valid_rows_covering_enums_branches_and_the_minimum() -> None:
+    schema = {"type": "object", "required": ["pet"], "properties": {
+        "pet": {"oneOf": [
+            {"type": "object", "required": ["kind", "bark"], "properties": {"kind": {"const": "dog"},
+                                                                            "bark": {"type": "boolean"}}},
+            {"type": "object", "required": ["kind", "lives"], "properties": {"kind": {"const": "cat"},
+                                                                             "lives": {"type": "integer"}}}]},
+        "size": {"type": "string", "enum": ["s", "m", "l"]},
+        "note": {"type": ["string", "null"]},
+        "labels": {"type": "object", "additionalProperties": {"type": "string", "minLength": 2}},
+    }}
+    rows = rows_of(schema)
+    assert validate_rows(schema, rows)["all_match"]
+    valid = [row for row in rows if row["kind"] == "valid"]
+    bodies = [row["body"] for row in valid]
+    assert len(valid) >= 3 and all(not validate_body(schema, variables.example(body)) for body in bodies)
+    assert {"required_only_valid", "pet_oneOf_1_valid"} <= {row["name"] for row in valid}
+    assert {body["size"] for body in bodies if "size" in body} == {"s", "m", "l"}
+    assert {body["pet"]["kind"] for body in bodies} == {"dog", "cat"}
+    assert any(body.get("note", "") is None for body in bodies), "a nullable field is sent as null once"
+    assert bodies[0]["labels"], "a map gets an entry"
+    assert next(row for row in valid if row["name"] == "required_only_valid")["body"].keys() == {"pet"}
+
+
+def test_an_array_body_is_an_array() -> None:
+    schema = {"type": "array", "minItems": 1, "maxItems": 3, "items": {
+        "type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 20}}}}
+    rows = rows_of(schema)
+    assert validate_rows(schema, rows)["all_match"]
+    assert isinstance(rows[0]["body"], list) and rows[0]["body"]
+    assert all(variables.has_template(item["name"]) for item in rows[0]["body"]), "every item's name varies"
+    kinds = Counter(row["kind"] for row in rows)
+    assert kinds["boundary"] and kinds["invalid"]
