@@ -67,11 +67,27 @@ class RowPlan(TypedDict):
     the oneOf/anyOf branch it takes."""
 
 
+class Verdict(TypedDict):
+    """A sandbox server's answer to one row, before review."""
+
+    status: int | None
+    """The HTTP status; None when the request failed."""
+    excerpt: str
+    """The start of the answer's body (or why the request failed)."""
+    duration_ms: int
+    agrees: bool
+    """The answer fits the row's kind: 2xx for a valid or boundary row, 4xx for an invalid one."""
+
+
 class DataRow(RowPlan):
     """Step 4: a planned row with its request body."""
 
     body: Any
     """The JSON request body: an object for most operations, an array or a scalar where the schema says so."""
+    sandbox: NotRequired[Verdict]
+    """The sandbox server's latest answer, when the module has a sandbox environment."""
+    repairs: NotRequired[list[str]]
+    """What was changed after the sandbox's answers, one sentence each."""
     source: RowSource
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from core.records import Analysis, DataRow, RowAssertions, RowPlan, SceneInput, TestCaseInput
+from core.records import Analysis, DataRow, RowAssertions, RowPlan, SceneInput, TestCaseInput, Verdict
 
 
 class Provider(Protocol):
@@ -38,6 +38,14 @@ class Provider(Protocol):
         self, scene: SceneInput, rows: list[DataRow], problems: dict[str, list[str]]
     ) -> list[DataRow]:
         """Step 6: new bodies for the rows named in ``problems`` (row name -> messages); others unchanged."""
+        ...
+
+    def repair_from_server(
+        self, case: TestCaseInput, scene: SceneInput, rows: list[DataRow], answers: dict[str, Verdict]
+    ) -> list[DataRow]:
+        """Step 6 after a sandbox run: new bodies for the rows whose answers (row name -> the sandbox's
+        verdict) contradict their kind, heeding what the server said; what a fix teaches (a field must be
+        lower case) applies to every row. Rows changed carry ``repairs``."""
         ...
 
     def generate_assertions(

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
+from core.records import DataRow, Verdict
 from core.schema import uniqueness
 from core.schema.validation import problems_of, validate_rows
 from core.workflow.state import Decision, WorkflowContext, WorkflowState
@@ -40,20 +41,40 @@ def generate_bodies(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> 
     """Step 4: one request body per planned row, heeding the reviewers' feedback."""
     provider = runtime.context.provider
     rows = provider.generate_bodies(state["case"], state["scene"], state["plan"], state.get("feedback", []))
-    return {"rows": uniqueness.vary(state["scene"]["request_schema"], rows), "repair_rounds": 0}
+    return {"rows": uniqueness.vary(state["scene"]["request_schema"], rows), "repair_rounds": 0, "sandbox_rounds": 0}
 
 
-def validate_bodies(state: WorkflowState) -> Update:
-    """Step 5: check every body against the scene's JSON Schema and its row's intent."""
-    return {"validation": validate_rows(state["scene"]["request_schema"], state["rows"])}
+def validate_bodies(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> Update:
+    """Step 5: check every body against the scene's JSON Schema and its row's intent, then, where the
+    module has a sandbox, send the rows that pass to it and keep its answer on each row."""
+    validation = validate_rows(state["scene"]["request_schema"], state["rows"])
+    sandbox = runtime.context.sandbox
+    sendable = [row for row in state["rows"] if row["name"] not in validation["mismatched"]]
+    verdicts = sandbox(state, sendable) if sandbox is not None and sendable else None
+    if verdicts is None:
+        return {"validation": validation}
+    rows = [DataRow(**{**row, "sandbox": verdicts[row["name"]]}) if row["name"] in verdicts else row
+            for row in state["rows"]]
+    return {"validation": validation, "rows": rows}
 
 
 def repair_bodies(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> Update:
-    """Step 6: regenerate the bodies that do not do what their row intends."""
+    """Step 6: regenerate the bodies that do not do what their row intends: to the schema first, then to
+    the sandbox's answers (within MAX_SANDBOX_ROUNDS)."""
+    provider, scene = runtime.context.provider, state["scene"]
     problems = problems_of(state["validation"])
-    rows = runtime.context.provider.repair_rows(state["scene"], state["rows"], problems)
-    return {"rows": uniqueness.vary(state["scene"]["request_schema"], rows),
-            "repair_rounds": state.get("repair_rounds", 0) + 1}
+    rows = provider.repair_rows(scene, state["rows"], problems) if problems else state["rows"]
+    update: Update = {"repair_rounds": state.get("repair_rounds", 0) + 1}
+    refused = {name: verdict for name, verdict in _refused(state).items() if name not in problems}
+    if refused and state.get("sandbox_rounds", 0) < runtime.context.max_sandbox_rounds:
+        rows = provider.repair_from_server(state["case"], scene, rows, refused)
+        update["sandbox_rounds"] = state.get("sandbox_rounds", 0) + 1
+    return {**update, "rows": uniqueness.vary(scene["request_schema"], rows)}
+
+
+def _refused(state: WorkflowState) -> dict[str, Verdict]:
+    """Rows whose sandbox answer contradicts their kind."""
+    return {row["name"]: row["sandbox"] for row in state["rows"] if "sandbox" in row and not row["sandbox"]["agrees"]}
 
 
 def generate_assertions(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> Update:
@@ -120,8 +141,12 @@ def reject_out(state: WorkflowState) -> Update:
 def after_validation(
     state: WorkflowState, runtime: Runtime[WorkflowContext]
 ) -> Literal["repair_bodies", "generate_assertions"]:
-    """Repair while rows mismatch their intent and rounds remain."""
-    if state["validation"]["mismatched"] and state.get("repair_rounds", 0) < runtime.context.max_repair_rounds:
+    """Repair while rows mismatch their intent (or a sandbox refused them) and rounds remain."""
+    if state.get("repair_rounds", 0) >= runtime.context.max_repair_rounds:
+        return "generate_assertions"
+    if state["validation"]["mismatched"]:
+        return "repair_bodies"
+    if _refused(state) and state.get("sandbox_rounds", 0) < runtime.context.max_sandbox_rounds:
         return "repair_bodies"
     return "generate_assertions"
 

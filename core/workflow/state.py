@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
 from core.generation.provider import Provider
-from core.records import Analysis, DataRow, RowAssertions, RowPlan, SceneInput, TestCaseInput
+from core.records import Analysis, DataRow, RowAssertions, RowPlan, SceneInput, TestCaseInput, Verdict
 from core.schema.validation import ValidationResult
 
 
@@ -50,6 +50,8 @@ class WorkflowState(TypedDict, total=False):
     """Reviewer feedback from rejections, oldest first."""
     review_round: int
     """Reviews decided so far."""
+    sandbox_rounds: int
+    """Repairs made from a sandbox's answers since the bodies were last generated."""
     decision: Decision
     outcome: Literal["created", "rejected"]
     result: CreatedCase
@@ -66,3 +68,6 @@ class WorkflowContext:
     """Creates the automation case of the state's task, or returns the one it already has."""
     max_repair_rounds: int = 5
     max_review_rounds: int = 3
+    sandbox: Callable[[WorkflowState, list[DataRow]], dict[str, Verdict] | None] | None = None
+    """Sends rows to the task's sandbox: row name -> its verdict; None (or no callable) when there is none."""
+    max_sandbox_rounds: int = 2

@@ -9,10 +9,11 @@ import random
 import re
 from typing import Any
 
+from core.generation.offline import server_errors, server_repairs
 from core.generation.offline.checks import case_assertions
 from core.generation.offline.mentions import mentioned_fields, mentioned_keywords, mentions_boundaries, required_leaves
 from core.generation.offline.rows import base_body, baseline_plan, build_body, target_plans, valid_plans
-from core.records import Analysis, DataRow, RowAssertions, RowPlan, RowSource, SceneInput, TestCaseInput
+from core.records import Analysis, DataRow, RowAssertions, RowPlan, RowSource, SceneInput, TestCaseInput, Verdict
 from core.schema.responses import statuses
 from core.schema.walk import Target, resolve_refs
 
@@ -108,6 +109,27 @@ class OfflineProvider:
                 repaired.append(row)
                 continue
             repaired.append(_row(row, body, "offline" if row["source"] == "offline" else "offline-fallback"))
+        return repaired
+
+    def repair_from_server(
+        self, case: TestCaseInput, scene: SceneInput, rows: list[DataRow], answers: dict[str, Verdict]
+    ) -> list[DataRow]:
+        """What the server said about the rows it refused, applied to every row it bears on.
+
+        A rule learnt from one row (a field must be lower case, a name must be new) usually holds for
+        the others: each row takes every fix that keeps it doing what it means.
+        """
+        schema, resolved = scene["request_schema"], resolve_refs(scene["request_schema"])
+        hints = [hint for row in rows if row["name"] in answers and row["kind"] != "invalid"
+                 for hint in server_errors.read(answers[row["name"]]["status"] or 0, answers[row["name"]]["excerpt"])]
+        if not hints:
+            return rows
+        rng = random.Random(_seed(scene["scene_id"], [hint.message for hint in hints], 0))
+        repaired = []
+        for row in rows:
+            body, notes = server_repairs.repair(row, hints, schema, resolved, rng)
+            repaired.append(row if not notes else DataRow(**{**row, "body": body,
+                                                              "repairs": [*row.get("repairs", []), *notes]}))
         return repaired
 
     def generate_assertions(

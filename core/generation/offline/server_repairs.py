@@ -1,0 +1,227 @@
+"""Acting on what a server said: a row's body changed so the server accepts it, the schema still does too.
+
+Each hint (core.generation.offline.server_errors) names a field and a rule; the fix is the
+smallest change that follows it: add the field the server requires, drop the one it refuses,
+lower-case an identifier, take a listed value, fit a length or a range, a format, a type, or
+make a value that must be unique differ on every run. A fix that would break the schema (or,
+for an invalid row, the one rule the row breaks on purpose) is not applied.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable
+from typing import Any
+
+from core.generation.offline.server_errors import Hint
+from core.records import DataRow
+from core.schema import variables
+from core.schema.validation import intent_problem, validate_body
+from core.schema.values import format_sample, json_type, pattern_string, sample
+from core.schema.walk import Field, escape, get_at, remove_at, replaced, walk
+
+UNIQUE_SUFFIX = "_{{$randomInt}}"
+
+
+def repair(row: DataRow, hints: list[Hint], schema: dict[str, Any], resolved: dict[str, Any],
+           rng: random.Random) -> tuple[Any, list[str]]:
+    """The row's body with every applicable fix, and a sentence per fix made (for the reviewer)."""
+    fields = {field.pointer: field for field in walk(resolved)}
+    body, notes = row["body"], []
+    for hint in hints:
+        for pointer in _pointers(body, hint):
+            if row["kind"] == "invalid" and _related(pointer, row["pointer"]):
+                continue
+            fixed = _fix(body, pointer, hint, fields.get(_schema_pointer(pointer)), rng)
+            if fixed is None or fixed == body:
+                continue
+            errors = validate_body(schema, variables.example(fixed))
+            if intent_problem(row["kind"], row["keyword"], row["pointer"], errors) is None:
+                body = fixed
+                notes.append(f"{_describe(hint, pointer)} (the server said: {hint.message})")
+    return body, notes
+
+
+def _pointers(body: Any, hint: Hint) -> list[str]:
+    """Where in the body a hint applies: its path, matched loosely; else the fields its message names."""
+    if hint.path:
+        found = _match(body, list(hint.path))
+        if found is not None:
+            return [found]
+        if hint.rule == "required" and isinstance(body, dict) and len(hint.path) == 1:
+            return ["/" + escape(hint.path[0])]
+        last = hint.path[-1].lower()
+        return [pointer for pointer, _ in _leaves(body, "") if pointer.rsplit("/", 1)[-1].lower() == last][:1]
+    text = hint.message.lower()
+    named = [pointer for pointer, _ in _leaves(body, "")
+             if re.search(rf"\b{re.escape(pointer.rsplit('/', 1)[-1].lower())}\b", text)]
+    if named:
+        return named
+    if hint.rule == "unique":
+        return [pointer for pointer, value in _leaves(body, "") if isinstance(value, str)
+                and not variables.has_template(value) and _identifier_like(pointer)]
+    return []
+
+
+def _match(body: Any, path: list[str]) -> str | None:
+    """The pointer of ``path`` in ``body``, comparing keys without regard to case; a wrapper key may be skipped."""
+    node, pointer = body, ""
+    for index, part in enumerate(path):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node, pointer = node[int(part)], f"{pointer}/{part}"
+        elif isinstance(node, dict):
+            key = next((name for name in node if name.lower() == part.lower()), None)
+            if key is None:
+                return _match(body, path[index + 1:]) if index == 0 and len(path) > 1 else None
+            node, pointer = node[key], f"{pointer}/{escape(key)}"
+        else:
+            return None
+    return pointer
+
+
+def _leaves(value: Any, pointer: str) -> list[tuple[str, Any]]:
+    if isinstance(value, dict):
+        return [leaf for key, item in value.items() for leaf in _leaves(item, f"{pointer}/{escape(str(key))}")]
+    if isinstance(value, list):
+        return [leaf for index, item in enumerate(value) for leaf in _leaves(item, f"{pointer}/{index}")]
+    return [(pointer, value)]
+
+
+def _fix(body: Any, pointer: str, hint: Hint, field: Field | None, rng: random.Random) -> Any:
+    node = field.schema if field is not None else {}
+    try:
+        current = get_at(body, pointer)
+    except (KeyError, IndexError, TypeError, ValueError):
+        current = _MISSING
+    if hint.rule == "required":
+        return replaced(body, pointer, sample(node, rng, pointer.rsplit("/", 1)[-1])) if current is _MISSING else None
+    if current is _MISSING:
+        return None
+    if hint.rule == "unknown":
+        result = replaced(body, "", body)
+        remove_at(result, pointer)
+        return result
+    value = _FIXES.get(hint.rule, lambda *_: None)(current, hint, node, rng)
+    return None if value is None else replaced(body, pointer, value)
+
+
+_MISSING = object()
+
+
+def _literal(text: str, change: Callable[[str], str]) -> str:
+    """``text`` with ``change`` applied outside its templates (``{{$randomInt}}`` stays as written)."""
+    parts = variables.TEMPLATE.split(text)
+    return "".join(change(part) if index % 2 == 0 else "{{" + part + "}}" for index, part in enumerate(parts))
+
+
+def _case(change: Callable[[str], str]) -> Callable[..., Any]:
+    return lambda value, *_: _literal(value, change) if isinstance(value, str) else None
+
+
+def _pattern(value: Any, hint: Hint, node: dict[str, Any], rng: random.Random) -> Any:
+    pattern = hint.pattern or node.get("pattern")
+    if not isinstance(pattern, str):
+        return _literal(value, lambda text: re.sub(r"[^a-z0-9_]", "_", text.lower())) if isinstance(value, str) \
+            else None
+    try:
+        return pattern_string(pattern, rng, node.get("minLength", 1), node.get("maxLength"))
+    except re.error:
+        return None
+
+
+def _choice(value: Any, hint: Hint, node: dict[str, Any], rng: random.Random) -> Any:
+    choices = [choice for choice in hint.choices if choice != str(value)]
+    if not choices:
+        return None
+    if isinstance(value, bool):
+        return choices[0].lower() == "true"
+    if isinstance(value, (int, float)):
+        try:
+            return type(value)(choices[0])
+        except ValueError:
+            return None
+    return choices[0]
+
+
+def _length(value: Any, hint: Hint, node: dict[str, Any], rng: random.Random) -> Any:
+    if not isinstance(value, str) or hint.limit is None:
+        return None
+    high = int(hint.limit) if hint.rule in ("max_length", "length_between") else None
+    low = int(hint.low if hint.rule == "length_between" and hint.low is not None else
+              hint.limit if hint.rule == "min_length" else 0)
+    resolved = len(variables.example(value))
+    if high is not None and resolved > high:
+        return _literal(value, lambda text: text[:max(len(text) - (resolved - high), 1)])
+    if resolved < low:
+        return value + "x" * (low - resolved)
+    return None
+
+
+def _range(value: Any, hint: Hint, node: dict[str, Any], rng: random.Random) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or hint.limit is None:
+        return None
+    step = 1 if isinstance(value, int) else 0.01
+    exclusive = "than" in hint.message and "equal" not in hint.message
+    if hint.rule == "between":
+        low = hint.low if hint.low is not None else hint.limit
+        target = (low + hint.limit) / 2
+    elif hint.rule == "maximum":
+        target = hint.limit - step if exclusive else hint.limit
+        target = min(value, target) if value <= hint.limit else target
+    else:
+        target = hint.limit + step if exclusive else hint.limit
+    return int(target) if isinstance(value, int) else round(target, 2)
+
+
+def _format(value: Any, hint: Hint, node: dict[str, Any], rng: random.Random) -> Any:
+    return format_sample(hint.fmt or node.get("format"), rng, "value")
+
+
+def _type(value: Any, hint: Hint, node: dict[str, Any], rng: random.Random) -> Any:
+    wanted = hint.fmt or (json_type(node) if node else None)
+    if wanted is None:
+        return None
+    if wanted in ("integer", "number"):
+        digits = re.sub(r"\D", "", str(value))
+        return int(digits) if digits and wanted == "integer" else float(digits or 1) if digits else 1
+    if wanted == "string":
+        return str(value)
+    if wanted == "boolean":
+        return bool(value)
+    return sample({**node, "type": wanted}, rng)
+
+
+def _unique(value: Any, hint: Hint, node: dict[str, Any], rng: random.Random) -> Any:
+    if not isinstance(value, str) or variables.has_template(value):
+        return None
+    head, at, domain = value.partition("@") if "@" in value else (value, "", "")
+    return f"{head}{UNIQUE_SUFFIX}{at}{domain}"
+
+
+_FIXES: dict[str, Callable[[Any, Hint, dict[str, Any], random.Random], Any]] = {
+    "lowercase": _case(str.lower), "uppercase": _case(str.upper), "pattern": _pattern, "enum": _choice,
+    "max_length": _length, "min_length": _length, "length_between": _length, "maximum": _range,
+    "minimum": _range, "between": _range, "format": _format, "type": _type, "unique": _unique,
+}
+
+
+def _describe(hint: Hint, pointer: str) -> str:
+    where = pointer.strip("/").replace("/", ".") or "the body"
+    return {
+        "required": f"added {where}", "unknown": f"removed {where}", "lowercase": f"lower-cased {where}",
+        "uppercase": f"upper-cased {where}", "unique": f"made {where} differ on every run",
+    }.get(hint.rule, f"changed {where} ({hint.rule.replace('_', ' ')})")
+
+
+def _schema_pointer(pointer: str) -> str:
+    return re.sub(r"/\d+(?=/|$)", "/0", pointer)
+
+
+def _related(pointer: str, target: str) -> bool:
+    return pointer == target or pointer.startswith(f"{target}/") or target.startswith(f"{pointer}/")
+
+
+def _identifier_like(pointer: str) -> bool:
+    name = pointer.rsplit("/", 1)[-1].lower()
+    return any(word in name for word in ("name", "key", "code", "slug", "id", "email", "title", "login", "label"))
