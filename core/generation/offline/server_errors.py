@@ -18,7 +18,7 @@ from typing import Any, Literal
 Rule = Literal["required", "unknown", "pattern", "lowercase", "uppercase", "enum", "max_length", "min_length",
                "length_between", "between", "maximum", "minimum", "format", "type", "unique", "other"]
 
-BODY_LOCATIONS = {"body", "json", "data", "request", "payload"}
+BODY_LOCATIONS = {"body", "json", "request", "payload"}
 """Leading path parts that name the request body itself, not a field in it."""
 
 

@@ -1,0 +1,98 @@
+"""Reading what real servers say about a refused body, and the fix each answer leads to."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+import pytest
+
+from core.generation.offline.server_errors import read
+from core.generation.offline.server_repairs import repair
+from core.records import DataRow
+from core.schema import variables
+from core.schema.walk import resolve_refs
+
+SHAPES = [
+    ("FastAPI / pydantic 2", 422, {"detail": [{"type": "string_pattern_mismatch", "loc": ["body", "name"],
+                                               "msg": "String should match pattern '^[a-z_]+$'",
+                                               "ctx": {"pattern": "^[a-z_]+$"}}]}, ("name",), "pattern"),
+    ("pydantic 1", 422, {"detail": [{"loc": ["body", "email"], "msg": "field required",
+                                     "type": "value_error.missing"}]}, ("email",), "required"),
+    ("RFC 7807", 400, {"type": "about:blank", "title": "Bad Request", "status": 400,
+                       "invalid-params": [{"name": "age", "reason": "must be greater than or equal to 18"}]},
+     ("age",), "minimum"),
+    ("Django REST framework", 400, {"username": ["This field is required."]}, ("username",), "required"),
+    ("express-validator", 400, {"errors": [{"type": "field", "msg": "must be lowercase", "path": "handle",
+                                            "location": "body", "value": "Bob"}]}, ("handle",), "lowercase"),
+    ("Spring", 400, {"status": 400, "error": "Bad Request", "message": "Validation failed",
+                     "errors": [{"field": "title", "defaultMessage": "size must be between 1 and 10"}]},
+     ("title",), "length_between"),
+    ("ASP.NET", 400, {"title": "One or more validation errors occurred.", "status": 400,
+                      "errors": {"Name": ["The Name field is required."]}}, ("Name",), "required"),
+    ("Cornice / Kinto", 400, {"code": 400, "errno": 107, "error": "Invalid parameters",
+                              "details": [{"location": "body", "name": "data.id",
+                                           "description": "'AB' does not match '^[a-z]+$'"}]},
+     ("data", "id"), "pattern"),
+    ("a bare conflict", 409, {"detail": "Project 'demo' already exists"}, (), "unique"),
+]
+
+
+@pytest.mark.parametrize(("shape", "status", "answer", "path", "rule"), SHAPES, ids=[shape[0] for shape in SHAPES])
+def test_each_common_error_shape_names_the_field_and_the_rule(
+    shape: str, status: int, answer: dict[str, Any], path: tuple[str, ...], rule: str,
+) -> None:
+    [hint] = read(status, json.dumps(answer))
+    assert (hint.path, hint.rule) == (path, rule)
+
+
+def test_numbers_patterns_and_choices_are_read_from_the_message() -> None:
+    answer = {"detail": [
+        {"loc": ["body", "note"], "msg": "String should have at most 10 characters", "ctx": {"max_length": 10}},
+        {"loc": ["body", "state"], "msg": "Input should be 'queued', 'running' or 'success'"},
+        {"loc": ["body", "id"], "msg": "'AB' does not match '^[a-z]+$'"},
+    ]}
+    note, state, ident = read(422, json.dumps(answer))
+    assert (note.rule, note.limit) == ("max_length", 10)
+    assert (state.rule, state.choices) == ("enum", ("queued", "running", "success"))
+    assert (ident.rule, ident.pattern) == ("pattern", "^[a-z]+$")
+    assert read(500, "<html>Internal Server Error</html>")[0].rule == "other"
+
+
+SCHEMA = {"type": "object", "required": ["name"], "additionalProperties": True, "properties": {
+    "name": {"type": "string", "maxLength": 30}, "size": {"type": "integer"}, "color": {"type": "string"},
+    "extra": {"type": "string"}}}
+
+
+def row(kind: str = "valid", body: Any = None, keyword: str | None = None, pointer: str = "") -> DataRow:
+    return DataRow(name=f"{kind}_row", kind=kind, keyword=keyword, pointer=pointer, description="",  # type: ignore[typeddict-item]
+                   expected_status=201 if kind == "valid" else 422, source="offline",
+                   body=body or {"name": "Alice_{{$randomInt}}", "size": 500, "color": "purple", "extra": "x"})
+
+
+@pytest.mark.parametrize(("answer", "check"), [
+    ({"detail": [{"loc": ["body", "name"], "msg": "Name must be lowercase"}]},
+     lambda body: body["name"] == "alice_{{$randomInt}}"),
+    ({"detail": [{"loc": ["body", "size"], "msg": "Input should be less than or equal to 100"}]},
+     lambda body: body["size"] == 100),
+    ({"detail": [{"loc": ["body", "color"], "msg": "Input should be 'red' or 'blue'"}]},
+     lambda body: body["color"] == "red"),
+    ({"detail": [{"loc": ["body", "extra"], "msg": "Extra inputs are not permitted"}]},
+     lambda body: "extra" not in body),
+    ({"detail": [{"loc": ["body", "owner"], "msg": "Field required"}]}, lambda body: "owner" in body),
+    ({"detail": "Project 'alice' already exists"}, lambda body: variables.has_template(body["name"])),
+])
+def test_a_fix_follows_the_answer_and_keeps_the_template(answer: dict[str, Any], check: Any) -> None:
+    start = row() if "already" not in json.dumps(answer) else row(body={"name": "alice", "size": 1})
+    body, notes = repair(start, read(422 if "detail" in answer and isinstance(answer["detail"], list) else 409,
+                                     json.dumps(answer)), SCHEMA, resolve_refs(SCHEMA), random.Random(0))
+    assert check(body) and notes and "the server said" in notes[0]
+
+
+def test_an_invalid_row_keeps_the_value_it_breaks_the_schema_with() -> None:
+    strict = {**SCHEMA, "properties": {**SCHEMA["properties"], "name": {"type": "string", "maxLength": 5}}}
+    invalid = row("invalid", {"name": "Far_too_long", "size": 1}, "maxLength", "/name")
+    hints = read(422, json.dumps({"detail": [{"loc": ["body", "name"], "msg": "Name must be lowercase"}]}))
+    body, notes = repair(invalid, hints, strict, resolve_refs(strict), random.Random(0))
+    assert body["name"] == "Far_too_long" and not notes
