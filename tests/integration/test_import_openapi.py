@@ -203,8 +203,8 @@ def _broken_documents() -> list[Any]:
         pytest.param(b"openapi: 3.0.3\ninfo: [unclosed", "api.yaml", "is not valid YAML", id="bad-yaml"),
         pytest.param(b'{"openapi": "3.1.0",', "api.json", "is not valid JSON", id="bad-json"),
         pytest.param(b"- just\n- a list\n", "api.yaml", "top level must be an object", id="not-an-object"),
-        pytest.param(json.dumps({"swagger": "2.0", "info": {}, "paths": {}}).encode(), "api.json", "Swagger 2.0",
-                     id="swagger"),
+        pytest.param(json.dumps({"swagger": "1.2", "info": {}, "paths": {}}).encode(), "api.json",
+                     "Unsupported Swagger version '1.2'", id="old-swagger"),
         pytest.param(json.dumps({**shop, "openapi": "4.0.0"}).encode(), "api.json", "Unsupported OpenAPI version",
                      id="version"),
         pytest.param(json.dumps(missing_ref).encode(), "api.json", "'#/components/schemas/Geo'", id="missing-ref"),
@@ -254,3 +254,24 @@ def test_the_offline_provider_plans_valid_rows_for_every_imported_scene(spec: op
     if spec.request_schema:
         assert {"valid", "boundary", "invalid"} <= {row["kind"] for row in rows}
     assert len(provider.generate_assertions(case, scene, rows)) == len(rows)
+
+
+def test_a_swagger_2_document_is_upgraded_and_imported(users: dict[str, str]) -> None:
+    kennel = FIXTURES / "kennel-swagger2.json"
+    report = service.import_openapi(kennel.read_bytes(), kennel.name, user=users["engineer"])
+    assert sorted(report["added"]) == ["createDog", "deleteDog", "listDogs", "updateDog", "uploadPhoto"]
+    create = service.get_scene("createDog")
+    schema = create["request_schema"]
+    assert schema["required"] == ["name", "breed"] and "id" not in schema["properties"], "readOnly left out"
+    assert schema["properties"]["name"]["examples"] == ["rex"]
+    assert schema["properties"]["birthday"]["type"] == ["string", "null"], "x-nullable became a null type"
+    assert schema["properties"]["owner"]["properties"]["email"]["format"] == "email", "definitions inlined"
+    assert create["responses"]["400"]["schema"]["required"] == ["message"], "a #/responses reference followed"
+    update = service.get_scene("updateDog")
+    assert [(p["name"], p["in"], p["required"]) for p in update["parameters"]] == [("dogId", "path", True)]
+    assert update["parameters"][0]["schema"]["minimum"] == 1 and update["request_schema"]["required"]
+    listing = service.get_scene("listDogs")
+    assert {p["name"]: p["schema"].get("enum") for p in listing["parameters"]}["breed"] == ["beagle", "collie",
+                                                                                         "poodle"]
+    photo = service.get_scene("uploadPhoto")["request_schema"]
+    assert photo["required"] == ["file"] and photo["properties"]["file"]["format"] == "binary"

@@ -1,4 +1,5 @@
-"""Reading and checking an OpenAPI document: JSON or YAML, version 3.0 or 3.1, valid, no outside references."""
+"""Reading and checking an OpenAPI document: JSON or YAML, version 3.0 or 3.1 (Swagger 2.0 is upgraded first),
+valid, no outside references."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from openapi_spec_validator.validation.exceptions import ValidatorDetectError
 from referencing.exceptions import Unresolvable
 
 from core.errors import InvalidInput
+from core.library.importers import swagger2
 
 MAX_ERRORS_SHOWN = 5
 
@@ -60,10 +62,12 @@ def parse(data: bytes, filename: str) -> dict[str, Any]:
 
 def check(content: dict[str, Any]) -> Document:
     """The document if it is a valid OpenAPI 3.0 or 3.1 document; otherwise an error naming the problems."""
+    if "swagger" in content and not content.get("openapi"):
+        if str(content["swagger"]) != "2.0":
+            raise InvalidInput(f"Unsupported Swagger version {str(content['swagger'])!r}: CaseFlow imports "
+                               f"Swagger 2.0 and OpenAPI 3.0 and 3.1 documents.")
+        content = swagger2.upgrade(content)
     version = str(content.get("openapi") or "")
-    if "swagger" in content and not version:
-        raise InvalidInput("This is a Swagger 2.0 document; CaseFlow imports OpenAPI 3.0 and 3.1. "
-                           "Convert it to OpenAPI 3 first.")
     if not re.match(r"^3\.[01]\.\d+", version):
         raise InvalidInput(f"Unsupported OpenAPI version {version or '(none)'!r}: CaseFlow imports OpenAPI 3.0.x "
                            f"and 3.1.x documents, which say so in their top-level 'openapi' field.")
