@@ -98,6 +98,9 @@ class Scene(Base):
     request_schema: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     responses: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     parameters: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    request_media_type: Mapped[str] = mapped_column(String(100), default="application/json",
+                                                    server_default="application/json")
+    """How the body is sent: JSON, or a form (application/x-www-form-urlencoded, multipart/form-data)."""
     source: Mapped[str | None] = mapped_column(String(200), index=True)  # the OpenAPI document's title, if imported
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)

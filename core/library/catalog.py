@@ -155,6 +155,7 @@ def get_scene(scene_id: str) -> dict[str, Any]:
             **_scene_summary(scene),
             "summary": scene.summary,
             "request_schema": scene.request_schema,
+            "request_media_type": scene.request_media_type,
             "request_fields": outline(scene.request_schema) if scene.request_schema else [],
             "parameters": scene.parameters,
             "parameter_fields": [_parameter_row(item) for item in scene.parameters],

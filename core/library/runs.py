@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import secrets
@@ -41,16 +42,29 @@ class CaseRequest:
     query: dict[str, str]
     """The required query parameters."""
     send_body: bool
+    media_type: str = "application/json"
+    """How the body is sent: JSON, or a form (urlencoded or multipart)."""
+
+    def body_arguments(self, body: Any) -> dict[str, Any]:
+        """httpx's keyword arguments for ``body`` sent as this request's media type."""
+        if not self.send_body:
+            return {}
+        if self.media_type == "application/x-www-form-urlencoded" and isinstance(body, dict):
+            return {"data": {key: _form_value(value) for key, value in body.items()}}
+        if self.media_type == "multipart/form-data" and isinstance(body, dict):
+            return {"files": [(key, (None, _form_value(value))) for key, value in body.items()]}
+        return {"json": body}
 
 
-def case_request(method: str, path: str, parameters: list[dict[str, Any]], rows: list[dict[str, Any]]) -> CaseRequest:
+def case_request(method: str, path: str, parameters: list[dict[str, Any]], rows: list[dict[str, Any]],
+                 media_type: str = "application/json") -> CaseRequest:
     """Path and required query parameters get their documented example, default, or a value their schema accepts."""
     values = {(item["in"], item["name"]): parameter_value(item) for item in parameters}
     filled = PLACEHOLDER.sub(lambda match: quote(values.get(("path", match.group(1)), "1"), safe=""), path)
     query = {item["name"]: values[("query", item["name"])] for item in parameters
              if item["in"] == "query" and item.get("required")}
     send_body = method.upper() in BODY_METHODS or any(row.get("body") for row in rows)
-    return CaseRequest(method=method.upper(), path=filled, query=query, send_body=send_body)
+    return CaseRequest(method=method.upper(), path=filled, query=query, send_body=send_body, media_type=media_type)
 
 
 def parameter_value(parameter: dict[str, Any]) -> str:
@@ -61,6 +75,11 @@ def parameter_value(parameter: dict[str, Any]) -> str:
         if candidate is not None:
             return _text(candidate)
     return _text(sample(schema, random.Random(parameter["name"]), parameter["name"]))
+
+
+def _form_value(value: Any) -> str:
+    """A form field's text: strings as they are, anything else as JSON (true, 3, ["a"])."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _text(value: Any) -> str:
@@ -90,7 +109,8 @@ def run_case(case_id: int, base_url: str, *, actor: Actor, token: str | None = N
             raise NotFound(f"No automation case with id {case_id} (UC{case_id}).")
         scene = session.get(Scene, case.scene_id) if case.scene_id else None
         rows = list(case.rows)
-        request = case_request(case.method, case.path, scene.parameters if scene else [], rows)
+        request = case_request(case.method, case.path, scene.parameters if scene else [], rows,
+                               scene.request_media_type if scene else "application/json")
     started, clock = utcnow(), time.monotonic()
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     values = {"run_id": f"run-{secrets.token_hex(4)}"}
@@ -121,7 +141,7 @@ def run_row(client: httpx.Client, request: CaseRequest, row: dict[str, Any],
         body = variables.resolve(row.get("body"), values or {})
         result["body"] = body if variables.has_template(row.get("body")) else None
         response = client.request(request.method, request.path, params=request.query,
-                                  json=body if request.send_body else None)
+                                  **request.body_arguments(body))
     except (httpx.HTTPError, variables.UnknownVariable) as error:
         problem = (f"unknown variable {{{{{error.args[0]}}}}} in the body" if isinstance(error, KeyError)
                    else f"request failed: {type(error).__name__}: {error}")

@@ -66,7 +66,7 @@ def _send(client: httpx.Client, request: CaseRequest, row: DataRow, values: Mapp
     try:
         body = variables.resolve(row["body"], values)
         response = client.request(request.method, request.path, params=request.query,
-                                  json=body if request.send_body else None)
+                                  **request.body_arguments(body))
     except (httpx.HTTPError, variables.UnknownVariable) as error:
         failed = Verdict(status=None, excerpt=f"request failed: {type(error).__name__}: {error}"[:EXCERPT_CHARS],
                          duration_ms=_since(clock), agrees=False)

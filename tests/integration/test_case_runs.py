@@ -50,6 +50,28 @@ def test_a_run_fills_parameters_sends_the_token_and_is_stored(rail: dict[str, st
         assert stored.run_by is not None and stored.duration_ms >= 0
 
 
+def test_a_form_operation_is_sent_as_a_form_and_variables_are_fresh_on_every_run(users: dict[str, str]) -> None:
+    kennel = RAIL.parent / "kennel-swagger2.json"
+    service.import_openapi(kennel.read_bytes(), kennel.name, user=users["engineer"])
+    assert service.get_scene("uploadPhoto")["request_media_type"] == "multipart/form-data"
+    case_id = offline_case("uploadPhoto")
+    with serve(all_scenes()) as api:
+        service.run_case(case_id, api.base_url, user=users["engineer"])
+    baseline = api.received[0]
+    assert baseline["headers"]["Content-Type"].startswith("multipart/form-data; boundary=")
+    assert 'name="file"' in baseline["body"] and not baseline["body"].lstrip().startswith("{")
+
+    created = offline_case("createDog")
+    sent = []
+    for _ in range(2):
+        with serve(all_scenes()) as api:
+            run = service.run_case(created, api.base_url, user=users["engineer"])
+        sent.append(json.loads(api.received[0]["body"])["name"])
+        assert "{{" not in api.received[0]["body"], "every template is resolved before it is sent"
+        assert run["rows"][0]["body"]["name"] == sent[-1], "the run keeps what it sent"
+    assert sent[0] != sent[1] and all(name.startswith("rex") for name in sent)
+
+
 def test_an_unreachable_server_fails_every_row_and_is_stored(rail: dict[str, str]) -> None:
     case_id = offline_case("createBooking")
     run = service.run_case(case_id, f"http://127.0.0.1:{free_port()}", user=rail["engineer"], timeout=2)

@@ -8,6 +8,7 @@ from core import service
 from core.database import session_scope
 from core.generation.offline.provider import OfflineProvider
 from core.library.automation_cases import scene_input
+from core.schema import uniqueness
 from db.models import AutomationCase, Scene
 
 
@@ -30,14 +31,15 @@ def all_scenes() -> list[dict[str, Any]]:
 
 
 def offline_case(scene_id: str) -> int:
-    """An automation case of the offline provider's rows and checks for an imported scene, without a task."""
+    """An automation case of the offline provider's rows and checks for an imported scene, without a task
+    (unique-looking values varied per run, as step 4 does)."""
     with session_scope() as session:
         scene = scene_input(session.get(Scene, scene_id))
     case = {"id": 0, "title": scene["name"], "module": "", "preconditions": "", "steps": "1. Send",
             "expected_result": "201 with booking_id; invalid bodies are rejected with 422"}
     provider = OfflineProvider()
     plan = provider.plan_rows(case, scene, provider.analyse(case, scene), [])
-    rows = provider.generate_bodies(case, scene, plan, [])
+    rows = uniqueness.vary(scene["request_schema"], provider.generate_bodies(case, scene, plan, []))
     checks = {item["name"]: item["checks"] for item in provider.generate_assertions(case, scene, rows)}
     with session_scope() as session:
         created = AutomationCase(name=scene["name"], module_id="Bookings", scene_id=scene_id, method=scene["method"],

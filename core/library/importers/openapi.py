@@ -31,7 +31,10 @@ if TYPE_CHECKING:
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 DOCUMENT_URI = "urn:caseflow:openapi-document"
 ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
-SCENE_FIELDS = ("name", "module", "method", "path", "summary", "request_schema", "responses", "parameters")
+SCENE_FIELDS = ("name", "module", "method", "path", "summary", "request_schema", "request_media_type", "responses",
+                "parameters")
+JSON_MEDIA = "application/json"
+FORM_MEDIA = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,6 +48,7 @@ class SceneSpec:
     path: str
     summary: str
     request_schema: dict[str, Any]
+    request_media_type: str
     responses: dict[str, Any]
     parameters: list[dict[str, Any]]
 
@@ -95,6 +99,7 @@ def _scene(
     tags = operation.get("tags") or []
     summary = str(operation.get("summary") or "").strip()
     try:
+        request_schema, media_type = _request_body(document, resolver, operation)
         return SceneSpec(
             id=scene_id(operation.get("operationId"), method, path),
             name=(summary or str(operation.get("operationId") or "") or where)[:200],
@@ -102,7 +107,8 @@ def _scene(
             method=method.upper(),
             path=path,
             summary=str(operation.get("description") or summary).strip(),
-            request_schema=_request_schema(document, resolver, operation),
+            request_schema=request_schema,
+            request_media_type=media_type,
             responses=_responses(document, resolver, operation),
             parameters=_parameters(document, resolver, [*shared, *operation.get("parameters", [])]),
         )
@@ -120,21 +126,43 @@ def scene_id(operation_id: Any, method: str, path: str) -> str:
     return text if len(text) <= 100 else f"{text[:91]}~{hashlib.sha1(text.encode()).hexdigest()[:8]}"
 
 
+def _media(content: Any) -> tuple[str, dict[str, Any] | None]:
+    """The media type a content map is best sent or read as, with its media object: application/json, else
+    any +json, else a form, else the first one that has a schema."""
+    if not isinstance(content, dict):
+        return JSON_MEDIA, None
+    ranked = sorted(((name, media) for name, media in content.items() if isinstance(media, dict) and "schema" in media),
+                    key=lambda item: (item[0] != JSON_MEDIA, "json" not in item[0], item[0] not in FORM_MEDIA))
+    return ranked[0] if ranked else (JSON_MEDIA, None)
+
+
 def _json_schema_of(content: Any) -> Any:
-    """The schema of the JSON media type of a content map (application/json, else any +json, else the first)."""
-    if not isinstance(content, dict) or not content:
-        return None
-    ranked = sorted(content.items(), key=lambda item: (item[0] != "application/json", "json" not in item[0]))
-    return next((media.get("schema") for _, media in ranked if isinstance(media, dict) and "schema" in media), None)
+    media = _media(content)[1]
+    return None if media is None else media["schema"]
 
 
-def _request_schema(document: Document, resolver: Resolver, operation: dict[str, Any]) -> dict[str, Any]:
-    """The request body's schema; {} for an operation without a body."""
+def _request_body(document: Document, resolver: Resolver, operation: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The request body's schema, with the examples documented beside it, and its media type ({} without a body)."""
     body = _deref(resolver, operation.get("requestBody"))
-    schema = _json_schema_of(body.get("content")) if isinstance(body, dict) else None
-    if schema is None:
-        return {}
-    return to_json_schema(schema, resolver, legacy=document.legacy, direction="request")
+    media_type, media = _media(body.get("content")) if isinstance(body, dict) else (JSON_MEDIA, None)
+    if media is None:
+        return {}, JSON_MEDIA
+    schema = to_json_schema(media["schema"], resolver, legacy=document.legacy, direction="request")
+    documented = _media_examples(resolver, media)
+    if documented:
+        schema["examples"] = [*documented, *schema.get("examples", [])]
+    return schema, media_type
+
+
+def _media_examples(resolver: Resolver, media: dict[str, Any]) -> list[Any]:
+    """A media object's ``example`` and the values of its ``examples`` (Example objects, references followed)."""
+    found = [media["example"]] if "example" in media else []
+    named = media.get("examples")
+    for example in (named.values() if isinstance(named, dict) else []):
+        example = _deref(resolver, example)
+        if isinstance(example, dict) and "value" in example:
+            found.append(example["value"])
+    return found
 
 
 def _responses(document: Document, resolver: Resolver, operation: dict[str, Any]) -> dict[str, Any]:
