@@ -48,7 +48,7 @@ def _vary_row(schema: dict[str, Any], fields: dict[str, Field], row: DataRow) ->
         if row["kind"] == "invalid" and _related(pointer, row["pointer"]):
             continue
         exact = row["kind"] == "boundary" and pointer == row["pointer"]  # keep the length it tests
-        for candidate in _templates(current, field.schema, exact):
+        for candidate in templates(current, field.schema, exact):
             trial = replaced(body, pointer, candidate)
             errors = validate_body(schema, variables.example(trial))
             if intent_problem(row["kind"], row["keyword"], row["pointer"], errors) is None:
@@ -69,7 +69,7 @@ def _strings(value: Any, pointer: str) -> Iterator[tuple[str, str]]:
             yield from _strings(item, f"{pointer}/{index}")
 
 
-def _templates(value: str, node: dict[str, Any], exact: bool) -> list[str]:
+def templates(value: str, node: dict[str, Any], exact: bool) -> list[str]:
     """Templates for ``value``: as long as it when ``exact``, else within the field's maximum length."""
     if node.get("format") == "uuid":
         return ["{{$uuid}}"]
@@ -81,6 +81,8 @@ def _templates(value: str, node: dict[str, Any], exact: bool) -> list[str]:
         keep = len(head) if limit is None else min(len(head), limit - size - len(at) - len(domain))
         if keep >= 1:
             found.append(f"{head[:keep]}{suffix}{at}{domain}")
+    if not found and exact and head:  # too short for a suffix: the whole head drawn at random, as long as it is
+        found.append(f"{{{{$randomLetters:{min(len(head), 99)}}}}}{at}{domain}")
     return found
 
 

@@ -17,15 +17,17 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-TEMPLATE = re.compile(r"\{\{\s*(\$?[A-Za-z_][A-Za-z0-9_.]*)\s*\}\}")
+TEMPLATE = re.compile(r"\{\{\s*(\$?[A-Za-z_][A-Za-z0-9_.]*(?::\d{1,2})?)\s*\}\}")
+"""``{{name}}``, ``{{$builtin}}`` or ``{{$builtin:N}}`` (N characters, for the random ones)."""
 
-BUILTINS: dict[str, Callable[[random.Random], str]] = {
-    "$uuid": lambda rng: str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-    "$timestamp": lambda rng: str(int(time.time())),
-    "$randomInt": lambda rng: str(rng.randint(100_000, 999_999)),
-    "$randomLetters": lambda rng: "".join(rng.choice(string.ascii_lowercase) for _ in range(6)),
+BUILTINS: dict[str, Callable[[random.Random, int | None], str]] = {
+    "$uuid": lambda rng, size: str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+    "$timestamp": lambda rng, size: str(int(time.time())),
+    "$randomInt": lambda rng, size: str(rng.randint(10 ** ((size or 6) - 1), 10 ** (size or 6) - 1)),
+    "$randomLetters": lambda rng, size: "".join(rng.choice(string.ascii_lowercase) for _ in range(size or 6)),
 }
-"""Each gives the same number of characters every time (a timestamp has 10 digits until 2286)."""
+"""Each gives the same number of characters every time (a timestamp has 10 digits until 2286; the random
+ones 6, or N with ``:N``)."""
 
 EXAMPLE_VARIABLES = {"run_id": "run-0001"}
 """What names other than the built-ins stand for when a template is checked or shown."""
@@ -71,8 +73,9 @@ def example(value: Any, variables: Mapping[str, str] | None = None) -> Any:
 
 
 def _value_of(name: str, variables: Mapping[str, str], rng: random.Random, strict: bool) -> str:
-    if name in BUILTINS:
-        return BUILTINS[name](rng)
+    builtin, _, size = name.partition(":")
+    if builtin in BUILTINS and (not size or int(size) > 0):
+        return BUILTINS[builtin](rng, int(size) if size else None)
     if name in variables:
         return str(variables[name])
     if strict:

@@ -16,12 +16,10 @@ from typing import Any
 
 from core.generation.offline.server_errors import Hint
 from core.records import DataRow
-from core.schema import variables
+from core.schema import uniqueness, variables
 from core.schema.validation import intent_problem, validate_body
 from core.schema.values import format_sample, json_type, pattern_string, sample
 from core.schema.walk import Field, escape, get_at, remove_at, replaced, walk
-
-UNIQUE_SUFFIX = "_{{$randomInt}}"
 
 
 def repair(row: DataRow, hints: list[Hint], schema: dict[str, Any], resolved: dict[str, Any],
@@ -33,7 +31,8 @@ def repair(row: DataRow, hints: list[Hint], schema: dict[str, Any], resolved: di
         for pointer in _pointers(body, hint):
             if row["kind"] == "invalid" and _related(pointer, row["pointer"]):
                 continue
-            fixed = _fix(body, pointer, hint, fields.get(_schema_pointer(pointer)), rng)
+            exact = row["kind"] == "boundary" and pointer == row["pointer"]  # a boundary keeps its length
+            fixed = _fix(body, pointer, hint, fields.get(_schema_pointer(pointer)), rng, exact)
             if fixed is None or fixed == body:
                 continue
             errors = validate_body(schema, variables.example(fixed))
@@ -88,7 +87,7 @@ def _leaves(value: Any, pointer: str) -> list[tuple[str, Any]]:
     return [(pointer, value)]
 
 
-def _fix(body: Any, pointer: str, hint: Hint, field: Field | None, rng: random.Random) -> Any:
+def _fix(body: Any, pointer: str, hint: Hint, field: Field | None, rng: random.Random, exact: bool) -> Any:
     node = field.schema if field is not None else {}
     try:
         current = get_at(body, pointer)
@@ -102,6 +101,10 @@ def _fix(body: Any, pointer: str, hint: Hint, field: Field | None, rng: random.R
         result = replaced(body, "", body)
         remove_at(result, pointer)
         return result
+    if hint.rule == "unique":
+        varied = uniqueness.templates(current, node, exact) if isinstance(current, str) and not \
+            variables.has_template(current) else []
+        return replaced(body, pointer, varied[0]) if varied else None
     value = _FIXES.get(hint.rule, lambda *_: None)(current, hint, node, rng)
     return None if value is None else replaced(body, pointer, value)
 
@@ -115,8 +118,18 @@ def _literal(text: str, change: Callable[[str], str]) -> str:
     return "".join(change(part) if index % 2 == 0 else "{{" + part + "}}" for index, part in enumerate(parts))
 
 
-def _case(change: Callable[[str], str]) -> Callable[..., Any]:
-    return lambda value, *_: _literal(value, change) if isinstance(value, str) else None
+def _lowercase(value: Any, hint: Hint, node: dict[str, Any], rng: random.Random) -> Any:
+    """Lower case; an identifier too when the message says so (letters, digits and underscores, a letter first)."""
+    if not isinstance(value, str):
+        return None
+    if not re.search(r"identifier|underscore|digits|a-z", hint.message, re.I):
+        return _literal(value, str.lower)
+    result = _literal(value, lambda text: re.sub(r"[^a-z0-9_]+", "_", text.lower()))
+    return result if result[:1].isalpha() else f"x{result}"
+
+
+def _uppercase(value: Any, *_: Any) -> Any:
+    return _literal(value, str.upper) if isinstance(value, str) else None
 
 
 def _pattern(value: Any, hint: Hint, node: dict[str, Any], rng: random.Random) -> Any:
@@ -192,17 +205,10 @@ def _type(value: Any, hint: Hint, node: dict[str, Any], rng: random.Random) -> A
     return sample({**node, "type": wanted}, rng)
 
 
-def _unique(value: Any, hint: Hint, node: dict[str, Any], rng: random.Random) -> Any:
-    if not isinstance(value, str) or variables.has_template(value):
-        return None
-    head, at, domain = value.partition("@") if "@" in value else (value, "", "")
-    return f"{head}{UNIQUE_SUFFIX}{at}{domain}"
-
-
 _FIXES: dict[str, Callable[[Any, Hint, dict[str, Any], random.Random], Any]] = {
-    "lowercase": _case(str.lower), "uppercase": _case(str.upper), "pattern": _pattern, "enum": _choice,
+    "lowercase": _lowercase, "uppercase": _uppercase, "pattern": _pattern, "enum": _choice,
     "max_length": _length, "min_length": _length, "length_between": _length, "maximum": _range,
-    "minimum": _range, "between": _range, "format": _format, "type": _type, "unique": _unique,
+    "minimum": _range, "between": _range, "format": _format, "type": _type,
 }
 
 
