@@ -240,7 +240,8 @@ def get_automation_case(case_id: int) -> dict[str, Any]:
 def run_summary(run: CaseRun) -> dict[str, Any]:
     """A stored run as JSON, rows included."""
     return {
-        "id": run.id, "case_id": run.case_id, "base_url": run.base_url, "status": run.status, "total": run.total,
-        "passed": run.passed, "failed": run.failed, "duration_ms": run.duration_ms,
+        "id": run.id, "case_id": run.case_id, "environment": run.environment, "base_url": run.base_url,
+        "status": run.status, "total": run.total, "passed": run.passed, "failed": run.failed,
+        "duration_ms": run.duration_ms,
         "started_at": isoformat(run.started_at), "rows": run.rows,
     }

@@ -17,7 +17,9 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-TEMPLATE = re.compile(r"\{\{\s*(\$?[A-Za-z_][A-Za-z0-9_.]*)\s*\}\}")
+NAME = r"[A-Za-z_][A-Za-z0-9_.]*"
+"""What a variable may be called (an environment's too); built-ins add a leading ``$``."""
+TEMPLATE = re.compile(r"\{\{\s*(\$?" + NAME + r")\s*\}\}")
 
 BUILTINS: dict[str, Callable[[random.Random], str]] = {
     "$uuid": lambda rng: str(uuid.UUID(int=rng.getrandbits(128), version=4)),
