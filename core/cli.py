@@ -107,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     user.add_argument("--password", help="default: $CASEFLOW_PASSWORD, else prompted")
     user.set_defaults(handler=_create_user)
     _library_commands(commands)
+    _environment_commands(commands)
     return parser
 
 
@@ -250,9 +251,12 @@ def _library_commands(commands: Any) -> None:
     module.add_argument("--output", type=Path, default=Path("."), help="file or directory (default: here)")
     module.set_defaults(handler=_export_module)
 
-    run = commands.add_parser("run-case", help="run an automation case against a base URL and store the run")
+    run = commands.add_parser("run-case", help="run an automation case against an environment or a base URL, "
+                                                "and store the run")
     run.add_argument("case_id", help="the case's id or code, e.g. 12 or UC12")
-    run.add_argument("--base-url", required=True)
+    target = run.add_mutually_exclusive_group()
+    target.add_argument("--base-url", help="send the rows here; $CASEFLOW_API_TOKEN, if set, as a Bearer token")
+    target.add_argument("--environment", help="a named environment (default: the case's module's default one)")
     run.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default 10)")
     _user_option(run)
     run.set_defaults(handler=_run_case)
@@ -314,5 +318,94 @@ def _run_case(args: argparse.Namespace) -> dict[str, Any]:
 
     if args.timeout <= 0:
         raise InvalidInput("--timeout must be more than 0 seconds.")
-    return service.run_case(_case_id(args.case_id), args.base_url, user=args.user, timeout=args.timeout,
-                            token=os.environ.get(service.RUN_TOKEN_VARIABLE) or None)
+    token = None if args.base_url is None else os.environ.get(service.RUN_TOKEN_VARIABLE) or None
+    return service.run_case(_case_id(args.case_id), args.base_url, environment=args.environment, user=args.user,
+                            timeout=args.timeout, token=token)
+
+
+AUTH_OPTIONS = {  # option -> (auth kind, field)
+    "bearer_env": ("bearer", "secret_variable"),
+    "api_key_header": ("api_key", "header"), "api_key_env": ("api_key", "secret_variable"),
+    "basic_user": ("basic", "username"), "basic_password_env": ("basic", "secret_variable"),
+}
+
+
+def _environment_commands(commands: Any) -> None:
+    """Named environments (base URL, headers, auth read from environment variables, variables) runs use."""
+    environment = commands.add_parser("environment", help="the named environments runs use: add, list, show, remove")
+    actions = environment.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="add an environment")
+    add.add_argument("name", help="e.g. staging")
+    add.add_argument("--base-url", required=True)
+    add.add_argument("--header", action="append", default=[], metavar="NAME=VALUE",
+                     help="sent with every request; {{variables}} allowed (repeatable; no credentials)")
+    add.add_argument("--bearer-env", metavar="VAR", help="send 'Authorization: Bearer $VAR'")
+    add.add_argument("--api-key-header", metavar="HEADER", help="send the key of --api-key-env in this header")
+    add.add_argument("--api-key-env", metavar="VAR", help="the environment variable holding the API key")
+    add.add_argument("--basic-user", metavar="USER", help="basic auth with this username ...")
+    add.add_argument("--basic-password-env", metavar="VAR", help="... and the password in this environment variable")
+    add.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                     help="a variable, used as {{NAME}} in bodies, paths, query and headers (repeatable)")
+    add.add_argument("--default-for", action="append", default=[], metavar="MODULE",
+                     help="the module's default environment for runs (repeatable)")
+    add.add_argument("--sandbox-for", action="append", default=[], metavar="MODULE",
+                     help="the module's sandbox environment, for the run before review (repeatable)")
+    _user_option(add)
+    add.set_defaults(handler=_environment_add)
+    listed = actions.add_parser("list", help="every environment, with its secret variables and whether they are set")
+    _user_option(listed)
+    listed.set_defaults(handler=_environment_list)
+    for name, handler in (("show", _environment_show), ("remove", _environment_remove)):
+        sub = actions.add_parser(name, help=f"{name} an environment")
+        sub.add_argument("name")
+        _user_option(sub)
+        sub.set_defaults(handler=handler)
+
+
+def _pairs(items: list[str], option: str) -> dict[str, str]:
+    """NAME=VALUE options as a dict."""
+    pairs: dict[str, str] = {}
+    for item in items:
+        name, equals, value = item.partition("=")
+        if not equals or not name.strip():
+            raise InvalidInput(f"{option} takes NAME=VALUE, e.g. {option} X-Tenant=acme.")
+        pairs[name.strip()] = value
+    return pairs
+
+
+def _auth(args: argparse.Namespace) -> dict[str, str]:
+    given = {option: getattr(args, option) for option in AUTH_OPTIONS if getattr(args, option)}
+    kinds = {AUTH_OPTIONS[option][0] for option in given}
+    if len(kinds) > 1:
+        raise InvalidInput("Give one kind of auth: --bearer-env, --api-key-header with --api-key-env, or "
+                           "--basic-user with --basic-password-env.")
+    return {"kind": kinds.pop() if kinds else "none",
+            **{AUTH_OPTIONS[option][1]: value for option, value in given.items()}}
+
+
+def _environment_add(args: argparse.Namespace) -> dict[str, Any]:
+    from core import service
+
+    return service.create_environment({
+        "name": args.name, "base_url": args.base_url, "headers": _pairs(args.header, "--header"),
+        "auth": _auth(args), "variables": _pairs(args.var, "--var"), "default_for": args.default_for,
+        "sandbox_for": args.sandbox_for,
+    }, user=args.user)
+
+
+def _environment_list(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from core import service
+
+    return service.list_environments(user=args.user)
+
+
+def _environment_show(args: argparse.Namespace) -> dict[str, Any]:
+    from core import service
+
+    return service.get_environment(args.name, user=args.user)
+
+
+def _environment_remove(args: argparse.Namespace) -> dict[str, Any]:
+    from core import service
+
+    return service.remove_environment(args.name, user=args.user)

@@ -290,3 +290,39 @@ class CaseRun(Base):
     run_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     duration_ms: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
+    environment: Mapped[str | None] = mapped_column(String(100))  # its name then; None: a base URL given by hand
+
+
+class Environment(Base):
+    """A named target of runs (dev, staging ...): base URL, headers, auth and variables.
+
+    Secrets are never stored: the auth names the process environment variable that holds
+    the token, key or password (``auth_secret_variable``), read at each run.
+    """
+
+    __tablename__ = "environments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    base_url: Mapped[str] = mapped_column(String(500))
+    headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    auth_kind: Mapped[str] = mapped_column(String(20), default="none", server_default="none")
+    # none | bearer | api_key | basic
+    auth_header: Mapped[str | None] = mapped_column(String(100))  # api_key: the header that carries the key
+    auth_username: Mapped[str | None] = mapped_column(String(200))  # basic
+    auth_secret_variable: Mapped[str | None] = mapped_column(String(100))  # bearer, api_key, basic
+    variables: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
+
+
+class ModuleEnvironment(Base):
+    """A module's default environment (runs without one named) and sandbox environment (runs before review)."""
+
+    __tablename__ = "module_environments"
+
+    module: Mapped[str] = mapped_column(String(100), primary_key=True)
+    default_environment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("environments.id", ondelete="SET NULL"), index=True)
+    sandbox_environment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("environments.id", ondelete="SET NULL"), index=True)

@@ -167,6 +167,17 @@ def get_scene(scene_id: str) -> dict[str, Any]:
         }
 
 
+def delete_path(session: Session, scene: Scene) -> str | None:
+    """The path of the DELETE operation on one resource that ``scene`` creates (``/things/{id}`` for
+    ``POST /things``), from the same document, if it has one."""
+    if scene.method != "POST" or scene.source is None:
+        return None
+    collection = scene.path.rstrip("/")
+    return session.scalar(select(Scene.path).where(
+        Scene.method == "DELETE", Scene.source == scene.source, Scene.path.like(f"{collection}/{{%}}"),
+        Scene.path.not_like(f"{collection}/{{%}}/%")).limit(1))
+
+
 def _parameter_row(parameter: dict[str, Any]) -> dict[str, Any]:
     schema = parameter.get("schema") or {}
     return {"name": parameter["name"], "in": parameter["in"], "required": parameter.get("required", False),
@@ -241,7 +252,8 @@ def get_automation_case(case_id: int) -> dict[str, Any]:
 def run_summary(run: CaseRun) -> dict[str, Any]:
     """A stored run as JSON, rows included."""
     return {
-        "id": run.id, "case_id": run.case_id, "base_url": run.base_url, "status": run.status, "total": run.total,
-        "passed": run.passed, "failed": run.failed, "duration_ms": run.duration_ms,
+        "id": run.id, "case_id": run.case_id, "environment": run.environment, "base_url": run.base_url,
+        "status": run.status, "total": run.total, "passed": run.passed, "failed": run.failed,
+        "duration_ms": run.duration_ms,
         "started_at": isoformat(run.started_at), "rows": run.rows,
     }

@@ -7,15 +7,16 @@ import random
 import re
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 
 from core.accounts.users import Actor
 from core.database import session_scope
 from core.errors import InvalidInput, NotFound
+from core.library import environments
 from core.library.catalog import run_summary
 from core.library.response_checks import failures, row_checks
 from core.schema import variables
@@ -38,12 +39,14 @@ class CaseRequest:
 
     method: str
     path: str
-    """The scene's path with its path parameters filled in."""
+    """The scene's path with its path parameters filled in (percent-encoded, their run-time variables kept)."""
     query: dict[str, str]
     """The required query parameters."""
     send_body: bool
     media_type: str = "application/json"
     """How the body is sent: JSON, or a form (urlencoded or multipart)."""
+    headers: dict[str, str] = field(default_factory=dict)
+    """What the run's environment adds to every request; may hold run-time variables too."""
 
     def body_arguments(self, body: Any) -> dict[str, Any]:
         """httpx's keyword arguments for ``body`` sent as this request's media type."""
@@ -60,7 +63,7 @@ def case_request(method: str, path: str, parameters: list[dict[str, Any]], rows:
                  media_type: str = "application/json") -> CaseRequest:
     """Path and required query parameters get their documented example, default, or a value their schema accepts."""
     values = {(item["in"], item["name"]): parameter_value(item) for item in parameters}
-    filled = PLACEHOLDER.sub(lambda match: quote(values.get(("path", match.group(1)), "1"), safe=""), path)
+    filled = PLACEHOLDER.sub(lambda match: _path_value(values.get(("path", match.group(1)), "1")), path)
     query = {item["name"]: values[("query", item["name"])] for item in parameters
              if item["in"] == "query" and item.get("required")}
     send_body = method.upper() in BODY_METHODS or any(row.get("body") for row in rows)
@@ -86,23 +89,19 @@ def _text(value: Any) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
-def check_base_url(base_url: str) -> str:
-    """``base_url`` without a trailing slash, if it is an http(s) URL with a host."""
-    url = base_url.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidInput(f"The base URL {base_url!r} must start with http:// or https:// and name a host, "
-                           f"e.g. https://api.example.com/v1.")
-    return url
+def _path_value(value: str) -> str:
+    """A path parameter's value percent-encoded; its run-time variables are kept for each run to resolve."""
+    parts = variables.TEMPLATE.split(value)  # literal text at even places, variable names at odd ones
+    return "".join(quote(part, safe="") if index % 2 == 0 else "{{" + part + "}}" for index, part in enumerate(parts))
 
 
-def run_case(case_id: int, base_url: str, *, actor: Actor, token: str | None = None,
-             timeout: float = DEFAULT_TIMEOUT_SECONDS) -> dict[str, Any]:
-    """Sends every row of the case to ``base_url``, checks each response, stores and returns the run.
+def run_case(case_id: int, base_url: str | None = None, *, actor: Actor, environment: str | None = None,
+             token: str | None = None, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> dict[str, Any]:
+    """Sends every row of the case to its target, checks each response, stores and returns the run.
 
-    ``token``, when given, is sent as "Authorization: Bearer <token>" and never stored.
+    The target is ``base_url`` (with ``token``, when given, sent as "Authorization: Bearer <token>"),
+    else the environment named, else the case's module's default environment. Secrets are never stored.
     """
-    base = check_base_url(base_url)
     with session_scope(read_only=True) as session:
         case = session.get(AutomationCase, case_id)
         if case is None:
@@ -111,16 +110,19 @@ def run_case(case_id: int, base_url: str, *, actor: Actor, token: str | None = N
         rows = list(case.rows)
         request = case_request(case.method, case.path, scene.parameters if scene else [], rows,
                                scene.request_media_type if scene else "application/json")
+        module = case.module_id
+    target = _target(module, base_url=base_url, environment=environment, token=token)
+    request = replace(request, headers=target.headers)
     started, clock = utcnow(), time.monotonic()
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    values = {"run_id": f"run-{secrets.token_hex(4)}"}
-    with httpx.Client(base_url=base, headers=headers, timeout=timeout) as client:
-        results = [run_row(client, request, row, values) for row in rows]
+    values = {**target.variables, "run_id": f"run-{secrets.token_hex(4)}"}
+    with httpx.Client(base_url=target.base_url, headers=target.auth_headers, timeout=timeout) as client:
+        results = [target.redact(run_row(client, request, row, values)) for row in rows]
     passed = sum(1 for result in results if result["passed"])
     with session_scope() as session:
         run = CaseRun(
-            case_id=case_id, base_url=base, status="passed" if passed == len(results) else "failed",
-            total=len(results), passed=passed, failed=len(results) - passed, rows=results, run_by=actor.id,
+            case_id=case_id, base_url=target.base_url, environment=target.name,
+            status="passed" if passed == len(results) else "failed", total=len(results), passed=passed,
+            failed=len(results) - passed, rows=results, run_by=actor.id,
             duration_ms=round((time.monotonic() - clock) * 1000), started_at=started,
         )
         session.add(run)
@@ -128,11 +130,29 @@ def run_case(case_id: int, base_url: str, *, actor: Actor, token: str | None = N
         return run_summary(run)
 
 
+def _target(module: str, *, base_url: str | None, environment: str | None,
+            token: str | None) -> environments.RunTarget:
+    """A run's target: the base URL given, else the environment named, else the module's default environment."""
+    if base_url is not None:
+        if environment is not None:
+            raise InvalidInput("Give a base URL or an environment, not both: an environment has its own base URL.")
+        return environments.by_hand(base_url, token)
+    if token is not None:
+        raise InvalidInput("A token goes with a base URL: an environment sends its own auth.")
+    name = environment or environments.default_environment(module)
+    if name is None:
+        raise InvalidInput(f"Module {module!r} has no default environment: name an environment or a base URL, or "
+                           f"make one its default (python -m core environment add NAME --base-url URL "
+                           f"--default-for {module or 'MODULE'}).")
+    return environments.target(name)
+
+
 def run_row(client: httpx.Client, request: CaseRequest, row: dict[str, Any],
             values: dict[str, str] | None = None) -> dict[str, Any]:
     """Sends one row, its run-time variables resolved afresh, and checks the response: its outcome as stored.
 
-    ``values`` are the run's variables (``run_id``, an environment's values) besides the built-ins.
+    ``values`` are the run's variables (``run_id``, an environment's values) besides the built-ins;
+    they fill the body, the path, the query and the headers.
     """
     result: dict[str, Any] = {"name": row["name"], "kind": row.get("kind"), "method": request.method,
                               "url": request.path, "status_code": None}
@@ -140,10 +160,12 @@ def run_row(client: httpx.Client, request: CaseRequest, row: dict[str, Any],
     try:
         body = variables.resolve(row.get("body"), values or {})
         result["body"] = body if variables.has_template(row.get("body")) else None
-        response = client.request(request.method, request.path, params=request.query,
-                                  **request.body_arguments(body))
+        sent = resolved(request, values or {})
+        response = client.request(sent.method, sent.path, params=sent.query, headers=sent.headers,
+                                  **sent.body_arguments(body))
     except (httpx.HTTPError, variables.UnknownVariable) as error:
-        problem = (f"unknown variable {{{{{error.args[0]}}}}} in the body" if isinstance(error, KeyError)
+        problem = (f"unknown variable {{{{{error.args[0]}}}}}: neither a built-in nor a variable of the run's "
+                   f"environment" if isinstance(error, variables.UnknownVariable)
                    else f"request failed: {type(error).__name__}: {error}")
         return {**result, "passed": False, "failures": [problem], "response_excerpt": "",
                 "duration_ms": round((time.monotonic() - clock) * 1000)}
@@ -152,3 +174,12 @@ def run_row(client: httpx.Client, request: CaseRequest, row: dict[str, Any],
             "passed": not problems, "failures": problems, "response_excerpt": response.text[:EXCERPT_CHARS],
             "duration_ms": round((time.monotonic() - clock) * 1000)}
 
+
+def resolved(request: CaseRequest, values: dict[str, str]) -> CaseRequest:
+    """The request with the run-time variables of its path, query and headers resolved afresh for one row.
+
+    Values put into the path are percent-encoded, as the path's own values are.
+    """
+    encoded = {name: quote(value, safe="") for name, value in values.items()}
+    return replace(request, path=variables.resolve(request.path, encoded),
+                   query=variables.resolve(request.query, values), headers=variables.resolve(request.headers, values))

@@ -12,44 +12,55 @@ import re
 import secrets
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any
 
 import httpx
 
-from core.library.runs import CaseRequest
+from core.database import session_scope
+from core.library import catalog, environments
+from core.library.environments import RunTarget
+from core.library.runs import CaseRequest, case_request, resolved
 from core.records import DataRow, Verdict
 from core.schema import variables
+from db.models import Scene
 
+TIMEOUT_SECONDS = 10.0
 EXCERPT_CHARS = 2000
 """Enough of an answer to read a validation error from."""
 ID_KEYS = ("id", "uuid", "key", "name", "slug")
 
 
-@dataclass(frozen=True, kw_only=True)
-class Target:
-    """Where the sandbox is and how to talk to it."""
+def for_task(state: Mapping[str, Any], rows: list[DataRow]) -> dict[str, Verdict] | None:
+    """The workflow's sandbox (WorkflowContext.sandbox): the rows sent to the task's module's sandbox
+    environment, or None when the module has none (then nothing is sent anywhere)."""
+    name = environments.module_environment(state["module_id"], "sandbox")
+    if name is None:
+        return None
+    target = environments.target(name)
+    with session_scope(read_only=True) as session:
+        scene = session.get(Scene, state["scene"]["scene_id"])
+        if scene is None:
+            return None
+        request = case_request(scene.method, scene.path, scene.parameters, rows, scene.request_media_type)
+        delete_path = catalog.delete_path(session, scene)
+    return check(target, replace(request, headers=target.headers), rows, delete_path)
 
-    base_url: str
-    headers: Mapping[str, str] = field(default_factory=dict)
-    values: Mapping[str, str] = field(default_factory=dict)
-    """The environment's variables, for ``{{name}}`` in bodies."""
-    timeout: float = 10.0
 
-
-def check(target: Target, request: CaseRequest, rows: list[DataRow], delete_path: str | None) -> dict[str, Verdict]:
+def check(target: RunTarget, request: CaseRequest, rows: list[DataRow], delete_path: str | None,
+          timeout: float = TIMEOUT_SECONDS) -> dict[str, Verdict]:
     """Sends every row and returns its verdict; resources the rows created are deleted afterwards.
 
     ``delete_path`` is the path of the DELETE operation on one created resource (``/things/{id}``),
-    when the API has one.
+    when the API has one. Secrets the target sends are masked out of the verdicts.
     """
-    values = {"run_id": f"sandbox-{secrets.token_hex(4)}", **target.values}
+    values = {**target.variables, "run_id": f"sandbox-{secrets.token_hex(4)}"}
     verdicts: dict[str, Verdict] = {}
     created: list[str] = []
-    with httpx.Client(base_url=target.base_url, headers=dict(target.headers), timeout=target.timeout) as client:
+    with httpx.Client(base_url=target.base_url, headers=target.auth_headers, timeout=timeout) as client:
         for row in rows:
             verdict, location = _send(client, request, row, values, delete_path)
-            verdicts[row["name"]] = verdict
+            verdicts[row["name"]] = target.redact(verdict)
             if location:
                 created.append(location)
         for location in created:
@@ -65,8 +76,9 @@ def _send(client: httpx.Client, request: CaseRequest, row: DataRow, values: Mapp
     clock = time.monotonic()
     try:
         body = variables.resolve(row["body"], values)
-        response = client.request(request.method, request.path, params=request.query,
-                                  **request.body_arguments(body))
+        sent = resolved(request, dict(values))
+        response = client.request(sent.method, sent.path, params=sent.query, headers=sent.headers,
+                                  **sent.body_arguments(body))
     except (httpx.HTTPError, variables.UnknownVariable) as error:
         failed = Verdict(status=None, excerpt=f"request failed: {type(error).__name__}: {error}"[:EXCERPT_CHARS],
                          duration_ms=_since(clock), agrees=False)

@@ -17,7 +17,9 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-TEMPLATE = re.compile(r"\{\{\s*(\$?[A-Za-z_][A-Za-z0-9_.]*(?::\d{1,2})?)\s*\}\}")
+NAME = r"[A-Za-z_][A-Za-z0-9_.]*"
+"""What a variable may be called (an environment's too); built-ins add a leading ``$``."""
+TEMPLATE = re.compile(r"\{\{\s*(\$?" + NAME + r"(?::\d{1,2})?)\s*\}\}")
 """``{{name}}``, ``{{$builtin}}`` or ``{{$builtin:N}}`` (N characters, for the random ones)."""
 
 BUILTINS: dict[str, Callable[[random.Random, int | None], str]] = {

@@ -2,6 +2,7 @@
 
 Split by concern: ``tasks`` (the specification's workflow calls and what the dashboard
 shows of tasks), ``library`` (test cases, scenes, automation cases, import, export, run),
+``environments`` (the named targets of runs and each module's defaults),
 ``admin`` (accounts, settings, database, cleanup, the embedded worker) and ``insights``
 (metrics). Permission checks happen here; the record types entry points need are
 re-exported so they import nothing else of the product.
@@ -28,6 +29,17 @@ from core.service.admin import (
     update_user,
     upgrade_database,
     usernames,
+)
+from core.service.environments import (
+    ENVIRONMENT_AUTH_FIELDS,
+    ENVIRONMENT_AUTH_KINDS,
+    create_environment,
+    get_environment,
+    list_environments,
+    list_module_environments,
+    remove_environment,
+    set_module_environments,
+    update_environment,
 )
 from core.service.insights import TimeRange, ai_usage, metrics_overview
 from core.service.library import (

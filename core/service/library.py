@@ -59,11 +59,15 @@ def import_test_cases(data: bytes, filename: str, *, user: str) -> dict[str, Any
     return manual_cases.import_cases(data, filename)
 
 
-def run_case(case_id: int, base_url: str, *, user: str, token: str | None = None,
-             timeout: float = DEFAULT_RUN_TIMEOUT_SECONDS) -> dict[str, Any]:
-    """Sends every row of an automation case to ``base_url`` and stores the run; ``token`` is never stored."""
+def run_case(case_id: int, base_url: str | None = None, *, user: str, environment: str | None = None,
+             token: str | None = None, timeout: float = DEFAULT_RUN_TIMEOUT_SECONDS) -> dict[str, Any]:
+    """Sends every row of an automation case and stores the run; secrets (``token``, an environment's) never are.
+
+    The target: ``base_url`` (with ``token`` as a Bearer token), else the ``environment`` named,
+    else the default environment of the case's module.
+    """
     actor = require_operator(current_actor(user), "run automation cases")
-    return runs.run_case(case_id, base_url, actor=actor, token=token, timeout=timeout)
+    return runs.run_case(case_id, base_url, actor=actor, environment=environment, token=token, timeout=timeout)
 
 
 def load_demo_data() -> dict[str, Any]:

@@ -23,6 +23,7 @@ from core.config import Settings
 from core.database import database, session_scope
 from core.errors import CaseFlowError, LeaseLost, TransientError
 from core.generation.factory import provider_from_settings
+from core.library import sandbox
 from core.library.automation_cases import create_automation_case, load_inputs
 from core.tasks import ai_calls, lifecycle
 from core.tasks.lifecycle import Claim
@@ -173,6 +174,7 @@ def workflow_context(
         create_case=create_case,
         max_repair_rounds=settings.max_repair_rounds,
         max_review_rounds=settings.max_review_rounds,
+        sandbox=sandbox.for_task,
     )
 
 
