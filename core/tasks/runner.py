@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from core.config import Settings
 from core.database import database, session_scope
-from core.errors import CaseFlowError, LeaseLost, TransientError
+from core.errors import CaseFlowError, LeaseLost, TransientError, user_message
 from core.generation.factory import provider_from_settings
 from core.library.automation_cases import create_automation_case, load_inputs
 from core.tasks import ai_calls, lifecycle
@@ -137,7 +137,7 @@ class TaskRunner:
 
     def _fail_or_retry(self, claim: Claim, attempts: int, exc: Exception, config: Any) -> None:
         step = _failing_step(self.graph, config)
-        message = exc.message if isinstance(exc, CaseFlowError) else f"{type(exc).__name__}: {exc}"
+        message = user_message(exc)
         if not isinstance(exc, CaseFlowError):
             log.exception("task %s failed in %s", claim.task_id, step)
         if isinstance(exc, (TransientError, OperationalError)) and attempts < self.settings.max_attempts:
