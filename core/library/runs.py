@@ -107,13 +107,13 @@ def run_case(case_id: int, base_url: str, *, actor: Actor, token: str | None = N
 
 def run_row(client: httpx.Client, request: CaseRequest, row: dict[str, Any]) -> dict[str, Any]:
     """Sends one row and checks the response: its outcome as stored in the run."""
-    result: dict[str, Any] = {"name": row["name"], "kind": row.get("kind"), "method": request.method,
+    result: dict[str, Any] = {"name": row.get("name"), "kind": row.get("kind"), "method": request.method,
                               "url": request.path, "status_code": None}
     clock = time.monotonic()
     try:
         response = client.request(request.method, request.path, params=request.query,
                                   json=row.get("body") if request.send_body else None)
-    except httpx.HTTPError as error:
+    except (httpx.HTTPError, httpx.InvalidURL) as error:  # InvalidURL: a path with a newline, say
         problem = f"request failed: {type(error).__name__}: {error}"
         return {**result, "passed": False, "failures": [problem], "response_excerpt": "",
                 "duration_ms": round((time.monotonic() - clock) * 1000)}
