@@ -82,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--status", required=True, choices=["approved", "rejected"])
     review.add_argument("--body-file", type=Path, help="JSON file: the corrected body (a list of objects)")
     review.add_argument("--feedback")
-    review.add_argument("--wait", type=float, default=10.0, help="seconds to wait for the task to settle")
+    review.add_argument("--wait", type=float, default=10.0, help="seconds to wait for the task to settle (0-600)")
     _user_option(review)
     review.set_defaults(handler=_review)
 
@@ -161,18 +161,28 @@ def _tasks(args: argparse.Namespace) -> dict[str, Any]:
 def _review(args: argparse.Namespace) -> dict[str, Any]:
     from core import service
 
-    body = _read_json(args.body_file) if args.body_file else None
+    body = _read_json(args.body_file, service.MAX_REVIEW_BODY_BYTES) if args.body_file else None
     return service.submit_review(args.thread_id, args.status, corrected_body=body, feedback=args.feedback,
                                  reviewer=args.user, wait_seconds=args.wait)
 
 
-def _read_json(path: Path) -> Any:
+def _read_json(path: Path, max_bytes: int) -> Any:
+    """The JSON value in the file at ``path``: UTF-8, at most ``max_bytes``, nested no deeper than Python parses."""
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise InvalidInput(f"{path} has {size:,} bytes; at most {max_bytes:,} are allowed.")
         return json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise InvalidInput(f"Cannot read {path}: {error.strerror}.") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path} is not UTF-8 text: save it as UTF-8.") from None
     except json.JSONDecodeError as error:
         raise InvalidInput(f"{path} is not valid JSON: {error.msg} at line {error.lineno}.") from None
+    except RecursionError:
+        raise InvalidInput(f"{path} is nested too deeply to read.") from None
+    except ValueError:  # json.loads refuses integers of more than 4300 digits
+        raise InvalidInput(f"{path} holds a number too long to read.") from None
 
 
 def _cancel(args: argparse.Namespace) -> dict[str, Any]:

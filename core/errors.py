@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import StatementError
+
+SHOWN_MESSAGE_CHARS = 500
+"""The longest message of an unexpected exception a user is shown."""
+
 
 class CaseFlowError(Exception):
     """Base of every error CaseFlow raises on purpose."""
@@ -41,3 +46,17 @@ class LeaseLost(CaseFlowError):
     """This worker no longer owns the task (cancelled, or its lease expired and another took it)."""
 
     code = "lease_lost"
+
+
+def user_message(error: Exception) -> str:
+    """What users are shown of ``error``: a CaseFlowError's message, else its type and the first line of its message.
+
+    A database error shows only the driver's first line ("value too long for type character
+    varying(300)"): never the SQL statement or its parameters, which hold users' data.
+    """
+    if isinstance(error, CaseFlowError):
+        return error.message
+    cause = error.orig if isinstance(error, StatementError) and error.orig is not None else error
+    lines = str(cause).strip().splitlines()
+    first = lines[0][:SHOWN_MESSAGE_CHARS] if lines else ""
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__

@@ -5,32 +5,39 @@ BASE_URL and an optional token from CASEFLOW_API_TOKEN (sent as a Bearer token);
 secret is ever written into it. Its response checks are the source of
 ``core.response_checks``, embedded verbatim, so it judges responses exactly as the
 in-app runner does.
+
+Data never becomes code: the pytest file is fixed source plus one string literal, the
+case's JSON export, written with ``repr()`` and parsed by ``json.loads`` when the file is
+imported. No name, path, schema value or row is spliced into its source any other way.
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
 import inspect
 import io
 import json
-import pprint
 import re
 import zipfile
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
 from core.database import session_scope
 from core.errors import InvalidInput, NotFound
+from core.inputs import label, max_length
 from core.library import response_checks
 from core.library.automation_cases import case_as_dict
-from core.library.runs import TOKEN_VARIABLE, CaseRequest, case_request
+from core.library.runs import TOKEN_VARIABLE, case_request
 from db.models import AutomationCase, Scene
 from db.types import isoformat, utcnow
 
 FORMATS = ("json", "pytest")
 JSON_FORMAT = "caseflow.automation-case/1"
 BASE_URL_VARIABLE = "BASE_URL"
+MODULE_LIMIT = max_length(AutomationCase.module_id)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +63,7 @@ def export_case(case_id: int, fmt: str) -> Export:
 
 def export_module(module_id: str) -> Export:
     """Every automation case of a module, as pytest and JSON files in one zip."""
+    module_id = label(module_id, "The module", MODULE_LIMIT)
     with session_scope(read_only=True) as session:
         cases = session.scalars(select(AutomationCase).where(AutomationCase.module_id == module_id)
                                 .order_by(AutomationCase.id)).all()
@@ -69,23 +77,29 @@ def export_module(module_id: str) -> Export:
         archive.writestr("README.txt", _readme(module_id, len(cases)))
         for item in files:
             archive.writestr(item.filename, item.content)
-    return Export(filename=f"caseflow_{_slug(module_id) or 'module'}.zip", content=buffer.getvalue(),
-                  media_type="application/zip")
+    return Export(filename=archive_name(module_id), content=buffer.getvalue(), media_type="application/zip")
+
+
+def archive_name(module_id: str) -> str:
+    """``caseflow_<slug>_<hash>.zip``: readable, and distinct for distinct modules (a Chinese name has no slug)."""
+    digest = hashlib.sha256(module_id.encode("utf-8")).hexdigest()[:8]
+    return f"caseflow_{_slug(module_id) or 'module'}_{digest}.zip"
 
 
 def _export(case: AutomationCase, scene: Scene | None, fmt: str) -> Export:
-    request = case_request(case.method, case.path, scene.parameters if scene else [], case.rows)
+    document = export_document(case, scene)
     stem = "_".join(part for part in (case.code.lower(), _slug(case.name)) if part)
     if fmt == "json":
-        return Export(filename=f"{stem}.json", content=_json(case, scene, request).encode("utf-8"),
+        return Export(filename=f"{stem}.json", content=(json_text(document, indent=2) + "\n").encode("utf-8"),
                       media_type="application/json")
-    filename = f"test_{stem}.py"
-    return Export(filename=filename, content=pytest_file(case, request, filename).encode("utf-8"),
+    return Export(filename=f"test_{stem}.py", content=pytest_file(case.id, document).encode("utf-8"),
                   media_type="text/x-python")
 
 
-def _json(case: AutomationCase, scene: Scene | None, request: CaseRequest) -> str:
-    document = {
+def export_document(case: AutomationCase, scene: Scene | None) -> dict[str, Any]:
+    """The JSON export of a case: the case, the request every row sends, and its scene."""
+    request = case_request(case.method, case.path, scene.parameters if scene else [], case.rows)
+    return {
         "format": JSON_FORMAT,
         "exported_at": isoformat(utcnow()),
         "case": {**case_as_dict(case), "code": case.code},
@@ -94,18 +108,36 @@ def _json(case: AutomationCase, scene: Scene | None, request: CaseRequest) -> st
         "scene": None if scene is None else {"id": scene.id, "name": scene.name, "method": scene.method,
                                              "path": scene.path, "request_schema": scene.request_schema},
     }
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
-def pytest_file(case: AutomationCase, request: CaseRequest, filename: str) -> str:
-    """A standalone pytest module: one parametrized test, one test per data row."""
-    rows = pprint.pformat(case.rows, indent=1, width=110, sort_dicts=False)
+def json_text(document: dict[str, Any], *, indent: int) -> str:
+    """``document`` as strict JSON; a value JSON cannot hold is refused, not written as ``NaN``."""
+    try:
+        return json.dumps(document, ensure_ascii=False, allow_nan=False, indent=indent)
+    except ValueError:
+        raise InvalidInput(
+            f"{document['case']['code']} cannot be exported: its rows or its scene's schema hold a number JSON "
+            f"cannot represent (NaN, Infinity, or an integer of more than 4300 digits)."
+        ) from None
+
+
+def pytest_file(case_id: int, document: dict[str, Any]) -> str:
+    """A standalone pytest module: one parametrized test, one test per data row of ``document`` (an export)."""
     return PYTEST_TEMPLATE.format(
-        code=case.code, name=case.name.replace('"""', "'''"), method=request.method, scene_path=case.path,
-        exported=isoformat(utcnow()), filename=filename, base_variable=BASE_URL_VARIABLE, token_variable=TOKEN_VARIABLE,
-        path=repr(request.path), query=repr(request.query), send_body=request.send_body, rows=rows,
-        checks=_checks_source(),
+        case_id=case_id, base_variable=BASE_URL_VARIABLE, token_variable=TOKEN_VARIABLE,
+        case=string_literal(json_text(document, indent=1)), checks=_checks_source(),
     )
+
+
+def string_literal(text: str) -> str:
+    """Python source evaluating to ``text``: one ``repr()`` per line, indented for a call's parentheses.
+
+    ``repr`` escapes every quote, backslash, control and invisible character, so nothing in
+    ``text`` can end the literal; splitting at newlines only keeps the file readable.
+    """
+    lines = text.split("\n")
+    pieces = [repr(line + "\n") for line in lines[:-1]] + [repr(lines[-1])]
+    return "\n".join(f"    {piece}" for piece in pieces)
 
 
 def _checks_source() -> str:
@@ -119,7 +151,7 @@ def _checks_source() -> str:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:40]
+    return re.sub(r"[^a-z0-9]+", "_", text.lower())[:40].strip("_")
 
 
 def _readme(module_id: str, count: int) -> str:
@@ -131,14 +163,15 @@ def _readme(module_id: str, count: int) -> str:
             f"The .json files hold the same cases as data.\n")
 
 
-PYTEST_TEMPLATE = '''r"""{code} {name}: {method} {scene_path}, exported from CaseFlow at {exported}.
+PYTEST_TEMPLATE = '''"""CaseFlow automation case UC{case_id:d}: one test per data row (needs only pytest and httpx).
 
-Run it against any environment of the API (needs only pytest and httpx):
+Run it against any environment of the API:
 
-    {base_variable}=https://api.example.test pytest {filename}
+    {base_variable}=https://api.example.test pytest <this file>
 
 Set {token_variable} to send "Authorization: Bearer <token>"; it is read from the
-environment, never stored here.
+environment, never stored here. The case (its name, request and rows with their checks)
+is CASE below: CaseFlow's JSON export of it, parsed when this file is imported.
 """
 
 from __future__ import annotations
@@ -150,13 +183,13 @@ from typing import Any
 import httpx
 import pytest
 
-BASE_URL_VARIABLE = "{base_variable}"
-TOKEN_VARIABLE = "{token_variable}"
-METHOD = "{method}"
-PATH = {path}
-QUERY = {query}
-SEND_BODY = {send_body}
-ROWS = {rows}
+BASE_URL_VARIABLE = {base_variable!r}
+TOKEN_VARIABLE = {token_variable!r}
+CASE: dict[str, Any] = json.loads(
+{case}
+)
+REQUEST: dict[str, Any] = CASE["request"]
+ROWS: list[dict[str, Any]] = CASE["case"]["rows"]
 
 
 # Response checks: the same code CaseFlow's in-app runner uses.
@@ -174,12 +207,13 @@ def client() -> Any:
         yield session
 
 
-@pytest.mark.parametrize("row", ROWS, ids=[row["name"] for row in ROWS])
+@pytest.mark.parametrize("row", ROWS, ids=[str(row.get("name")) for row in ROWS])
 def test_row(client: httpx.Client, row: dict[str, Any]) -> None:
-    response = client.request(METHOD, PATH, params=QUERY, json=row["body"] if SEND_BODY else None)
+    body = row.get("body") if REQUEST["send_body"] else None
+    response = client.request(REQUEST["method"], REQUEST["path"], params=REQUEST["query"], json=body)
     problems = failures(row_checks(row), response.status_code, response.text)
     assert not problems, (
-        f"{{row['name']}} ({{row['kind']}}): " + "; ".join(problems)
-        + f"\\nrequest: {{json.dumps(row['body'], ensure_ascii=False)[:500]}}\\nresponse: {{response.text[:500]}}"
+        f"{{row.get('name')}} ({{row.get('kind')}}): " + "; ".join(problems)
+        + f"\\nrequest: {{json.dumps(body, ensure_ascii=False)[:500]}}\\nresponse: {{response.text[:500]}}"
     )
 '''

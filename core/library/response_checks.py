@@ -12,22 +12,29 @@ from typing import Any
 MISSING = object()
 
 
-def row_checks(row: dict[str, Any]) -> list[dict[str, Any]]:
-    """The row's checks; its expected status is always one of them."""
-    checks = list(row.get("checks") or [])
-    if not any(check.get("kind") == "status" for check in checks):
-        checks.insert(0, {"kind": "status", "path": None, "expected": row["expected_status"]})
+def row_checks(row: dict[str, Any]) -> list[Any]:
+    """The row's checks; its expected status is always one of them.
+
+    A stored row may predate CaseFlow's checks on reviewers' rows: checks that are not a
+    list or not objects are kept as they are, so that they fail the row with a reason.
+    """
+    given = row.get("checks")
+    checks = [] if given is None else list(given) if isinstance(given, list) else [given]
+    if not any(isinstance(check, dict) and check.get("kind") == "status" for check in checks):
+        checks.insert(0, {"kind": "status", "path": None, "expected": row.get("expected_status")})
     return checks
 
 
-def failures(checks: list[dict[str, Any]], status_code: int, text: str) -> list[str]:
+def failures(checks: list[Any], status_code: int, text: str) -> list[str]:
     """Why the response fails each check it fails, in check order; empty when it passes them all."""
     found = [check_failure(check, status_code, text) for check in checks]
     return [message for message in found if message]
 
 
-def check_failure(check: dict[str, Any], status_code: int, text: str) -> str | None:
+def check_failure(check: Any, status_code: int, text: str) -> str | None:
     """Why the response fails ``check``, or None when it holds."""
+    if not isinstance(check, dict):
+        return f"not a check: {check!r}"
     kind, path, expected = check.get("kind"), check.get("path"), check.get("expected")
     if kind == "status":
         return None if status_code == expected else f"status: expected {expected}, got {status_code}"
@@ -35,6 +42,8 @@ def check_failure(check: dict[str, Any], status_code: int, text: str) -> str | N
         return None if str(expected) in text else f"body_contains: the response does not contain {expected!r}"
     if kind not in ("json_path_exists", "json_path_equals"):
         return f"{kind}: unknown check"
+    if path is not None and not isinstance(path, str):
+        return f"{kind}: the path {path!r} is not text"
     actual = value_at(text, path or "")
     if actual is MISSING:
         return f"{kind} {path}: the response has no {path!r}"
@@ -47,13 +56,21 @@ def value_at(text: str, path: str) -> Any:
     """The value at a dotted path ("data.items.0.id") of a JSON text; MISSING when absent or not JSON."""
     try:
         node: Any = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python can parse
         return MISSING
     for part in path.split(".") if path else []:
         if isinstance(node, dict) and part in node:
             node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
+        elif isinstance(node, list) and (index := _list_index(part, len(node))) is not None:
+            node = node[index]
         else:
             return MISSING
     return node
+
+
+def _list_index(part: str, size: int) -> int | None:
+    """``part`` as a position in a list of ``size`` items, or None: ASCII digits, short enough for int()."""
+    if not (part.isascii() and part.isdigit()) or len(part) > 18:
+        return None
+    index = int(part)
+    return index if index < size else None

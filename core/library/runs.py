@@ -154,7 +154,7 @@ def run_row(client: httpx.Client, request: CaseRequest, row: dict[str, Any],
     ``values`` are the run's variables (``run_id``, an environment's values) besides the built-ins;
     they fill the body, the path, the query and the headers.
     """
-    result: dict[str, Any] = {"name": row["name"], "kind": row.get("kind"), "method": request.method,
+    result: dict[str, Any] = {"name": row.get("name"), "kind": row.get("kind"), "method": request.method,
                               "url": request.path, "status_code": None}
     clock = time.monotonic()
     try:
@@ -163,7 +163,7 @@ def run_row(client: httpx.Client, request: CaseRequest, row: dict[str, Any],
         sent = resolved(request, values or {})
         response = client.request(sent.method, sent.path, params=sent.query, headers=sent.headers,
                                   **sent.body_arguments(body))
-    except (httpx.HTTPError, variables.UnknownVariable) as error:
+    except (httpx.HTTPError, httpx.InvalidURL, variables.UnknownVariable) as error:  # InvalidURL: a newline
         problem = (f"unknown variable {{{{{error.args[0]}}}}}: neither a built-in nor a variable of the run's "
                    f"environment" if isinstance(error, variables.UnknownVariable)
                    else f"request failed: {type(error).__name__}: {error}")

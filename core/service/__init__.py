@@ -68,6 +68,8 @@ from core.service.library import (
     update_test_case,
 )
 from core.service.tasks import (
+    MAX_REVIEW_BODY_BYTES,
+    MAX_WAIT_SECONDS,
     TASK_PRIORITIES,
     ai_calls_of_task,
     cancel_task,

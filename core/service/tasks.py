@@ -7,6 +7,7 @@ nothing. Who may act is checked here; the modules below trust the Actor they are
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from collections.abc import Sequence
@@ -20,11 +21,12 @@ from core import paging
 from core.accounts.users import current_actor, require_operator
 from core.database import session_scope
 from core.errors import CaseFlowError, InvalidInput, NotFound
+from core.inputs import label, max_length
 from core.schema.validation import validate_rows
 from core.schema.walk import InvalidSchemaError
 from core.tasks import ai_calls, events, lifecycle, metrics, notifications, progress, reviews, wakeup
 from core.workflow.steps import STEP_BY_NODE
-from db.models import Review, Scene, TaskStatus, TestCase, User, WorkflowTask
+from db.models import AutomationCase, Review, Scene, TaskStatus, TestCase, User, WorkflowTask
 from db.types import isoformat
 
 LIST_DEFERRED = tuple(
@@ -33,15 +35,30 @@ LIST_DEFERRED = tuple(
 """Large JSON columns a task listing never shows (tens of KB per task)."""
 TASK_PRIORITIES = range(0, 10)
 """A task's priority: 9 runs first."""
+NAME_LIMIT = max_length(AutomationCase.name)
+MODULE_LIMIT = max_length(AutomationCase.module_id)
+SCENE_ID_LIMIT = max_length(Scene.id)
+"""A task's name, module and scene end up in its automation case: no longer than those columns."""
+MAX_WAIT_SECONDS = 600
+MAX_REVIEW_BODY_BYTES = reviews.MAX_BODY_BYTES
+"""The most a review's corrected body may be, as JSON."""
 
 
 def start_workflow(
     test_case_id: int, scene_id: str, *, name: str | None = None, module_id: str | None = None,
     priority: int = 5, user: str,
 ) -> dict[str, Any]:
-    """Queues a new task and returns at once: {task_id, thread_id, status, message, test_case_id}."""
+    """Queues a new task and returns at once: {task_id, thread_id, status, message, test_case_id}.
+
+    The name (default: the test case's title) and the module (default: the test case's) are
+    trimmed; they are checked here against the automation case's columns, so that a task
+    cannot run nine steps and then fail to store its case.
+    """
     if priority not in TASK_PRIORITIES:
         raise InvalidInput(f"Priority must be a whole number from 0 to 9 (9 runs first), not {priority!r}.")
+    scene_id = label(scene_id, "The scene id", SCENE_ID_LIMIT)
+    name = "" if name is None else label(name, "The task name", NAME_LIMIT)
+    module_id = None if module_id is None else label(module_id, "The module", MODULE_LIMIT)
     actor = require_operator(current_actor(user), "launch workflows")
     with session_scope() as session:
         case = session.get(TestCase, test_case_id)
@@ -58,7 +75,7 @@ def start_workflow(
             input_params={
                 "test_case_id": case.id,
                 "scene_id": scene.id,
-                "name": (name or "").strip() or case.title,
+                "name": name or case.title,
                 "module_id": module_id if module_id is not None else case.module,
             },
         )
@@ -137,8 +154,11 @@ def submit_review(
 
     Returns {thread_id, status, current_step, new_usercase_id, created_case}. The task
     resumes in the background; with ``wait_seconds`` the call waits that long for it to
-    settle (completed, back in review, failed), as the specification's synchronous call did.
+    settle (completed, back in review, failed), as the specification's synchronous call did:
+    at most MAX_WAIT_SECONDS, checked before the decision is recorded.
     """
+    if not _is_wait(wait_seconds):
+        raise InvalidInput(f"The wait must be a number of seconds from 0 to {MAX_WAIT_SECONDS}, not {wait_seconds!r}.")
     actor = require_operator(current_actor(reviewer), "review tasks")
     task_id = reviews.submit(thread_id, review_status, corrected_body, feedback, actor, expected_round)
     wakeup.notify()
@@ -174,6 +194,11 @@ def task_timeline(task_id: int) -> list[dict[str, Any]]:
             }
             for e in events.task_events(session, task_id)
         ]
+
+
+def _is_wait(value: Any) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            and 0 <= value <= MAX_WAIT_SECONDS)
 
 
 def _wait_until_settled(task_id: int, wait_seconds: float) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from core.accounts.users import Actor
 from core.database import session_scope
 from core.errors import Conflict, InvalidInput, NotFound
+from core.inputs import json_type, label, max_length, plain_json
+from core.records import Check, RowKind
 from core.tasks import events, lifecycle
 from core.workflow.state import Decision
 from db.models import Review, TaskStatus, User, WorkflowTask
@@ -18,6 +20,21 @@ from db.types import isoformat
 
 REVIEW_STATUSES = ("approved", "rejected")
 ROW_KEYS = {"name", "body"}
+ROW_KINDS: tuple[str, ...] = get_args(RowKind)
+CHECK_KINDS: tuple[str, ...] = get_args(get_type_hints(Check)["kind"])
+CHECK_KEYS = set(get_type_hints(Check))
+PATH_KINDS = ("json_path_exists", "json_path_equals")
+TEXT_FIELDS = {"keyword": True, "pointer": False, "description": False}
+"""The row's text fields a reviewer may set, and whether each may be null."""
+MAX_ROWS = 500
+MAX_BODY_BYTES = 2_000_000
+"""The most a corrected body may be, as the JSON stored for it."""
+MAX_ROW_NAME = 200
+"""The longest name of a row the reviewer adds."""
+MAX_CHECKS = 100
+"""Checks per row."""
+MAX_FEEDBACK = 10_000
+THREAD_ID_LIMIT = max_length(WorkflowTask.thread_id)
 
 
 def submit(
@@ -31,7 +48,8 @@ def submit(
     that showed the reviewer a given round passes it as ``expected_round``, so a decision
     can never land on a later round the reviewer has not seen.
     """
-    feedback = (feedback or "").strip()
+    thread_id = label(thread_id, "The thread_id", THREAD_ID_LIMIT)
+    feedback = "" if feedback is None else label(feedback, "The feedback", MAX_FEEDBACK)
     if review_status not in REVIEW_STATUSES:
         raise InvalidInput(f"review_status must be 'approved' or 'rejected', not {review_status!r}.")
     if review_status == "rejected" and not feedback:
@@ -93,13 +111,17 @@ def corrected_rows(corrected_body: Any, generated: list[dict[str, Any]]) -> list
     """The rows a reviewer's corrected body stands for.
 
     Either a list of request bodies, one per generated row in order, or a list of row
-    objects with at least "name" and "body" (to add, remove or reorder rows).
+    objects with at least "name" and "body" (to add, remove or reorder rows). Anything
+    else raises InvalidInput before a row is built, so no bad row can be stored.
     """
     if not isinstance(corrected_body, list) or not corrected_body:
         raise InvalidInput("corrected_body must be a non-empty list of JSON objects, one request body per row.")
+    if len(corrected_body) > MAX_ROWS:
+        raise InvalidInput(f"corrected_body has {len(corrected_body)} rows; at most {MAX_ROWS} are allowed.")
+    plain_json(corrected_body, "corrected_body", max_bytes=MAX_BODY_BYTES)
     for index, item in enumerate(corrected_body):
         if not isinstance(item, dict):
-            raise InvalidInput(f"corrected_body item {index + 1} is {_json_type(item)}, not a JSON object.")
+            raise InvalidInput(f"corrected_body item {index + 1} is {json_type(item)}, not a JSON object.")
     if all(ROW_KEYS <= item.keys() and isinstance(item["body"], dict) for item in corrected_body):
         return _rows_from_row_objects(corrected_body, generated)
     if len(corrected_body) != len(generated):
@@ -116,7 +138,8 @@ def _rows_from_row_objects(items: list[dict[str, Any]], generated: list[dict[str
     default_status = next((r["expected_status"] for r in generated if r["kind"] == "valid"), 200)
     rows, seen = [], set()
     for index, item in enumerate(items):
-        name = str(item["name"]).strip()
+        name = item["name"] if _is_generated(item["name"], by_name) else label(
+            item["name"], f"The name of corrected_body row {index + 1}", MAX_ROW_NAME)
         if not name or name in seen:
             raise InvalidInput(f"corrected_body row {index + 1} needs a unique, non-empty name.")
         seen.add(name)
@@ -124,19 +147,63 @@ def _rows_from_row_objects(items: list[dict[str, Any]], generated: list[dict[str
             "name": name, "kind": "valid", "keyword": None, "pointer": "", "description": "Added by the reviewer",
             "expected_status": default_status, "checks": [],
         }
-        row = {**base, **{k: v for k, v in item.items() if k in base or k == "body"}}
-        if row["kind"] not in ("valid", "boundary", "invalid"):
-            raise InvalidInput(f"Row {name!r}: kind must be valid, boundary or invalid.")
-        if not isinstance(row["expected_status"], int) or not 100 <= row["expected_status"] <= 599:
-            raise InvalidInput(f"Row {name!r}: expected_status must be an HTTP status code.")
+        given = {key: value for key, value in item.items() if (key in base or key == "body") and key != "name"}
+        if problem := _field_problem(given):
+            raise InvalidInput(f"Row {name!r}: {problem}.")
+        row = {**base, **given}
         changed = name not in by_name or row != by_name[name]
         rows.append({**row, "source": "reviewer"} if changed else row)
     return rows
 
 
-def _json_type(value: Any) -> str:
-    names = {str: "a string", int: "a number", float: "a number", bool: "a boolean", list: "a list"}
-    return "null" if value is None else names.get(type(value), type(value).__name__)
+def _is_generated(name: Any, by_name: dict[str, Any]) -> bool:
+    """Whether ``name`` is a generated row's, kept as the generator wrote it (its length is the generator's)."""
+    return isinstance(name, str) and name in by_name
+
+
+def _field_problem(given: dict[str, Any]) -> str | None:
+    """What is wrong with the fields a reviewer set on a row; the generated ones were checked when generated."""
+    if "kind" in given and given["kind"] not in ROW_KINDS:
+        return f"kind must be {', '.join(ROW_KINDS[:-1])} or {ROW_KINDS[-1]}"
+    if "expected_status" in given and not _is_status(given["expected_status"]):
+        return "expected_status must be an HTTP status code (100-599)"
+    for key, nullable in TEXT_FIELDS.items():
+        value = given.get(key, "")
+        if not (isinstance(value, str) or (nullable and value is None)):
+            return f"{key} must be text{' or null' if nullable else ''}, not {json_type(value)}"
+    return _checks_problem(given["checks"]) if "checks" in given else None
+
+
+def _checks_problem(checks: Any) -> str | None:
+    if not isinstance(checks, list):
+        return f"checks must be a list of check objects, not {json_type(checks)}"
+    if len(checks) > MAX_CHECKS:
+        return f"it has {len(checks)} checks; at most {MAX_CHECKS} are allowed"
+    return next((f"check {number} {problem}" for number, check in enumerate(checks, 1)
+                 if (problem := _check_problem(check))), None)
+
+
+def _check_problem(check: Any) -> str | None:
+    if not isinstance(check, dict):
+        return f"is {json_type(check)}, not a check object"
+    if unknown := sorted(set(check) - CHECK_KEYS):
+        return f"has an unknown key {unknown[0]!r} (a check has {', '.join(sorted(CHECK_KEYS))})"
+    kind, path, expected = check.get("kind"), check.get("path"), check.get("expected")
+    if kind not in CHECK_KINDS:
+        return f"has the kind {kind!r}; use {', '.join(CHECK_KINDS)}"
+    if path is not None and not isinstance(path, str):
+        return f"has a path that is {json_type(path)}, not text"
+    if kind in PATH_KINDS and not (path or "").strip():
+        return f"is a {kind} check without a path"
+    if kind == "status" and not _is_status(expected):
+        return "is a status check whose expected value is not an HTTP status code (100-599)"
+    if kind == "body_contains" and not (isinstance(expected, str) and expected):
+        return "is a body_contains check without the expected text"
+    return None
+
+
+def _is_status(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599
 
 
 def decision_for(task_id: int, round_: int) -> Decision | None:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from core.config import Settings
 from core.database import database, session_scope
-from core.errors import CaseFlowError, LeaseLost, TransientError
+from core.errors import CaseFlowError, LeaseLost, TransientError, user_message
 from core.generation.factory import provider_from_settings
 from core.library import sandbox
 from core.library.automation_cases import create_automation_case, load_inputs
@@ -141,7 +141,7 @@ class TaskRunner:
 
     def _fail_or_retry(self, claim: Claim, exc: Exception, config: Any) -> None:
         step = _failing_step(self.graph, config)
-        message = exc.message if isinstance(exc, CaseFlowError) else f"{type(exc).__name__}: {exc}"
+        message = user_message(exc)
         if not isinstance(exc, CaseFlowError):
             log.exception("task %s failed in %s", claim.task_id, step)
         if is_transient(exc):

@@ -21,9 +21,10 @@ search = search_column.text_input("Search", placeholder="UC12, name, path or sce
 modules = library.modules("automation_cases")
 module = module_column.selectbox("Module", [None, *modules], format_func=lambda m: m or "All", key="auto_module")
 if module is not None:
-    bundle = exporters.export_module(module)
-    module_column.download_button(f"Download module {module} (zip)", bundle.content, file_name=bundle.filename,
-                                  mime=bundle.media_type, on_click="ignore")
+    exported, bundle = ui.attempt(lambda: exporters.export_module(module))  # refused: a case JSON cannot hold
+    if exported and bundle is not None:
+        module_column.download_button(f"Download module {module} (zip)", bundle.content,
+                                      file_name=bundle.filename, mime=bundle.media_type, on_click="ignore")
 
 page = library.list_automation_cases(search=search, module=module, limit=200)
 if not page["items"]:
@@ -49,9 +50,10 @@ produced.markdown(f"**Created by:** {case['created_by'] or '—'} at {case['crea
                   f"**Reviewed by:** {case['reviewed_by'] or '—'}{review_text}")
 
 for fmt, label in (("pytest", "Download pytest file"), ("json", "Download JSON")):
-    item = exporters.export_case(case["id"], fmt)
-    st.download_button(label, item.content, file_name=item.filename, mime=item.media_type, on_click="ignore",
-                       key=f"download_{fmt}")
+    exported, item = ui.attempt(lambda fmt=fmt: exporters.export_case(case["id"], fmt))
+    if exported and item is not None:
+        st.download_button(label, item.content, file_name=item.filename, mime=item.media_type, on_click="ignore",
+                           key=f"download_{fmt}")
 
 rows_tab, checks_tab, run_tab, history_tab = st.tabs(
     [f"Data rows ({len(case['rows'])})", "Assertions", "Run", "Run history"])

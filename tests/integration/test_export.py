@@ -5,9 +5,7 @@ from __future__ import annotations
 import ast
 import io
 import json
-import os
-import subprocess
-import sys
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from core.errors import InvalidInput, NotFound
 from tests.conftest import wait_for
 from tests.support.cases import all_scenes
 from tests.support.echo_api import serve
+from tests.support.exports import embedded_case, run_pytest
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "openapi"
 SHOP = FIXTURES / "harbor-shop.yaml"
@@ -42,12 +41,6 @@ def scenes() -> list[dict[str, Any]]:
     return all_scenes()
 
 
-def run_pytest(path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {key: value for key, value in os.environ.items() if not key.startswith(("BASE_URL", "CASEFLOW"))}
-    return subprocess.run([sys.executable, "-m", "pytest", str(path), "-q", "-p", "no:cacheprovider", "-rf"],
-                          cwd=path.parent, env={**environment, **env}, capture_output=True, text=True, timeout=120)
-
-
 def test_import_generate_approve_export_and_run_everywhere(users, worker, tmp_path: Path) -> None:
     service.import_openapi(SHOP.read_bytes(), SHOP.name, user=users["engineer"])
     case = approved_case(users, "createOrder", "返回201，下单成功；数量超出范围时返回400")
@@ -67,6 +60,7 @@ def test_import_generate_approve_export_and_run_everywhere(users, worker, tmp_pa
     assert imported <= STANDALONE_IMPORTS, "the exported file needs only pytest and httpx"
     document = json.loads(service.export_case(case["id"], "json").content)
     assert document["case"]["rows"] == rows and document["request"]["path"] == "/orders"
+    assert {**embedded_case(source), "exported_at": None} == {**document, "exported_at": None}
 
     with serve(scenes()) as api:
         result = run_pytest(test_file, BASE_URL=api.base_url, CASEFLOW_API_TOKEN=TOKEN)
@@ -103,13 +97,14 @@ def test_a_module_exports_as_a_zip_and_bad_requests_are_refused(users, worker, t
     service.import_openapi(SHOP.read_bytes(), SHOP.name, user=users["engineer"])
     case = approved_case(users, "cancelOrder", "A known reason returns 200; an unknown reason is rejected with 422")
     bundle = service.export_module("Orders")
-    assert bundle.filename == "caseflow_orders.zip"
+    assert re.fullmatch(r"caseflow_orders_[0-9a-f]{8}\.zip", bundle.filename), bundle.filename
     with zipfile.ZipFile(io.BytesIO(bundle.content)) as archive:
         names = set(archive.namelist())
         stem = f"uc{case['id']}_cancelorder_from_the_library"
         assert names == {"README.txt", f"test_{stem}.py", f"{stem}.json"}
         test_source = archive.read(f"test_{stem}.py").decode()
-    assert "PATH = '/orders/ORD-20260001/cancellation'" in test_source, "the documented example fills the path"
+    assert embedded_case(test_source)["request"]["path"] == "/orders/ORD-20260001/cancellation", \
+        "the documented example fills the path"
     archive_dir = tmp_path / "bundle"
     zipfile.ZipFile(io.BytesIO(bundle.content)).extractall(archive_dir)
     with serve(scenes()) as api:

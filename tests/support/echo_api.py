@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from jsonschema import Draft202012Validator
 
@@ -45,7 +45,7 @@ class EchoApi:
     base_url: str = ""
 
     def answer(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> tuple[int, Any]:
-        path = urlsplit(target).path
+        path = _decoded_path(target)
         self.received.append({"method": method, "path": target, "headers": headers,
                               "body": raw.decode("utf-8", "replace")})
         if self.fail_with is not None:
@@ -68,6 +68,11 @@ class EchoApi:
         status = success_status(route.responses)
         echoed = body if isinstance(body, dict) else {}
         return status, {**_sample(response_schema(route.responses, status)), **echoed, "id": len(self.received)}
+
+
+def _decoded_path(target: str) -> str:
+    """The request's path with each segment percent-decoded, as the scene's path spells it (an encoded "/" stays)."""
+    return "/".join(unquote(segment).replace("/", "%2F") for segment in urlsplit(target).path.split("/"))
 
 
 def _errors(validator: Draft202012Validator | None, body: Any) -> list[dict[str, str]]:
