@@ -28,9 +28,10 @@ from sqlalchemy import select
 from core.database import session_scope
 from core.errors import InvalidInput, NotFound
 from core.inputs import label, max_length
-from core.library import response_checks
+from core.library import response_checks, sending
 from core.library.automation_cases import case_as_dict
 from core.library.runs import TOKEN_VARIABLE, case_request
+from core.schema import variables
 from db.models import AutomationCase, Scene
 from db.types import isoformat, utcnow
 
@@ -98,13 +99,14 @@ def _export(case: AutomationCase, scene: Scene | None, fmt: str) -> Export:
 
 def export_document(case: AutomationCase, scene: Scene | None) -> dict[str, Any]:
     """The JSON export of a case: the case, the request every row sends, and its scene."""
-    request = case_request(case.method, case.path, scene.parameters if scene else [], case.rows)
+    request = case_request(case.method, case.path, scene.parameters if scene else [], case.rows,
+                           scene.request_media_type if scene else "application/json")
     return {
         "format": JSON_FORMAT,
         "exported_at": isoformat(utcnow()),
         "case": {**case_as_dict(case), "code": case.code},
         "request": {"method": request.method, "path": request.path, "query": request.query,
-                    "send_body": request.send_body},
+                    "send_body": request.send_body, "media_type": request.media_type},
         "scene": None if scene is None else {"id": scene.id, "name": scene.name, "method": scene.method,
                                              "path": scene.path, "request_schema": scene.request_schema},
     }
@@ -125,7 +127,8 @@ def pytest_file(case_id: int, document: dict[str, Any]) -> str:
     """A standalone pytest module: one parametrized test, one test per data row of ``document`` (an export)."""
     return PYTEST_TEMPLATE.format(
         case_id=case_id, base_variable=BASE_URL_VARIABLE, token_variable=TOKEN_VARIABLE,
-        case=string_literal(json_text(document, indent=1)), checks=_checks_source(),
+        case=string_literal(json_text(document, indent=1)),
+        shared="\n\n".join(_source_of(module) for module in (variables, sending, response_checks)),
     )
 
 
@@ -140,9 +143,9 @@ def string_literal(text: str) -> str:
     return "\n".join(f"    {piece}" for piece in pieces)
 
 
-def _checks_source() -> str:
-    """The functions and constants of core.response_checks, without its docstring and imports."""
-    source = inspect.getsource(response_checks)
+def _source_of(module: Any) -> str:
+    """The functions and constants of a standard-library-only module, without its docstring and imports."""
+    source = inspect.getsource(module)
     tree = ast.parse(source)
     first = next(node for node in tree.body
                  if not isinstance(node, (ast.Import, ast.ImportFrom))
@@ -170,15 +173,25 @@ Run it against any environment of the API:
     {base_variable}=https://api.example.test pytest <this file>
 
 Set {token_variable} to send "Authorization: Bearer <token>"; it is read from the
-environment, never stored here. The case (its name, request and rows with their checks)
-is CASE below: CaseFlow's JSON export of it, parsed when this file is imported.
+environment, never stored here. Run-time variables in the rows ({{{{$uuid}}}}, {{{{$randomInt}}}} ...)
+are resolved afresh on every run; {{{{NAME}}}} is read from the environment variable NAME. The
+case (its name, request and rows with their checks) is CASE below: CaseFlow's JSON export of
+it, parsed when this file is imported.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
+import re
+import secrets
+import string
+import time
+import uuid
+from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -192,8 +205,11 @@ REQUEST: dict[str, Any] = CASE["request"]
 ROWS: list[dict[str, Any]] = CASE["case"]["rows"]
 
 
-# Response checks: the same code CaseFlow's in-app runner uses.
-{checks}
+# Variables, request building and response checks: the same code CaseFlow's in-app runner uses.
+{shared}
+
+RUN_VALUES = {{**os.environ, "run_id": f"run-{{secrets.token_hex(4)}}"}}
+
 
 @pytest.fixture(scope="module")
 def client() -> Any:
@@ -209,8 +225,10 @@ def client() -> Any:
 
 @pytest.mark.parametrize("row", ROWS, ids=[str(row.get("name")) for row in ROWS])
 def test_row(client: httpx.Client, row: dict[str, Any]) -> None:
-    body = row.get("body") if REQUEST["send_body"] else None
-    response = client.request(REQUEST["method"], REQUEST["path"], params=REQUEST["query"], json=body)
+    body = resolve(row.get("body"), RUN_VALUES) if REQUEST["send_body"] else None
+    path, query, headers = resolved_target(REQUEST["path"], REQUEST["query"], {{}}, RUN_VALUES)
+    sent = body_arguments(REQUEST.get("media_type", "application/json"), REQUEST["send_body"], body)
+    response = client.request(REQUEST["method"], path, params=query, headers=headers, **sent)
     problems = failures(row_checks(row), response.status_code, response.text)
     assert not problems, (
         f"{{row.get('name')}} ({{row.get('kind')}}): " + "; ".join(problems)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import secrets
@@ -16,7 +15,7 @@ import httpx
 from core.accounts.users import Actor
 from core.database import session_scope
 from core.errors import InvalidInput, NotFound
-from core.library import environments
+from core.library import environments, sending
 from core.library.catalog import run_summary
 from core.library.response_checks import failures, row_checks
 from core.schema import variables
@@ -50,13 +49,7 @@ class CaseRequest:
 
     def body_arguments(self, body: Any) -> dict[str, Any]:
         """httpx's keyword arguments for ``body`` sent as this request's media type."""
-        if not self.send_body:
-            return {}
-        if self.media_type == "application/x-www-form-urlencoded" and isinstance(body, dict):
-            return {"data": {key: _form_value(value) for key, value in body.items()}}
-        if self.media_type == "multipart/form-data" and isinstance(body, dict):
-            return {"files": [(key, (None, _form_value(value))) for key, value in body.items()]}
-        return {"json": body}
+        return sending.body_arguments(self.media_type, self.send_body, body)
 
 
 def case_request(method: str, path: str, parameters: list[dict[str, Any]], rows: list[dict[str, Any]],
@@ -78,11 +71,6 @@ def parameter_value(parameter: dict[str, Any]) -> str:
         if candidate is not None:
             return _text(candidate)
     return _text(sample(schema, random.Random(parameter["name"]), parameter["name"]))
-
-
-def _form_value(value: Any) -> str:
-    """A form field's text: strings as they are, anything else as JSON (true, 3, ["a"])."""
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _text(value: Any) -> str:
@@ -176,10 +164,6 @@ def run_row(client: httpx.Client, request: CaseRequest, row: dict[str, Any],
 
 
 def resolved(request: CaseRequest, values: dict[str, str]) -> CaseRequest:
-    """The request with the run-time variables of its path, query and headers resolved afresh for one row.
-
-    Values put into the path are percent-encoded, as the path's own values are.
-    """
-    encoded = {name: quote(value, safe="") for name, value in values.items()}
-    return replace(request, path=variables.resolve(request.path, encoded),
-                   query=variables.resolve(request.query, values), headers=variables.resolve(request.headers, values))
+    """The request with the run-time variables of its path, query and headers resolved afresh for one row."""
+    path, query, headers = sending.resolved_target(request.path, request.query, request.headers, values)
+    return replace(request, path=path, query=query, headers=headers)

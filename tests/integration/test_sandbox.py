@@ -3,15 +3,19 @@ review, and an approved case that passes on its first run and again on the next.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from core import service
 from tests.conftest import wait_for
 from tests.support import strict_api
+from tests.support.exports import run_pytest
 
 CASE_CSV = (b"title,module,scene_id,steps,expected_result\n"
             b"Create a project,Projects,createProject,1. Send the project,201 with the project's id\n")
 
 
-def test_rows_a_strict_server_refuses_are_repaired_before_review_and_pass_on_every_run(users, worker) -> None:
+def test_rows_a_strict_server_refuses_are_repaired_before_review_and_pass_on_every_run(users, worker,
+                                                                                     tmp_path: Path) -> None:
     engineer = users["engineer"]
     with strict_api.serve() as api:
         service.import_openapi(api.document, "strict.json", user=engineer)
@@ -31,6 +35,12 @@ def test_rows_a_strict_server_refuses_are_repaired_before_review_and_pass_on_eve
         code = service.get_task(task["id"])["new_usercase_id"]
         first = service.run_case(int(code.removeprefix("UC")), user=engineer)  # the module's default environment
         second = service.run_case(int(code.removeprefix("UC")), user=engineer)
+        exported = service.export_case(int(code.removeprefix("UC")), "pytest")
+        test_file = tmp_path / exported.filename
+        test_file.write_bytes(exported.content)
+        for _ in range(2):  # an exported file resolves the variables afresh on each run too
+            outcome = run_pytest(test_file, BASE_URL=api.base_url)
+            assert outcome.returncode == 0, outcome.stdout[-2000:]
     for run in (first, second):
         wrong = [(row["name"], row["status_code"], row["failures"]) for row in run["rows"] if not row["passed"]]
         assert run["status"] == "passed", wrong
