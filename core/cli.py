@@ -268,6 +268,7 @@ def _library_commands(commands: Any) -> None:
     target.add_argument("--base-url", help="send the rows here; $CASEFLOW_API_TOKEN, if set, as a Bearer token")
     target.add_argument("--environment", help="a named environment (default: the case's module's default one)")
     run.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default 10)")
+    run.add_argument("--junit", type=Path, help="also write the run as JUnit XML to this file (for CI)")
     _user_option(run)
     run.set_defaults(handler=_run_case)
 
@@ -329,8 +330,14 @@ def _run_case(args: argparse.Namespace) -> dict[str, Any]:
     if args.timeout <= 0:
         raise InvalidInput("--timeout must be more than 0 seconds.")
     token = None if args.base_url is None else os.environ.get(service.RUN_TOKEN_VARIABLE) or None
-    return service.run_case(_case_id(args.case_id), args.base_url, environment=args.environment, user=args.user,
-                            timeout=args.timeout, token=token)
+    run = service.run_case(_case_id(args.case_id), args.base_url, environment=args.environment, user=args.user,
+                           timeout=args.timeout, token=token)
+    if args.junit is not None:
+        try:
+            args.junit.write_text(service.run_junit(run["id"]), encoding="utf-8")
+        except OSError as error:
+            raise InvalidInput(f"Cannot write {args.junit}: {error.strerror}.") from None
+    return run
 
 
 AUTH_OPTIONS = {  # option -> (auth kind, field)

@@ -249,11 +249,22 @@ def get_automation_case(case_id: int) -> dict[str, Any]:
         }
 
 
+def get_run(run_id: int) -> tuple[dict[str, Any], str]:
+    """A stored run as JSON and the name of its case ("UC12 Create order")."""
+    with session_scope(read_only=True) as session:
+        run = session.get(CaseRun, run_id)
+        if run is None:
+            raise NotFound(f"No case run with id {run_id}.")
+        case = session.get(AutomationCase, run.case_id)
+        return run_summary(run), f"{case.code} {case.name}" if case else f"run {run_id}"
+
+
 def run_summary(run: CaseRun) -> dict[str, Any]:
     """A stored run as JSON, rows included."""
     return {
         "id": run.id, "case_id": run.case_id, "environment": run.environment, "base_url": run.base_url,
         "status": run.status, "total": run.total, "passed": run.passed, "failed": run.failed,
-        "duration_ms": run.duration_ms,
-        "started_at": isoformat(run.started_at), "rows": run.rows,
+        "duration_ms": run.duration_ms, "started_at": isoformat(run.started_at),
+        "drift": sum(1 for row in run.rows if row.get("drift")),
+        "defects": sum(1 for row in run.rows if row.get("defect")), "rows": run.rows,
     }

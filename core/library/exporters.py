@@ -229,7 +229,7 @@ def test_row(client: httpx.Client, row: dict[str, Any]) -> None:
     path, query, headers = resolved_target(REQUEST["path"], REQUEST["query"], {{}}, RUN_VALUES)
     sent = body_arguments(REQUEST.get("media_type", "application/json"), REQUEST["send_body"], body)
     response = client.request(REQUEST["method"], path, params=query, headers=headers, **sent)
-    problems = failures(row_checks(row), response.status_code, response.text)
+    problems, _ = judge(row, response.status_code, response.text)
     assert not problems, (
         f"{{row.get('name')}} ({{row.get('kind')}}): " + "; ".join(problems)
         + f"\\nrequest: {{json.dumps(body, ensure_ascii=False)[:500]}}\\nresponse: {{response.text[:500]}}"

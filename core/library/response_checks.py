@@ -25,6 +25,23 @@ def row_checks(row: dict[str, Any]) -> list[Any]:
     return checks
 
 
+def judge(row: dict[str, Any], status_code: int, text: str) -> tuple[list[str], dict[str, int] | None]:
+    """Why the response fails the row's checks, and the spec drift it shows (None when none).
+
+    A server that answers another status of the same class than documented (201 for 200, 400 for
+    422) keeps to the row's meaning: that is spec drift, reported with both values, not a failure.
+    """
+    checks = row_checks(row)
+    expected = next((check.get("expected") for check in checks if isinstance(check, dict)
+                     and check.get("kind") == "status"), None)
+    drift = None
+    if isinstance(expected, int) and expected != status_code and expected // 100 == status_code // 100 in (2, 4):
+        drift = {"documented": expected, "answered": status_code}
+        checks = [{**check, "expected": status_code} if isinstance(check, dict) and check.get("kind") == "status"
+                  else check for check in checks]
+    return failures(checks, status_code, text), drift
+
+
 def failures(checks: list[Any], status_code: int, text: str) -> list[str]:
     """Why the response fails each check it fails, in check order; empty when it passes them all."""
     found = [check_failure(check, status_code, text) for check in checks]

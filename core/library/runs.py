@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import secrets
+import shlex
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
+from xml.etree import ElementTree
 
 import httpx
 
@@ -17,7 +20,7 @@ from core.database import session_scope
 from core.errors import InvalidInput, NotFound
 from core.library import environments, sending
 from core.library.catalog import run_summary
-from core.library.response_checks import failures, row_checks
+from core.library.response_checks import judge
 from core.schema import variables
 from core.schema.values import sample
 from core.schema.walk import resolve_refs
@@ -157,13 +160,58 @@ def run_row(client: httpx.Client, request: CaseRequest, row: dict[str, Any],
                    else f"request failed: {type(error).__name__}: {error}")
         return {**result, "passed": False, "failures": [problem], "response_excerpt": "",
                 "duration_ms": round((time.monotonic() - clock) * 1000)}
-    problems = failures(row_checks(row), response.status_code, response.text)
-    return {**result, "url": str(response.request.url), "status_code": response.status_code,
+    problems, drift = judge(row, response.status_code, response.text)
+    url = str(response.request.url)
+    if drift is not None:
+        result["drift"] = drift
+    if response.status_code >= 500:
+        result["defect"] = {"curl": curl_command(sent, url, body)}
+    return {**result, "url": url, "status_code": response.status_code,
             "passed": not problems, "failures": problems, "response_excerpt": response.text[:EXCERPT_CHARS],
             "duration_ms": round((time.monotonic() - clock) * 1000)}
+
+
+def curl_command(request: CaseRequest, url: str, body: Any) -> str:
+    """A curl command that sends the row again, to hand to the API's team with a server error.
+
+    The run's auth is left out (it is a secret): add your own ``-H 'Authorization: ...'``.
+    """
+    parts = ["curl", "-X", request.method, shlex.quote(url)]
+    for name, value in request.headers.items():
+        parts += ["-H", shlex.quote(f"{name}: {value}")]
+    sent = request.body_arguments(body)
+    if "json" in sent:
+        parts += ["-H", shlex.quote("Content-Type: application/json"),
+                  "--data-raw", shlex.quote(json.dumps(sent["json"], ensure_ascii=False))]
+    for name, value in (sent.get("data") or {}).items():
+        parts += ["--data-urlencode", shlex.quote(f"{name}={value}")]
+    for name, (_, value) in sent.get("files") or []:
+        parts += ["-F", shlex.quote(f"{name}={value}")]
+    return " ".join(parts)
 
 
 def resolved(request: CaseRequest, values: dict[str, str]) -> CaseRequest:
     """The request with the run-time variables of its path, query and headers resolved afresh for one row."""
     path, query, headers = sending.resolved_target(request.path, request.query, request.headers, values)
     return replace(request, path=path, query=query, headers=headers)
+
+
+def junit_xml(run: dict[str, Any], case_name: str) -> str:
+    """A stored run as JUnit XML for CI: one testcase per row, failures with their reasons, drift and
+    server defects (with the curl command that reproduces them) as properties."""
+    suite = ElementTree.Element("testsuite", name=case_name, tests=str(run["total"]), failures=str(run["failed"]),
+                                time=f"{run['duration_ms'] / 1000:.3f}", timestamp=run["started_at"] or "")
+    for row in run["rows"]:
+        case = ElementTree.SubElement(suite, "testcase", classname=case_name, name=str(row.get("name")),
+                                      time=f"{(row.get('duration_ms') or 0) / 1000:.3f}")
+        notes = {**({"drift": f"documented {row['drift']['documented']}, answered {row['drift']['answered']}"}
+                    if row.get("drift") else {}),
+                 **({"server_defect": row["defect"]["curl"]} if row.get("defect") else {})}
+        if notes:
+            properties = ElementTree.SubElement(case, "properties")
+            for name, value in notes.items():
+                ElementTree.SubElement(properties, "property", name=name, value=value)
+        if not row.get("passed"):
+            failure = ElementTree.SubElement(case, "failure", message="; ".join(row.get("failures") or [])[:1000])
+            failure.text = str(row.get("response_excerpt") or "")
+    return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True)

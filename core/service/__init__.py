@@ -65,6 +65,7 @@ from core.service.library import (
     preview_test_cases,
     row_checks,
     run_case,
+    run_junit,
     update_test_case,
 )
 from core.service.tasks import (

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from core.accounts.users import current_actor, require_operator
-from core.library import catalog, demo_data, exporters, runs
+from core.library import catalog, demo_data, exporters, response_checks, runs
 from core.library.exporters import Export
 from core.library.importers import manual_cases, openapi
 from core.library.importers.manual_cases import Preview
@@ -31,7 +31,7 @@ get_automation_case = catalog.get_automation_case
 preview_test_cases = manual_cases.preview
 export_case = exporters.export_case
 export_module = exporters.export_module
-row_checks = runs.row_checks
+row_checks = response_checks.row_checks
 
 
 def create_test_case(values: Mapping[str, Any], *, user: str) -> dict[str, Any]:
@@ -70,6 +70,12 @@ def run_case(case_id: int, base_url: str | None = None, *, user: str, environmen
     return runs.run_case(case_id, base_url, actor=actor, environment=environment, token=token, timeout=timeout)
 
 
+def run_junit(run_id: int) -> str:
+    """A stored run as JUnit XML: one testcase per row, with spec drift and server defects as properties."""
+    run, case_name = catalog.get_run(run_id)
+    return runs.junit_xml(run, case_name)
+
+
 def load_demo_data() -> dict[str, Any]:
     """The demo scenes and test cases (the operator's command; the CLI is trusted as admin)."""
     return demo_data.load()
@@ -79,5 +85,6 @@ __all__ = [
     "DEFAULT_RUN_TIMEOUT_SECONDS", "DEFAULT_TEST_CASE_PRIORITY", "Export", "Preview", "RUN_TOKEN_VARIABLE",
     "TEST_CASE_PRIORITIES", "create_test_case", "export_case", "export_module", "get_automation_case", "get_scene",
     "get_test_case", "import_openapi", "import_test_cases", "list_automation_cases", "list_modules", "list_scenes",
-    "list_test_cases", "load_demo_data", "preview_test_cases", "row_checks", "run_case", "update_test_case",
+    "list_test_cases", "load_demo_data", "preview_test_cases", "row_checks", "run_case", "run_junit",
+    "update_test_case",
 ]

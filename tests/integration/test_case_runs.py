@@ -6,6 +6,7 @@ import json
 import socket
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from sqlalchemy import select
@@ -16,7 +17,9 @@ from core.errors import Forbidden, InvalidInput, NotFound
 from core.library import runs as case_runs
 from core.library.response_checks import check_failure, row_checks
 from db.models import CaseRun
+from tests.support import strict_api
 from tests.support.cases import all_scenes, offline_case
+from tests.support.cli import ok
 from tests.support.echo_api import serve
 
 RAIL = Path(__file__).resolve().parents[1] / "fixtures" / "openapi" / "lumen-rail.json"
@@ -70,6 +73,31 @@ def test_a_form_operation_is_sent_as_a_form_and_variables_are_fresh_on_every_run
         assert "{{" not in api.received[0]["body"], "every template is resolved before it is sent"
         assert run["rows"][0]["body"]["name"] == sent[-1], "the run keeps what it sent"
     assert sent[0] != sent[1] and all(name.startswith("rex") for name in sent)
+
+
+def test_a_run_reports_spec_drift_and_server_defects_and_exports_as_junit(users: dict[str, str], db_url: str,
+                                                                         tmp_path: Path) -> None:
+    with strict_api.serve() as api:
+        service.import_openapi(api.document, "strict.json", user=users["engineer"])
+        case_id = offline_case("createNote")  # documented 200, answers 201; more than 3 tags crash it
+        run = service.run_case(case_id, api.base_url, user=users["engineer"])
+    rows = {row["name"]: row for row in run["rows"]}
+    accepted = [row for row in rows.values() if row["status_code"] == 201]
+    assert accepted and all(row["drift"] == {"documented": 200, "answered": 201} for row in accepted)
+    assert all(row["passed"] for row in accepted if not row["failures"]), "drift alone fails no row"
+    crashed = [row for row in rows.values() if row["status_code"] == 500]
+    assert crashed and all(row["defect"]["curl"].startswith("curl -X POST ") for row in crashed)
+    assert run["drift"] == len(accepted) and run["defects"] == len(crashed)
+    junit = tmp_path / "run.xml"
+    ok("run-case", str(case_id), "--base-url", "http://127.0.0.1:9", "--junit", str(junit), "--user",
+       users["engineer"], db_url=db_url)
+    suite = ElementTree.fromstring(service.run_junit(run["id"]))
+    assert suite.tag == "testsuite" and int(suite.get("tests")) == run["total"]
+    names = {case.get("name"): case for case in suite.iter("testcase")}
+    assert set(names) == set(rows)
+    defect = next(iter(crashed))["name"]
+    assert names[defect].find("properties/property[@name='server_defect']").get("value").startswith("curl")
+    assert ElementTree.parse(junit).getroot().get("failures") == str(len(rows)), "an unreachable run fails all"
 
 
 def test_an_unreachable_server_fails_every_row_and_is_stored(rail: dict[str, str]) -> None:
