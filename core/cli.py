@@ -101,6 +101,17 @@ def _parser() -> argparse.ArgumentParser:
     cleanup.add_argument("--dry-run", action="store_true")
     cleanup.set_defaults(handler=_cleanup)
 
+    api = commands.add_parser("api", help="serve the HTTP API and WebSocket (docs at /docs) until interrupted")
+    api.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
+    api.add_argument("--port", type=int, default=8000, help="default 8000")
+    api.set_defaults(handler=_api)
+
+    token = commands.add_parser("api-token", help="create an API token for a user (shown once)")
+    token.add_argument("--username", required=True)
+    token.add_argument("--name", help="a label telling this token from the user's others")
+    token.set_defaults(handler=_api_token)
+    _webhook_commands(commands)
+
     user = commands.add_parser("create-user", help="add a user")
     user.add_argument("--username", required=True)
     user.add_argument("--role", required=True, choices=["admin", "engineer", "viewer"])
@@ -201,7 +212,8 @@ def _worker(args: argparse.Namespace) -> None:
     from core.tasks.worker import Worker  # the runtime this command starts
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    for noisy in ("apscheduler", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = get_settings()
     if args.concurrency is not None:
         if args.concurrency < 1:
@@ -215,6 +227,81 @@ def _worker(args: argparse.Namespace) -> None:
     print(json.dumps({"worker": worker.id, "concurrency": settings.worker_concurrency}), flush=True)
     stop.wait()
     worker.stop(wait=True)
+
+
+def _api(args: argparse.Namespace) -> None:
+    if not 1 <= args.port <= 65535:
+        raise InvalidInput("--port must be from 1 to 65535.")
+    from core.api.server import serve  # the runtime this command starts
+
+    serve(args.host, args.port)
+
+
+def _api_token(args: argparse.Namespace) -> dict[str, str]:
+    from core import service
+
+    return {"token": service.create_api_token(args.username, name=args.name)["token"]}
+
+
+def _webhook_commands(commands: Any) -> None:
+    """Webhooks: add, list, remove, and their delivery log."""
+    webhook = commands.add_parser("webhook", help="tell a URL or a chat group when tasks need review, fail or complete")
+    actions = webhook.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="add a webhook; a generic one's generated secret is shown once")
+    add.add_argument("--url", required=True)
+    add.add_argument("--kind", default="generic", help="generic (signed JSON), wecom, dingtalk, feishu or slack")
+    add.add_argument("--events", help="comma-separated: need_review,failed,completed (default: all)")
+    scope = add.add_mutually_exclusive_group()
+    scope.add_argument("--owner", help="report this user's tasks (default: the acting user's)")
+    scope.add_argument("--module", help="report every task of this module (admins)")
+    add.add_argument("--name")
+    add.add_argument("--secret-env", metavar="VAR",
+                     help="environment variable holding the signing secret (generic: default generated)")
+    _user_option(add)
+    add.set_defaults(handler=_webhook_add)
+    listing = actions.add_parser("list", help="webhooks, URLs masked")
+    _user_option(listing)
+    listing.set_defaults(handler=_webhook_list)
+    remove = actions.add_parser("remove", help="remove a webhook and its delivery log")
+    remove.add_argument("webhook_id", type=int)
+    _user_option(remove)
+    remove.set_defaults(handler=_webhook_remove)
+    log = actions.add_parser("log", help="the delivery log, newest first")
+    log.add_argument("--webhook", type=int, dest="webhook_id")
+    log.add_argument("--limit", type=int, default=20)
+    _user_option(log)
+    log.set_defaults(handler=_webhook_log)
+
+
+def _webhook_add(args: argparse.Namespace) -> dict[str, Any]:
+    from core import service
+
+    secret = None
+    if args.secret_env:
+        secret = os.environ.get(args.secret_env)
+        if not secret:
+            raise InvalidInput(f"${args.secret_env} is not set.")
+    events = [name.strip() for name in args.events.split(",") if name.strip()] if args.events is not None else None
+    return service.add_webhook(args.url, kind=args.kind, events=events, name=args.name, secret=secret,
+                               owner=args.owner, module=args.module, user=args.user)
+
+
+def _webhook_list(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from core import service
+
+    return service.list_webhooks(user=args.user)
+
+
+def _webhook_remove(args: argparse.Namespace) -> dict[str, Any]:
+    from core import service
+
+    return service.remove_webhook(args.webhook_id, user=args.user)
+
+
+def _webhook_log(args: argparse.Namespace) -> dict[str, Any]:
+    from core import service
+
+    return service.webhook_deliveries(user=args.user, webhook_id=args.webhook_id, limit=args.limit)
 
 
 def _cleanup(args: argparse.Namespace) -> dict[str, Any]:

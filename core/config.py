@@ -77,6 +77,18 @@ class Settings(BaseSettings):
     max_review_rounds: int = Field(default=3, ge=0, description="rejections that regenerate the rows")
     max_repair_rounds: int = Field(default=5, ge=0)
 
+    review_wait_seconds: float = Field(
+        default=10.0, ge=0, le=120, description="how long the HTTP review call waits for step 10 before answering 202"
+    )
+    api_cors_origins: list[str] = Field(
+        default_factory=list, description='JSON list of origins a browser front end calls the HTTP API from'
+    )
+    api_ws_poll_seconds: float = Field(default=1.0, gt=0, le=60, description="how often WebSockets read task_events")
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60, description="per webhook request")
+    webhook_max_attempts: int = Field(default=6, ge=1, le=20, description="requests per delivery before it fails")
+    webhook_backoff_seconds: float = Field(default=5.0, ge=0, description="first retry delay of a delivery; doubles")
+    webhook_backoff_max_seconds: float = Field(default=600.0, ge=0, description="longest retry delay of a delivery")
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -326,3 +326,67 @@ class ModuleEnvironment(Base):
         ForeignKey("environments.id", ondelete="SET NULL"), index=True)
     sandbox_environment_id: Mapped[int | None] = mapped_column(
         ForeignKey("environments.id", ondelete="SET NULL"), index=True)
+
+
+class ApiToken(Base):
+    """A personal API token: only its SHA-256 digest is stored; the token itself is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))  # the token's first characters, to tell tokens apart
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Webhook(Base):
+    """Where to tell about a user's or a module's tasks needing review, failing or completing."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    kind: Mapped[str] = mapped_column(String(20))  # generic | wecom | dingtalk | feishu | slack
+    url: Mapped[str] = mapped_column(String(1000))  # chat webhooks carry their key in it: never shown whole
+    secret: Mapped[str | None] = mapped_column(String(200))  # signs deliveries; never shown again, never sent
+    events: Mapped[list[str]] = mapped_column(JSON)  # need_review, failed, completed
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))  # this user's tasks
+    module: Mapped[str | None] = mapped_column(String(100))  # or every task of this module
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    cursor_event_id: Mapped[int] = mapped_column(Integer, default=0)  # task events up to here are fanned out
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
+
+
+class WebhookDelivery(Base):
+    """One notice to one webhook, its attempts and outcome: the delivery log.
+
+    ``event_id`` and ``task_id`` are plain numbers: the retention cleanup removes events
+    and tasks, and the log keeps its own retention.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "event_id", name="uq_webhook_deliveries_webhook_id_event_id"),
+        Index("idx_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("idx_webhook_deliveries_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(Integer)
+    task_id: Mapped[int | None] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(String(20))  # need_review | failed | completed
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # the body as sent, before any signature
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())

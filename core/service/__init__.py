@@ -3,9 +3,10 @@
 Split by concern: ``tasks`` (the specification's workflow calls and what the dashboard
 shows of tasks), ``library`` (test cases, scenes, automation cases, import, export, run),
 ``environments`` (the named targets of runs and each module's defaults),
-``admin`` (accounts, settings, database, cleanup, the embedded worker) and ``insights``
-(metrics). Permission checks happen here; the record types entry points need are
-re-exported so they import nothing else of the product.
+``admin`` (accounts, settings, database, cleanup, the embedded worker), ``insights``
+(metrics), ``access`` (API tokens) and ``integrations`` (notification feeds, webhooks).
+Permission checks happen here; the record types entry points need are re-exported so
+they import nothing else of the product.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from core.accounts.users import Actor, current_actor
 from core.errors import CaseFlowError, Conflict, Forbidden, InvalidInput, NotFound
 from core.paging import MAX_PAGE
+from core.service.access import authenticate_token, create_api_token, list_api_tokens, revoke_api_token
 from core.service.admin import (
     add_user,
     ai_provider_info,
@@ -42,6 +44,18 @@ from core.service.environments import (
     update_environment,
 )
 from core.service.insights import TimeRange, ai_usage, metrics_overview
+from core.service.integrations import (
+    MAX_FEED,
+    WEBHOOK_EVENTS,
+    WEBHOOK_KINDS,
+    WEBHOOK_SIGNATURE_HEADER,
+    add_webhook,
+    list_webhooks,
+    notification_feed,
+    remove_webhook,
+    user_notification_feed,
+    webhook_deliveries,
+)
 from core.service.library import (
     DEFAULT_RUN_TIMEOUT_SECONDS,
     DEFAULT_TEST_CASE_PRIORITY,
@@ -60,6 +74,7 @@ from core.service.library import (
     list_automation_cases,
     list_modules,
     list_scenes,
+    list_scenes_page,
     list_test_cases,
     load_demo_data,
     preview_test_cases,
@@ -80,6 +95,7 @@ from core.service.tasks import (
     events_since,
     explain_task,
     get_task,
+    get_task_by_thread,
     latest_event_id,
     list_tasks,
     queue_position,

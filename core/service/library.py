@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from core import paging
 from core.accounts.users import current_actor, require_operator
 from core.library import catalog, demo_data, exporters, response_checks, runs
 from core.library.exporters import Export
@@ -32,6 +33,14 @@ preview_test_cases = manual_cases.preview
 export_case = exporters.export_case
 export_module = exporters.export_module
 row_checks = response_checks.row_checks
+
+
+def list_scenes_page(module: str | None = None, *, search: str | None = None, limit: int = 50,
+                     offset: int = 0) -> dict[str, Any]:
+    """A page of :func:`list_scenes` (by module, then id): {total, items, limit, offset}."""
+    paging.check(limit, offset)
+    scenes = catalog.list_scenes(module, search=search)
+    return {"total": len(scenes), "items": scenes[offset:offset + limit], "limit": limit, "offset": offset}
 
 
 def create_test_case(values: Mapping[str, Any], *, user: str) -> dict[str, Any]:
@@ -85,6 +94,7 @@ __all__ = [
     "DEFAULT_RUN_TIMEOUT_SECONDS", "DEFAULT_TEST_CASE_PRIORITY", "Export", "Preview", "RUN_TOKEN_VARIABLE",
     "TEST_CASE_PRIORITIES", "create_test_case", "export_case", "export_module", "get_automation_case", "get_scene",
     "get_test_case", "import_openapi", "import_test_cases", "list_automation_cases", "list_modules", "list_scenes",
-    "list_test_cases", "load_demo_data", "preview_test_cases", "row_checks", "run_case", "run_junit",
+    "list_scenes_page", "list_test_cases", "load_demo_data", "preview_test_cases", "row_checks", "run_case",
+    "run_junit",
     "update_test_case",
 ]

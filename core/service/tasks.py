@@ -103,6 +103,15 @@ def get_task(task_id: int) -> dict[str, Any]:
         return _task_detail(session, task)
 
 
+def get_task_by_thread(thread_id: str) -> dict[str, Any]:
+    """The task of a workflow thread, as :func:`get_task`."""
+    with session_scope(read_only=True) as session:
+        task = session.scalar(select(WorkflowTask).where(WorkflowTask.thread_id == thread_id))
+        if task is None:
+            raise NotFound(f"No task with thread_id {thread_id!r}.")
+        return _task_detail(session, task)
+
+
 def list_tasks(
     *, status: str | list[str] | None = None, user: str | None = None, search: str | None = None,
     limit: int = 10, offset: int = 0, created_from: datetime | None = None, created_to: datetime | None = None,

@@ -2,7 +2,9 @@
 
 Jobs, each with a stable id: `dispatch` claims pending tasks into free slots of the
 `tasks` thread pool; `heartbeat` extends this worker's leases; `requeue` returns the
-tasks of dead workers to pending; `cleanup` applies the retention once a day.
+tasks of dead workers to pending; `webhooks` sends task notices to webhooks (on its own
+thread, so a slow receiver never delays a heartbeat); `cleanup` applies the retention
+once a day.
 A process has at most one worker (see :func:`in_process_worker`).
 """
 
@@ -24,6 +26,7 @@ from core.database import session_scope
 from core.tasks import cleanup, lifecycle, wakeup
 from core.tasks.lifecycle import Claim
 from core.tasks.runner import TaskRunner
+from core.tasks.webhooks import delivery as webhooks
 from db.models import Worker as WorkerRow
 from db.types import utcnow
 
@@ -44,6 +47,7 @@ class Worker:
             executors={
                 "default": ThreadPoolExecutor(2),
                 "tasks": ThreadPoolExecutor(self.settings.worker_concurrency),
+                "webhooks": ThreadPoolExecutor(1),
             },
             job_defaults=JOB_DEFAULTS,
             timezone=UTC,
@@ -70,6 +74,8 @@ class Worker:
                                replace_existing=True)
         self.scheduler.add_job(self.requeue, "interval", seconds=max(lease / 2, 1), id="requeue",
                                replace_existing=True, next_run_time=utcnow())
+        self.scheduler.add_job(self.webhooks, "interval", seconds=s.poll_seconds, id="webhooks", executor="webhooks",
+                               replace_existing=True)
         self.scheduler.add_job(self.cleanup, CronTrigger(hour=3, minute=17, timezone=UTC), id="cleanup",
                                replace_existing=True)
         self.scheduler.start()
@@ -150,9 +156,13 @@ class Worker:
         if lifecycle.requeue_expired(self.settings.max_attempts):
             self.dispatch_soon()
 
+    def webhooks(self) -> None:
+        webhooks.run_once(self.settings, stopping=self.runner.stopping)
+
     def cleanup(self) -> None:
         report = cleanup.cleanup(self.settings.retention_days, batch_size=self.settings.cleanup_batch_size)
-        log.info("retention cleanup: %s", report)
+        log.info("retention cleanup: %s; webhook deliveries removed: %d", report,
+                 webhooks.prune(self.settings.retention_days))
 
     def _register(self) -> None:
         with session_scope() as session:

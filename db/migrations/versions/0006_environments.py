@@ -4,7 +4,7 @@ Secrets are not stored: an environment names the process environment variable th
 holds its token, key or password.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 """
 from collections.abc import Sequence
 
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '0006'
-down_revision: str | Sequence[str] | None = '0004'
+down_revision: str | Sequence[str] | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""The API's routers: workflow (the specification's calls), library (reads), websocket (notifications)."""
