@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test bench worker
+.PHONY: run test bench quality worker
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,5 +27,9 @@ worker: $(VENV)/.run-deps
 test: $(VENV)/.dev-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# bench runs the quality harness too (last); quality alone: make quality QUALITY_ARGS="--servers prism --quick"
 bench: $(VENV)/.dev-deps
 	$(BIN)/python -m bench
+
+quality: $(VENV)/.dev-deps
+	$(BIN)/python -m bench.quality $(QUALITY_ARGS)

@@ -15,11 +15,13 @@ from typing import Any, NoReturn
 from bench import ai_usage, list_latency, pages, start_latency, throughput
 from bench.backends import Backend, open_backends, prepare, release
 from bench.machine import facts, load
+from bench.quality import run as quality
+from bench.quality.servers import SERVERS
 from bench.report import render
 from bench.seed import seed
 from testing.postgres import PostgresUnavailable
 
-BENCHMARKS = ("start", "list", "throughput", "pages", "ai")
+BENCHMARKS = ("start", "list", "throughput", "pages", "ai", "quality")
 BACKENDS = ("sqlite", "postgres")
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -72,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     if "ai" in selected:
         _say("model calls and tokens per case")
         results["ai"] = _in_fresh_process(ai_usage.run)
+    if "quality" in selected:  # last: the servers it starts would disturb the latency figures
+        _say("generated cases against real API servers (bench/quality)")
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        results["quality"] = quality.run(list(SERVERS), list(quality.PROVIDERS), quick=args.quick,
+                                         raw_directory=RESULTS / f"quality-{stamp}{'-quick' if args.quick else ''}-raw")
     results["seconds"] = round(time.monotonic() - began, 1)
     results["machine"]["load_after"] = load()
     saved = _save(results)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.list_latency import OWNER_PAGE, PAGE
+from bench.quality.report import section
 from bench.seed import HISTORY_DAYS, STATUS_WEIGHTS
 from bench.start_latency import BUDGET_MS, REFRESH_SECONDS
 
@@ -56,6 +57,7 @@ def render(results: dict[str, Any]) -> str:
         _throughput(results),
         _pages(results),
         _ai(results),
+        section(results.get("quality")),
         CAVEATS,
     ]
     return "\n".join(section for section in sections if section)

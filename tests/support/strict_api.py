@@ -1,0 +1,198 @@
+"""A real HTTP server that is stricter than its own OpenAPI document, as real servers are.
+
+It publishes an OpenAPI 3.1 document (``DOCUMENT``, also at ``GET /openapi.json``), validates
+request bodies against it with jsonschema alone (none of CaseFlow's code), and answers errors the
+way FastAPI does (``{"detail": [{"type", "loc", "msg"}]}``). On top of the schema it enforces rules
+the document does not state:
+
+- ``name`` of a project must be a lowercase identifier (``[a-z][a-z0-9_]*``): 422, type value_error;
+- project names and note titles are unique: 409 ``{"detail": "Project 'x' already exists"}``;
+- ``PUT /projects/{project}/settings`` answers 404 unless the project exists (after the body checks);
+- ``POST /notes`` is documented as 200 but answers 201 (spec drift), and crashes with a 500 when a
+  note has more than three tags although the schema allows five (a server defect);
+- with a ``token``, a request without ``Authorization: Bearer <token>`` gets 401.
+
+Every request is kept in ``api.received`` with the status it got and the ``rule`` that decided it
+("ok", "schema", "lowercase", "duplicate", "no_project", "defect", "auth", "no_route"), so a test
+can check any counting of its answers against what the server itself did.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from jsonschema import Draft202012Validator
+
+IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
+MAX_TAGS_HANDLED = 3
+
+PROJECT = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 30, "description": "The project's name."},
+        "description": {"type": "string", "maxLength": 200},
+        "slots": {"type": "integer", "minimum": 1, "maximum": 50},
+        "visibility": {"type": "string", "enum": ["public", "private"]},
+    },
+    "required": ["name", "slots"],
+    "additionalProperties": False,
+}
+NOTE = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string", "minLength": 1, "maxLength": 80},
+        "tags": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 20}, "maxItems": 5},
+        "priority": {"type": "integer", "minimum": 0, "maximum": 9},
+    },
+    "required": ["title"],
+}
+SETTINGS = {
+    "type": "object",
+    "properties": {"retention_days": {"type": "integer", "minimum": 1, "maximum": 365},
+                   "archived": {"type": "boolean"}},
+    "required": ["retention_days"],
+}
+ERROR = {"type": "object", "properties": {"detail": {}}}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _responses(success: str, *errors: str) -> dict[str, Any]:
+    described = {"200": "OK", "201": "Created", "404": "Not found", "409": "Conflict", "422": "Validation Error"}
+    result = {success: {"description": described[success], **_json({"type": "object"})}}
+    result.update({code: {"description": described[code], **_json(ERROR)} for code in errors})
+    return result
+
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "Strict API", "version": "1.0.0"},
+    "paths": {
+        "/projects": {"post": {"operationId": "createProject", "summary": "Create a project",
+                               "requestBody": {"required": True, **_json(PROJECT)},
+                               "responses": _responses("201", "409", "422")}},
+        "/projects/{project}/settings": {"put": {
+            "operationId": "putProjectSettings", "summary": "Replace a project's settings",
+            "parameters": [{"name": "project", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "requestBody": {"required": True, **_json(SETTINGS)}, "responses": _responses("200", "404", "422")}},
+        "/notes": {"post": {"operationId": "createNote", "summary": "Create a note",
+                            "requestBody": {"required": True, **_json(NOTE)}, "responses": _responses("200", "422")}},
+    },
+}
+
+
+@dataclass
+class StrictApi:
+    token: str | None = None
+    base_url: str = ""
+    received: list[dict[str, Any]] = field(default_factory=list)
+    projects: set[str] = field(default_factory=set)
+    titles: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def document(self) -> bytes:
+        return json.dumps(DOCUMENT).encode("utf-8")
+
+    def answer(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> tuple[int, Any]:
+        path = urlsplit(target).path
+        if method == "GET" and path == "/openapi.json":
+            return 200, DOCUMENT
+        with self._lock:  # one request at a time: uniqueness holds under concurrent runs too
+            rule, status, payload = self._decide(method, path, headers, raw)
+            self.received.append({"method": method, "path": path, "body": raw.decode("utf-8", "replace"),
+                                  "status": status, "rule": rule})
+        return status, payload
+
+    def _decide(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> tuple[str, int, Any]:
+        if self.token and headers.get("authorization") != f"Bearer {self.token}":
+            return "auth", 401, {"detail": "Not authenticated"}
+        settings = re.fullmatch(r"/projects/([^/]+)/settings", path)
+        route = {("POST", "/projects"): PROJECT, ("POST", "/notes"): NOTE}.get((method, path))
+        if settings and method == "PUT":
+            route = SETTINGS
+        if route is None:
+            return "no_route", 404, {"detail": "Not Found"}
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            return "schema", 422, {"detail": [{"type": "json_invalid", "loc": ["body"], "msg": "JSON decode error"}]}
+        errors = _errors(route, body)
+        if errors:
+            return "schema", 422, {"detail": errors}
+        if route is PROJECT:
+            return self._project(body)
+        if route is NOTE:
+            if len(body.get("tags") or []) > MAX_TAGS_HANDLED:
+                return "defect", 500, "Internal Server Error"
+            if body["title"] in self.titles:
+                return "duplicate", 409, {"detail": f"A note titled {body['title']!r} already exists"}
+            self.titles.add(body["title"])
+            return "ok", 201, {"id": len(self.titles), **body}
+        project = unquote(settings.group(1)) if settings else ""
+        if project not in self.projects:
+            return "no_project", 404, {"detail": f"Project {project!r} not found"}
+        return "ok", 200, body
+
+    def _project(self, body: dict[str, Any]) -> tuple[str, int, Any]:
+        name = body["name"]
+        if not IDENTIFIER.fullmatch(name):
+            message = "Value error, the name must be a lowercase identifier: letters a-z, digits and _"
+            return "lowercase", 422, {"detail": [{"type": "value_error", "loc": ["body", "name"], "msg": message}]}
+        if name in self.projects:
+            return "duplicate", 409, {"detail": f"Project {name!r} already exists"}
+        self.projects.add(name)
+        return "ok", 201, {"id": len(self.projects), **body}
+
+
+def _errors(schema: dict[str, Any], body: Any) -> list[dict[str, Any]]:
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return [{"type": str(error.validator), "loc": ["body", *error.absolute_path], "msg": error.message}
+            for error in validator.iter_errors(body)]
+
+
+@contextmanager
+def serve(token: str | None = None) -> Iterator[StrictApi]:
+    """Runs the server on a free loopback port until the block ends; ``api.base_url`` is its address."""
+    api = StrictApi(token=token)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _handle(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            status, payload = api.answer(self.command, self.path, headers, self.rfile.read(length))
+            data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep test output quiet
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    api.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, name="strict-api", daemon=True)
+    thread.start()
+    try:
+        yield api
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
