@@ -262,16 +262,21 @@ def _from_message(text: str) -> str | None:
     return next((cause for pattern, cause in MESSAGE_PATTERNS if re.search(pattern, lowered)), None)
 
 
+ERROR_LISTS = ("detail", "exception_detail", "errors", "validation", "details")
+"""Where servers list validation errors: FastAPI, Prefect, many, Prism (problem+json), Kinto/Cornice."""
+
+
 def _detail_items(answer: str) -> list[tuple[str, str]]:
-    """(type, msg) of each item of a FastAPI ``detail`` list, also from an answer cut short."""
+    """(type, message) of each listed validation error, also from an answer cut short."""
     try:
         parsed = json.loads(answer)
     except ValueError:
         parsed = None
-    if isinstance(parsed, dict) and isinstance(parsed.get("detail"), list):
-        return [(str(item.get("type", "")), str(item.get("msg", ""))) for item in parsed["detail"]
-                if isinstance(item, dict)]
-    if '"detail"' in answer:
-        return [(kind, message) for kind, message in
-                re.findall(r'"type"\s*:\s*"([A-Za-z_.]+)"(?:[^{}]*?"msg"\s*:\s*"([^"]*))?', answer)]
-    return []
+    if isinstance(parsed, dict):
+        for key in ERROR_LISTS:
+            if isinstance(parsed.get(key), list):
+                return [(str(item.get("type") or item.get("code") or ""),
+                         str(item.get("msg") or item.get("message") or item.get("description") or ""))
+                        for item in parsed[key] if isinstance(item, dict)]
+        return []
+    return re.findall(r'"(?:type|code)"\s*:\s*"([A-Za-z_.]+)"(?:[^{}]*?"(?:msg|message)"\s*:\s*"([^"]*))?', answer)
