@@ -24,7 +24,10 @@ EXCERPT_CHARS = 300
 CAUSES = (
     "duplicate/uniqueness (409)",
     "path parameter: no such resource (404)",
+    "path parameter: value refused",
+    "body references a missing resource (404)",
     "auth (401/403)",
+    "cross-field rule",
     "pattern/case",
     "enum",
     "format",
@@ -52,6 +55,10 @@ CUSTOM_TYPES = re.compile(r"^(value_error|assertion_error|custom)")
 
 # words in any error message -> cause, tried in order when no structured type says more
 MESSAGE_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"mutually exclusive|exactly one of|at least one of|only one of|cannot be (set|used|combined|given) "
+     r"(when|with|together)|must not be (set|given) (when|with)|(must|should) be (before|after|earlier|later) "
+     r"than|(start|from)\w* (must|should|cannot) be (after|later)|is required when|requires .+ to be set",
+     "cross-field rule"),
     (r"already exist|duplicate|unique|conflict", "duplicate/uniqueness (409)"),
     (r"additional propert|extra (inputs|fields?)|unknown (field|propert|key)|unrecognized|not permitted|"
      r"unexpected (field|propert|key)", "unknown field"),
@@ -246,9 +253,13 @@ def classify(status: int, answer: str, has_path_parameters: bool) -> str:
         return "duplicate/uniqueness (409)"
     if status in (401, 403):
         return "auth (401/403)"
-    if status == 404 and has_path_parameters:
-        return "path parameter: no such resource (404)"
-    for error_type, message in _detail_items(answer):
+    if status == 404:
+        return "path parameter: no such resource (404)" if has_path_parameters \
+            else "body references a missing resource (404)"
+    items = _detail_items(answer)
+    if any(location.startswith("path") for _, _, location in items):
+        return "path parameter: value refused"
+    for error_type, message, _ in items:
         for pattern, cause in ERROR_TYPES:
             if re.search(pattern, error_type):
                 return cause
@@ -266,8 +277,8 @@ ERROR_LISTS = ("detail", "exception_detail", "errors", "validation", "details")
 """Where servers list validation errors: FastAPI, Prefect, many, Prism (problem+json), Kinto/Cornice."""
 
 
-def _detail_items(answer: str) -> list[tuple[str, str]]:
-    """(type, message) of each listed validation error, also from an answer cut short."""
+def _detail_items(answer: str) -> list[tuple[str, str, str]]:
+    """(type, message, location) of each listed validation error, also from an answer cut short."""
     try:
         parsed = json.loads(answer)
     except ValueError:
@@ -275,8 +286,15 @@ def _detail_items(answer: str) -> list[tuple[str, str]]:
     if isinstance(parsed, dict):
         for key in ERROR_LISTS:
             if isinstance(parsed.get(key), list):
-                return [(str(item.get("type") or item.get("code") or ""),
-                         str(item.get("msg") or item.get("message") or item.get("description") or ""))
-                        for item in parsed[key] if isinstance(item, dict)]
+                return [_item(item) for item in parsed[key] if isinstance(item, dict)]
         return []
-    return re.findall(r'"(?:type|code)"\s*:\s*"([A-Za-z_.]+)"(?:[^{}]*?"(?:msg|message)"\s*:\s*"([^"]*))?', answer)
+    found = re.findall(r'"(?:type|code)"\s*:\s*"([A-Za-z_.]+)"(?:[^{}]*?"(?:msg|message)"\s*:\s*"([^"]*))?', answer)
+    return [(kind, message, "") for kind, message in found]
+
+
+def _item(item: dict[str, Any]) -> tuple[str, str, str]:
+    location = item.get("loc", item.get("location", ""))
+    if isinstance(location, list):
+        location = ".".join(str(part) for part in location)
+    return (str(item.get("type") or item.get("code") or ""),
+            str(item.get("msg") or item.get("message") or item.get("description") or ""), str(location or ""))

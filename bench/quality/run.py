@@ -13,6 +13,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, NoReturn
 
+ROOT = Path(__file__).resolve().parents[2]
 QUICK_OPERATIONS = 4
 PROVIDERS = ("offline", "openai")
 
@@ -30,7 +31,25 @@ def run(servers: list[str], providers: list[str], *, quick: bool = False,
             if "skipped" in figures:
                 _say(f"{server}, {provider}: skipped: {figures['skipped']}")
             results.append(figures)
-    return {"quick": quick, "seconds": round(time.monotonic() - began, 1), "results": results}
+    kept = str(raw_directory.relative_to(ROOT)) if raw_directory and raw_directory.is_relative_to(ROOT) else (
+        str(raw_directory) if raw_directory else None)
+    return {"quick": quick, "seconds": round(time.monotonic() - began, 1), "results": results,
+            "raw_directory": kept}
+
+
+def reanalyse(quality: dict[str, Any], root: Path = ROOT) -> dict[str, Any]:
+    """The same run's figures computed again from its kept rows (after a change to the analysis)."""
+    from bench.quality.analysis import analyse
+
+    if not quality.get("raw_directory"):
+        return quality
+    directory = root / quality["raw_directory"]
+    results = []
+    for item in quality["results"]:
+        raw = directory / f"{item['server']}-{item['provider']}.json"
+        results.append(item if "skipped" in item or not raw.exists()
+                       else analyse(json.loads(raw.read_text(encoding="utf-8"))))
+    return {**quality, "results": results}
 
 
 def measure_server(server: str, provider: str, limit: int | None, raw_directory: str | None) -> dict[str, Any]:
