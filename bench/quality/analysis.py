@@ -68,9 +68,10 @@ MESSAGE_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"pattern|does not match|lower ?case|upper ?case|invalid characters?|must match|regex|slug|identifier",
      "pattern/case"),
     (r"\benum\b|one of|valid choice|allowed values|should be '", "enum"),
-    (r"date|time|uuid|e-?mail|\burl\b|\buri\b|format|iso ?8601|cron|base64|json", "format"),
     (r"too (long|short|large|small|big|many|few)|at (most|least)|(less|greater|more) than|maximum|minimum|"
      r"length|exceed|out of range", "length/range"),
+    (r"date-?time|\bdate\b|\btime ?zone|tzdata|uuid|e-?mail|\burl\b|\buri\b|format|iso ?8601|cron|base64|json",
+     "format"),
     (r"valid (integer|string|number|boolean|dict|list|object|array)|not of type|wrong type|must be (an? )?"
      r"(integer|string|number|boolean|object|array)|expected (an? )?(integer|string|number|boolean|object|array)",
      "type"),
@@ -175,18 +176,16 @@ def _server_errors(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _spread(found: list[tuple[dict[str, Any], dict[str, Any], int]]) -> list[Any]:
-    """Up to EXAMPLES items, one per operation first, so the examples show different operations."""
+    """Up to EXAMPLES items: one per operation first, then other rows, then the rest (a row's other runs)."""
     chosen: list[Any] = []
-    seen: set[str] = set()
-    for item in found:
-        if item[0]["operation"] not in seen and len(chosen) < EXAMPLES:
-            chosen.append(item)
-            seen.add(item[0]["operation"])
-    for item in found:
-        if len(chosen) >= EXAMPLES:
-            break
-        if item not in chosen:
-            chosen.append(item)
+    for key in (lambda row: row["operation"], lambda row: (row["operation"], row["name"]), lambda row: object()):
+        seen = {key(item[0]) for item in chosen}
+        for item in found:
+            if len(chosen) >= EXAMPLES:
+                return chosen
+            if item not in chosen and key(item[0]) not in seen:
+                chosen.append(item)
+                seen.add(key(item[0]))
     return chosen
 
 
@@ -253,7 +252,7 @@ def classify(status: int, answer: str, has_path_parameters: bool) -> str:
         return "duplicate/uniqueness (409)"
     if status in (401, 403):
         return "auth (401/403)"
-    if status == 404:
+    if status in (404, 410):
         return "path parameter: no such resource (404)" if has_path_parameters \
             else "body references a missing resource (404)"
     items = _detail_items(answer)
