@@ -20,8 +20,10 @@ between runs.
 machine below); the raw figures go to `bench/results/<timestamp>.json` (not committed). SQLite
 databases are temporary files and PostgreSQL is a throwaway cluster started with `initdb`/`pg_ctl`
 from `PATH` (`tests/support/postgres.py`), stopped at the end, errors included.
-`python -m bench --quick` is a small run that checks the harness; `--only start|list|throughput`
+`python -m bench --quick` is a small run that checks the harness; `--only start|list|throughput|pages|ai|quality`
 and `--backend sqlite|postgres` narrow a run. Those print the report instead of writing this page.
+`python -m bench --render bench/results/<timestamp>.json` rewrites this page from a saved full run
+without measuring again (the quality figures recomputed from the rows it kept).
 
 **How to read the latency tables.** Each row is one function of `core.service` called again and
 again from one thread (with nothing else running unless the row says so); times are wall-clock

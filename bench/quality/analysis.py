@@ -55,7 +55,8 @@ CUSTOM_TYPES = re.compile(r"^(value_error|assertion_error|custom)")
 
 # words in any error message -> cause, tried in order when no structured type says more
 MESSAGE_PATTERNS: tuple[tuple[str, str], ...] = (
-    (r"mutually exclusive|exactly one of|at least one of|only one of|cannot be (set|used|combined|given) "
+    (r"mutually exclusive|exactly one of|at least one of|only one of|both (are )?set|cannot both|"
+     r"cannot be (set|used|combined|given) "
      r"(when|with|together)|must not be (set|given) (when|with)|(must|should) be (before|after|earlier|later) "
      r"than|(start|from)\w* (must|should|cannot) be (after|later)|is required when|requires .+ to be set",
      "cross-field rule"),

@@ -71,7 +71,8 @@ def _figures(measured: list[dict[str, Any]]) -> str:
     for item in measured:
         first, second = item["runs"][0], item["runs"][-1]
         per = item["rows_per_operation"]
-        failed = f" ({len(item['failed_tasks'])} tasks failed)" if item["failed_tasks"] else ""
+        count = len(item["failed_tasks"])
+        failed = f" ({count} task{'s' if count > 1 else ''} failed)" if count else ""
         rows.append([
             item["server"], item["provider"], f"{item['cases']}/{item['operations']}{failed}",
             f"{per['valid']:.1f} / {per['boundary']:.1f} / {per['invalid']:.1f}",
