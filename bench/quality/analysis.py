@@ -99,6 +99,7 @@ def analyse(measured: dict[str, Any]) -> dict[str, Any]:
         "invalid_accepted": _invalid_accepted(rows),
         "drift": _drift(rows),
         "per_operation": _per_operation(measured),
+        "self_flagged": _self_flagged(measured, rows),
     }
     figures["without_path_parameters"] = _run_figures([row for row in rows if not row["path_parameters"]], 0)
     return figures
@@ -110,7 +111,8 @@ def _rows(measured: dict[str, Any]) -> Any:
         scene = case["scene"]
         for index, row in enumerate(case["rows"]):
             outcomes = [run[index] for run in case["runs"] if index < len(run)]
-            yield {"operation": scene["id"], "method": scene["method"], "path": scene["path"],
+            yield {"schema_problems": (case.get("schema_problems") or {}).get(str(index), []),
+                   "operation": scene["id"], "method": scene["method"], "path": scene["path"],
                    "path_parameters": scene["path_parameters"], "name": row["name"], "kind": row["kind"],
                    "keyword": row.get("keyword"), "pointer": row.get("pointer"), "body": row.get("body"),
                    "expected_status": row["expected_status"], "checks": len(row_checks(row)), "outcomes": outcomes}
@@ -221,6 +223,18 @@ def _invalid_accepted(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {keyword: {"count": len(found[keyword]),
                       "examples": [_example(row, outcome, run) for row, outcome, run in _spread(found[keyword])]}
             for keyword in ordered}
+
+
+def _self_flagged(measured: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Valid and boundary rows whose body CaseFlow's own validation rejects (None when the run did not check)."""
+    if not all("schema_problems" in case for case in measured["cases"]) or not measured["cases"]:
+        return None
+    positive = [row for row in rows if row["kind"] in POSITIVE]
+    flagged = [row for row in positive if row["schema_problems"]]
+    refused = [row for row in flagged if row["outcomes"] and status_class(row["outcomes"][0]) == "4xx"]
+    return {**_ratio(len(flagged), len(positive)), "refused": len(refused),
+            "examples": [{"operation": row["operation"], "row": row["name"], "problems": row["schema_problems"][:3]}
+                         for row in flagged[:EXAMPLES]]}
 
 
 def _drift(rows: list[dict[str, Any]]) -> dict[str, Any]:

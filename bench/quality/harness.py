@@ -26,6 +26,8 @@ from bench.quality.documents import import_document
 from bench.quality.servers import Target
 from core import service
 from core.schema.responses import documented_codes, error_status
+from core.schema.validation import validate_body
+from core.schema.walk import InvalidSchemaError
 
 USER = "quality"
 PASSWORD = "quality-password-1"
@@ -170,6 +172,7 @@ def run_tasks(cases: dict[str, int], timeout: float) -> tuple[dict[str, int], li
 def _collected(scene: dict[str, Any], case_id: int) -> dict[str, Any]:
     case = service.get_automation_case(case_id)
     return {
+        "schema_problems": schema_problems(scene["request_schema"], case["rows"]),
         "scene": {"id": scene["id"], "method": scene["method"], "path": scene["path"],
                   "path_parameters": [item["name"] for item in scene["parameters"] if item["in"] == "path"],
                   "documented": documented_codes(scene["responses"])},
@@ -177,3 +180,18 @@ def _collected(scene: dict[str, Any], case_id: int) -> dict[str, Any]:
         "rows": case["rows"],
         "runs": [run["rows"] for run in reversed(case["runs"])],  # oldest first
     }
+
+
+def schema_problems(schema: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Row index -> what CaseFlow's own validation finds wrong with a valid or boundary row's body."""
+    found: dict[str, list[str]] = {}
+    for index, row in enumerate(rows):
+        if row["kind"] == "invalid":
+            continue
+        try:
+            errors = [f"{item['keyword']} at {item['pointer'] or '/'}" for item in validate_body(schema, row["body"])]
+        except InvalidSchemaError as error:
+            errors = [f"the schema cannot be checked: {error}"]
+        if errors:
+            found[str(index)] = errors
+    return found

@@ -79,15 +79,17 @@ def _figures(measured: list[dict[str, Any]]) -> str:
             _pct(first["positive_2xx"]), _pct(first["invalid_4xx"]), _pct(item["agreement"]),
             _pct(second["positive_2xx"]), _pct(second["valid_2xx"]), _pct(first["checks_passed"]),
             str(item["server_errors"]["count"]), _pct(item["without_path_parameters"]["positive_2xx"]),
+            _pct(item.get("self_flagged")),
         ])
     return (
         "### Figures\n\n"
         "*operations* is cases completed / operations with a JSON body; *rows per operation* is valid / boundary / "
-        "invalid; *5xx* counts answers over both runs; the last column is valid+boundary 2xx on run 1 for the "
-        "operations whose path has no parameter.\n\n"
+        "invalid; *5xx* counts answers over both runs; *no path parameter* is valid+boundary 2xx on run 1 for the "
+        "operations whose path has no parameter; *self-flagged* is the share of valid and boundary rows whose body "
+        "CaseFlow's own schema validation rejects (- where the run predates that check).\n\n"
         + _table(["server", "provider", "operations", "rows per operation", "valid+boundary 2xx", "invalid 4xx",
                   "agreement run 2", "valid+boundary 2xx run 2", "valid 2xx run 2", "checks passed", "5xx",
-                  "valid+boundary 2xx, no path parameter"], rows)
+                  "valid+boundary 2xx, no path parameter", "self-flagged"], rows)
         + _verdicts(measured)
     )
 

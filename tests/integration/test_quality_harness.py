@@ -69,6 +69,8 @@ def test_the_harness_counts_what_the_server_answered(settings_restored: None, pr
                         if 400 <= row["status"] < 500)
         assert causes == dict(rules), (run, causes, rules)
 
+    positive_rows = sum(1 for row in answered if row["run"] == 0 and row["kind"] != "invalid")
+    assert figures["self_flagged"] is not None and figures["self_flagged"]["of"] == positive_rows
     assert figures["server_errors"]["count"] == sum(row["rule"] == "defect" for row in answered)
     assert set(figures["server_errors"]["by_operation"]) <= {"createNote"}
     accepted_invalid = Counter(row["keyword"] for row in answered if row["run"] == 0 and row["kind"] == "invalid"
