@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint bench worker
+.PHONY: run test lint bench quality worker
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,5 +30,9 @@ test: $(VENV)/.dev-deps
 lint: $(VENV)/.dev-deps
 	$(BIN)/ruff check .
 
+# bench runs the quality harness too (last); quality alone: make quality QUALITY_ARGS="--servers prism --quick"
 bench: $(VENV)/.dev-deps
 	$(BIN)/python -m bench
+
+quality: $(VENV)/.dev-deps
+	$(BIN)/python -m bench.quality $(QUALITY_ARGS)

@@ -15,11 +15,13 @@ from typing import Any, NoReturn
 from bench import ai_usage, list_latency, pages, start_latency, throughput
 from bench.backends import Backend, open_backends, prepare, release
 from bench.machine import facts, load
+from bench.quality import run as quality
+from bench.quality.servers import SERVERS
 from bench.report import render
 from bench.seed import seed
 from testing.postgres import PostgresUnavailable
 
-BENCHMARKS = ("start", "list", "throughput", "pages", "ai")
+BENCHMARKS = ("start", "list", "throughput", "pages", "ai", "quality")
 BACKENDS = ("sqlite", "postgres")
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -48,6 +50,8 @@ QUICK = Sizes(tasks=2_000, start_calls=30, listing_start_calls=10, warmup_calls=
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.render:
+        return _render_saved(args.render, args.quality_raw)
     sizes = QUICK if args.quick else FULL
     selected = args.only or list(BENCHMARKS)
     signal.signal(signal.SIGTERM, _exit)  # so the PostgreSQL cluster is stopped on `kill` too
@@ -72,6 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     if "ai" in selected:
         _say("model calls and tokens per case")
         results["ai"] = _in_fresh_process(ai_usage.run)
+    if "quality" in selected:  # last: the servers it starts would disturb the latency figures
+        _say("generated cases against real API servers (bench/quality)")
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        results["quality"] = quality.run(list(SERVERS), list(quality.PROVIDERS), quick=args.quick,
+                                         raw_directory=RESULTS / f"quality-{stamp}{'-quick' if args.quick else ''}-raw")
     results["seconds"] = round(time.monotonic() - began, 1)
     results["machine"]["load_after"] = load()
     saved = _save(results)
@@ -99,7 +108,27 @@ def _parser() -> argparse.ArgumentParser:
                         help=f"run only this benchmark ({', '.join(BENCHMARKS)}); repeatable")
     parser.add_argument("--backend", action="append", choices=BACKENDS,
                         help="run only on this database; repeatable")
+    parser.add_argument("--render", type=Path, metavar="RESULTS_JSON",
+                        help="measure nothing: rewrite docs/performance.md from the raw figures of a full run, "
+                             "re-analysing its quality rows (bench/quality/analysis.py) when they are kept")
+    parser.add_argument("--quality-raw", type=Path, metavar="DIR",
+                        help="with --render: the quality rows' directory, when the results do not name it")
     return parser
+
+
+def _render_saved(path: Path, quality_raw: Path | None) -> int:
+    """docs/performance.md from a saved full run; the quality figures recomputed from its kept rows."""
+    results = json.loads(path.read_text(encoding="utf-8"))
+    if results.get("quick") or "backends" not in results:
+        print(f"{path} is not a full run: --render writes docs/performance.md from full runs only.", file=sys.stderr)
+        return 2
+    if results.get("quality"):
+        if quality_raw:
+            results["quality"]["raw_directory"] = str(quality_raw.resolve())
+        results["quality"] = quality.reanalyse(results["quality"], ROOT)
+    DOCS.write_text(render(results), encoding="utf-8")
+    _say(f"report in {DOCS.relative_to(ROOT)} from {path}")
+    return 0
 
 
 def _throughput(backend: Backend, sizes: Sizes) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.list_latency import OWNER_PAGE, PAGE
+from bench.quality.report import section
 from bench.seed import HISTORY_DAYS, STATUS_WEIGHTS
 from bench.start_latency import BUDGET_MS, REFRESH_SECONDS
 
@@ -19,8 +20,10 @@ between runs.
 machine below); the raw figures go to `bench/results/<timestamp>.json` (not committed). SQLite
 databases are temporary files and PostgreSQL is a throwaway cluster started with `initdb`/`pg_ctl`
 from `PATH` (`tests/support/postgres.py`), stopped at the end, errors included.
-`python -m bench --quick` is a small run that checks the harness; `--only start|list|throughput`
+`python -m bench --quick` is a small run that checks the harness; `--only start|list|throughput|pages|ai|quality`
 and `--backend sqlite|postgres` narrow a run. Those print the report instead of writing this page.
+`python -m bench --render bench/results/<timestamp>.json` rewrites this page from a saved full run
+without measuring again (the quality figures recomputed from the rows it kept).
 
 **How to read the latency tables.** Each row is one function of `core.service` called again and
 again from one thread (with nothing else running unless the row says so); times are wall-clock
@@ -56,6 +59,7 @@ def render(results: dict[str, Any]) -> str:
         _throughput(results),
         _pages(results),
         _ai(results),
+        section(results.get("quality")),
         CAVEATS,
     ]
     return "\n".join(section for section in sections if section)

@@ -1,0 +1,92 @@
+"""The quality harness's core loop against a real local server with rules its schema does not state.
+
+``bench.quality.harness.measure`` imports the server's document, generates and approves a case per
+operation and runs each twice; ``bench.quality.analysis.analyse`` counts. Every figure is checked
+against what the server itself recorded answering (tests/support/strict_api.py), so the harness
+counts right whatever the generator sends.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from bench.quality.analysis import analyse
+from bench.quality.harness import measure
+from bench.quality.report import section
+from bench.quality.servers import Target
+from core.library.response_checks import row_checks
+from tests.support import strict_api
+
+TOKEN = "strict-token-5e6f"
+SETTINGS = ("DATABASE_URL", "AI_PROVIDER", "AI_LATENCY_SECONDS", "POLL_SECONDS", "RUN_SCHEDULER", "OPENAI_API_KEY",
+            "OPENAI_BASE_URL", "OPENAI_MODEL")
+CAUSE_OF_RULE = {"duplicate": "duplicate/uniqueness (409)", "lowercase": "pattern/case",
+                 "no_project": "path parameter: no such resource (404)", "auth": "auth (401/403)"}
+
+
+@pytest.fixture
+def settings_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The harness points CaseFlow at its own database: give every setting it touches back afterwards."""
+    for name in SETTINGS:
+        monkeypatch.setenv(name, "placeholder")
+        monkeypatch.delenv(name)
+
+
+def sent_rows(measured: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows in the order run_case sent them: run by run, case by case, row by row."""
+    return [{**row, "run": run} for run in range(measured["runs"]) for case in measured["cases"]
+            for row in case["rows"]]
+
+
+@pytest.mark.parametrize("provider", ["offline", "openai"])
+def test_the_harness_counts_what_the_server_answered(settings_restored: None, provider: str) -> None:
+    with strict_api.serve(token=TOKEN) as api:
+        target = Target(name="strict", base_url=api.base_url, document=api.document, filename="strict.json",
+                        token=TOKEN)
+        measured = measure(target, provider)
+    figures = analyse(measured)
+
+    assert measured["operations"] == figures["cases"] == 3 and not measured["failed_tasks"]
+    rows = sent_rows(measured)
+    assert len(api.received) == len(rows) == sum(figures["rows"].values()) * 2
+    answered = [{**row, "status": request["status"], "rule": request["rule"]}
+                for row, request in zip(rows, api.received, strict=True)]
+    for run in (0, 1):
+        mine = [row for row in answered if row["run"] == run]
+        positive = [row for row in mine if row["kind"] in ("valid", "boundary")]
+        invalid = [row for row in mine if row["kind"] == "invalid"]
+        counted = figures["runs"][run]
+        assert counted["positive_2xx"]["n"] == sum(200 <= row["status"] < 300 for row in positive)
+        assert counted["positive_2xx"]["of"] == len(positive)
+        assert counted["invalid_4xx"]["n"] == sum(400 <= row["status"] < 500 for row in invalid)
+        assert counted["invalid_4xx"]["of"] == len(invalid)
+        assert counted["5xx"]["n"] == sum(row["status"] >= 500 for row in mine)
+        causes = {cause: entry["count"] for cause, entry in figures["causes"][str(run + 1)].items()}
+        rules = Counter(CAUSE_OF_RULE.get(row["rule"], row["rule"]) for row in positive
+                        if 400 <= row["status"] < 500)
+        assert causes == dict(rules), (run, causes, rules)
+
+    positive_rows = sum(1 for row in answered if row["run"] == 0 and row["kind"] != "invalid")
+    assert figures["self_flagged"] is not None and figures["self_flagged"]["of"] == positive_rows
+    assert figures["server_errors"]["count"] == sum(row["rule"] == "defect" for row in answered)
+    assert set(figures["server_errors"]["by_operation"]) <= {"createNote"}
+    accepted_invalid = Counter(row["keyword"] for row in answered if row["run"] == 0 and row["kind"] == "invalid"
+                               and 200 <= row["status"] < 300)
+    assert {keyword: entry["count"] for keyword, entry in figures["invalid_accepted"].items()} == accepted_invalid
+    # the server answers 201 where the document says 200: reported as drift, not as a refusal
+    notes = [row for row in answered if row["run"] == 0 and row["kind"] != "invalid" and row["rule"] == "ok"
+             and row["status"] == 201 and row["expected_status"] == 200]
+    assert notes and figures["drift"]["pairs"].get("200 -> 201") == len(notes)
+    # the rules the schema does not state were met: some rows were refused, and the report says why
+    assert any(figures["causes"][run] for run in ("1", "2"))
+    # the expected results name no response field: each row's only check is its status
+    assert all(len(row_checks(row)) == 1 for row in answered)
+    same = sum(1 for first, second in zip(answered[:len(rows) // 2], answered[len(rows) // 2:], strict=True)
+               if (first["status"] == first["expected_status"]) == (second["status"] == second["expected_status"]))
+    assert figures["agreement"] == {"n": same, "of": len(rows) // 2, "pct": round(100 * same / (len(rows) // 2), 1)}
+
+    report = section({"quick": False, "seconds": 1, "results": [{**figures, "facts": {"style": "strict"}}]})
+    assert "| strict | " in report and "duplicate/uniqueness (409)" in report
