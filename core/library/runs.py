@@ -73,7 +73,10 @@ def parameter_value(parameter: dict[str, Any]) -> str:
                       schema.get("const"), *(schema.get("enum") or [])[:1]):
         if candidate is not None:
             return _text(candidate)
-    return _text(sample(schema, random.Random(parameter["name"]), parameter["name"]))
+    value = _text(sample(schema, random.Random(parameter["name"]), parameter["name"]))
+    free = isinstance(value, str) and not ({"pattern", "format", "enum", "const"} & schema.keys())
+    return re.sub(r"[^a-z0-9_-]+", "_", value.lower()).strip("_") or "1" if free and parameter["in"] == "path" \
+        else value
 
 
 def _text(value: Any) -> str:

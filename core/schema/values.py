@@ -31,10 +31,12 @@ WORDS = (
 """Property-name fragments -> realistic values for free-text strings."""
 
 DEFAULT_WORDS = ("sample value", "demo text", "example entry")
+JSON_TEXT_NAMES = ("extra", "json", "metadata", "config", "conf", "settings", "params", "payload")
+"""Free-text fields whose name says they hold JSON text: they get "{}"."""
 INVALID_FORMATS = {
     "email": ("not-an-email", "user.example.com", "user@", "@example.com"),
-    "date": ("2024-13-45", "2024/01/15", "15-01-2024"),
-    "date-time": ("2024-01-15 10:30:00", "2024-13-01T10:00:00Z", "not-a-date-time"),
+    "date": ("2024-13-45", "not-a-date"),
+    "date-time": ("not-a-date-time", "2024-13-01T10:00:00Z"),
     "uuid": ("not-a-uuid", "12345678-1234-1234-1234-12345678901g", "1234567812341234123412345678901"),
     "uri": ("not a uri", "example.com/path", "://missing-scheme"),
 }
@@ -75,7 +77,10 @@ def sample(node: dict[str, Any], rng: random.Random, name: str = "", depth: int 
             fields = {key: sub for key, sub in fields.items() if key in node.get("required", [])}
         elif not fields and isinstance(node.get("additionalProperties"), dict):  # a map: one entry
             fields = {MAP_KEY: node["additionalProperties"]}
-        value = {key: sample(sub, rng, key, depth + 1, optional=optional) for key, sub in fields.items()}
+        required = node.get("required", [])
+        value = {key: False if _optional_flag(sub, key in required) else sample(sub, rng, key, depth + 1,
+                                                                               optional=optional)
+                 for key, sub in fields.items()}
         return _with_example(node, value, documented) if optional else value
     if kind == "array":
         return sample_array(node, rng, name, depth=depth, optional=optional)
@@ -86,6 +91,13 @@ def sample(node: dict[str, Any], rng: random.Random, name: str = "", depth: int 
     if kind == "null":
         return None
     return sample_string(node, rng, name)
+
+
+def _optional_flag(node: dict[str, Any], required: bool) -> bool:
+    """An optional boolean without a documented value: left off (false), since flags switch behaviour on and
+    several of them together are often refused (only_failed with only_new)."""
+    documented = {"const", "default", "examples", "enum"} & node.keys()
+    return not required and node.get("type") == "boolean" and not documented
 
 
 def documented_values(node: dict[str, Any]) -> list[Any]:
@@ -148,6 +160,10 @@ def sample_array(
         count = max(low + 1, 2) if high is None else max(low, min(max(low + 1, 2), high))
         count = low if depth >= OPTIONAL_DEPTH or not optional else count
     item_name = name[:-1] if name.endswith("s") else name
+    if isinstance(items.get("enum"), list) and items["enum"]:  # distinct members, never a suffixed one
+        count = min(count, len(items["enum"])) if node.get("uniqueItems") else count
+        members = rng.sample(items["enum"], len(items["enum"]))
+        return [copy.deepcopy(members[index % len(members)]) for index in range(count)]
     result: list[Any] = []
     for _ in range(count):
         item = sample(items, rng, item_name, depth + 1, optional=optional)
@@ -182,6 +198,8 @@ def sample_string(node: dict[str, Any], rng: random.Random, name: str, length: i
 def word(name: str, rng: random.Random) -> str:
     """A realistic free-text value for a property called ``name``."""
     lowered = name.lower()
+    if any(fragment in lowered for fragment in JSON_TEXT_NAMES):
+        return "{}"
     for fragments, words in WORDS:
         if any(fragment in lowered for fragment in fragments):
             return rng.choice(words)

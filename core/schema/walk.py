@@ -148,7 +148,7 @@ def targets(schema: dict[str, Any]) -> list[Target]:
     """The boundary and invalid targets of every field, in walk order."""
     result: list[Target] = []
     for field in walk(schema):
-        if field.required and field.depth > 0:
+        if field.required and field.depth > 0 and "default" not in field.schema:  # a server fills a default in
             result.append(Target(kind="invalid", keyword="required", field=field))
         for keyword in NODE_KEYWORDS:
             if not constrains(field, keyword):

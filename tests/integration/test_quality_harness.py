@@ -89,4 +89,5 @@ def test_the_harness_counts_what_the_server_answered(settings_restored: None, pr
     assert figures["agreement"] == {"n": same, "of": len(rows) // 2, "pct": round(100 * same / (len(rows) // 2), 1)}
 
     report = section({"quick": False, "seconds": 1, "results": [{**figures, "facts": {"style": "strict"}}]})
-    assert "| strict | " in report and "duplicate/uniqueness (409)" in report
+    found = {cause for run in ("1", "2") for cause in figures["causes"][run]}
+    assert "| strict | " in report and found and all(cause in report for cause in found), "each cause is reported"

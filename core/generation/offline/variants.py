@@ -13,11 +13,11 @@ from core.schema.values import INVALID_FORMATS, fit_text, length_range, sample, 
 TRIES = 3
 """Random attempts for candidates drawn from the node itself."""
 
-WRONG_TYPES: dict[str, tuple[Any, ...]] = {
-    "string": (12345, True),
-    "integer": ("12", True),
-    "number": ("12.5", True),
-    "boolean": ("true", 1),
+WRONG_TYPES: dict[str, tuple[Any, ...]] = {  # none that a lax parser turns into the declared type ("12" -> 12)
+    "string": ({"not": "a string"}, ["not-a-string"]),
+    "integer": ("not-a-number", [12]),
+    "number": ("not-a-number", [12.5]),
+    "boolean": ("not-a-boolean", [True]),
     "object": ("not-an-object", ["not-an-object"]),
     "array": ("not-an-array", {"item": "not-an-array"}),
     "null": ("null", 0),

@@ -110,7 +110,8 @@ class SceneView:
         }
 
     def assertions(self, rows: list[DataRow]) -> dict[str, Any]:
-        responses = self.redactor.schema(_compact(resolve_refs(self._responses)))
+        responses = self.redactor.schema(_compact({code: _resolved_response(entry)
+                                                  for code, entry in self._responses.items()}))
         return {
             "step": "generate_assertions",
             "test_case": self.case,
@@ -174,3 +175,10 @@ def _strip(node: Any) -> Any:
         for key, value in node.items()
         if key not in DROPPED_WHEN_LARGE
     }
+
+
+def _resolved_response(entry: Any) -> Any:
+    """A documented response with its own schema's references inlined (each schema has its own $defs)."""
+    if isinstance(entry, dict) and isinstance(entry.get("schema"), dict):
+        return {**entry, "schema": resolve_refs(entry["schema"])}
+    return entry
