@@ -96,6 +96,10 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--concurrency", type=int)
     worker.set_defaults(handler=_worker)
 
+    queue = commands.add_parser("queue", help="pause or resume the queue, or show it")
+    queue.add_argument("action", choices=["pause", "resume", "status"])
+    queue.set_defaults(handler=_queue)
+
     cleanup = commands.add_parser("cleanup", help="apply the retention now")
     cleanup.add_argument("--days", type=int)
     cleanup.add_argument("--dry-run", action="store_true")
@@ -187,7 +191,7 @@ def _retry(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _worker(args: argparse.Namespace) -> None:
-    from core.tasks.worker import Worker  # the runtime this command starts
+    from core.tasks.worker import Worker, serve_metrics  # the runtime this command starts
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -201,9 +205,17 @@ def _worker(args: argparse.Namespace) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     worker.start()
+    serve_metrics(settings, embedded=False)
     print(json.dumps({"worker": worker.id, "concurrency": settings.worker_concurrency}), flush=True)
     stop.wait()
     worker.stop(wait=True)
+
+
+def _queue(args: argparse.Namespace) -> dict[str, Any]:
+    from core import service
+
+    actions = {"pause": service.pause_queue, "resume": service.resume_queue, "status": service.queue_status}
+    return actions[args.action](user=None)
 
 
 def _cleanup(args: argparse.Namespace) -> dict[str, Any]:

@@ -77,6 +77,29 @@ class Settings(BaseSettings):
     max_review_rounds: int = Field(default=3, ge=0, description="rejections that regenerate the rows")
     max_repair_rounds: int = Field(default=5, ge=0)
 
+    priority_aging_seconds: float = Field(
+        default=600, gt=0, description="a pending task gains one priority level per this many seconds of waiting",
+    )
+    max_running_per_user: int = Field(default=0, ge=0, description="running tasks per user at most; 0: no cap")
+    max_running_per_module: int = Field(default=0, ge=0, description="running tasks per module at most; 0: no cap")
+    pg_notify: bool = Field(default=True, description="PostgreSQL: wake idle workers with LISTEN/NOTIFY")
+    metrics_port: int | None = Field(
+        default=None, ge=0, le=65535,
+        description="Prometheus metrics port of worker processes (default 9464; 0: off); "
+                    "the dashboard's embedded worker serves them only when this is set",
+    )
+    task_executor: Literal["apscheduler", "celery"] = Field(
+        default="apscheduler", description="apscheduler: workers poll the database; celery: messages over Redis",
+    )
+    redis_url: str | None = Field(default=None, description="the Celery broker, e.g. redis://127.0.0.1:6379/0")
+    celery_visibility_timeout: int = Field(
+        default=7200, ge=1, description="seconds before Redis redelivers an unacknowledged message; above the "
+                                         "longest step",
+    )
+    celery_resend_seconds: float = Field(
+        default=30, gt=0, description="a pending task nobody took for this long gets its message again",
+    )
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

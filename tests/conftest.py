@@ -39,7 +39,7 @@ def configure(monkeypatch: pytest.MonkeyPatch, url: str, **settings: str) -> Non
 
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    for name, value in {"POLL_SECONDS": "0.2", "LEASE_SECONDS": "30", **settings}.items():
+    for name, value in {"POLL_SECONDS": "0.2", "LEASE_SECONDS": "30", "METRICS_PORT": "0", **settings}.items():
         monkeypatch.setenv(name, value)
     release()
 

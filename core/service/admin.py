@@ -18,7 +18,7 @@ from core.database import database
 from core.errors import InvalidInput
 from core.generation.factory import provider_choice
 from core.library import demo_data
-from core.tasks import cleanup, health
+from core.tasks import cleanup, health, queue_control, wakeup
 from core.tasks import worker as worker_runtime
 
 authenticate = users.authenticate
@@ -118,6 +118,39 @@ def run_cleanup(*, user: str | None, dry_run: bool, days: int | None = None) -> 
     return dict(cleanup.cleanup(days, dry_run=dry_run, batch_size=settings.cleanup_batch_size))
 
 
+def queue_status(*, user: str | None) -> dict[str, Any]:
+    """{paused, changed_by, changed_at, runnable, waiting_to_retry, running, caps}: the queue at a glance.
+
+    Admins only; ``user=None`` is the operator's command line, trusted as admin.
+    """
+    _require_admin_or_operator(user, "see the queue")
+    return queue_control.status()
+
+
+def pause_queue(*, user: str | None) -> dict[str, Any]:
+    """Stops every worker from claiming; running tasks finish their run, new ones wait. Returns queue_status."""
+    return _set_paused(True, user)
+
+
+def resume_queue(*, user: str | None) -> dict[str, Any]:
+    """Lets workers claim again, at once (they are woken). Returns queue_status."""
+    result = _set_paused(False, user)
+    wakeup.notify()
+    return result
+
+
+def _set_paused(paused: bool, user: str | None) -> dict[str, Any]:
+    by = _require_admin_or_operator(user, "pause or resume the queue")
+    return queue_control.set_paused(paused, by)
+
+
+def _require_admin_or_operator(user: str | None, action: str) -> str:
+    """The acting admin's name, or "operator" for the command line."""
+    if user is None:
+        return "operator"
+    return require_admin(current_actor(user), action).username
+
+
 def ai_provider_info(settings: Settings) -> dict[str, Any]:
     """Which AI provider runs the steps, and how it is configured; the key is masked."""
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key is not None else None
@@ -143,8 +176,12 @@ def mask_secret(secret: str | None) -> str | None:
 
 
 def start_embedded_worker() -> str | None:
-    """Starts this process's worker when RUN_SCHEDULER says so (once per process); its id, else None."""
-    if not get_settings().run_scheduler:
+    """Starts this process's worker when RUN_SCHEDULER says so (once per process); its id, else None.
+
+    With TASK_EXECUTOR=celery the Celery workers run the tasks: no embedded worker then.
+    """
+    settings = get_settings()
+    if not settings.run_scheduler or settings.task_executor == "celery":
         return None
     return worker_runtime.in_process_worker().id
 
