@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from testing.postgres import Cluster, PostgresUnavailable, start_cluster
+from testing.redis_server import RedisServer, RedisUnavailable, start_redis
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEST_PASSWORD = "correct-horse-battery"
@@ -31,6 +32,16 @@ def pg_cluster() -> Iterator[Cluster]:
         unavailable(f"PostgreSQL server binaries are not installed: {error}")
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    try:
+        server = start_redis()
+    except RedisUnavailable as error:
+        unavailable(f"Redis is not installed: {error}")
+    yield server
+    server.stop()
 
 
 def configure(monkeypatch: pytest.MonkeyPatch, url: str, **settings: str) -> None:

@@ -272,6 +272,19 @@ def heartbeat(worker_id: str, lease_seconds: int) -> int:
         return result.rowcount
 
 
+def extend_lease(claim: Claim, worker_id: str, lease_seconds: int) -> bool:
+    """Extends the lease of one claim while it still holds its task; False once it does not."""
+    with session_scope() as session:
+        result = session.execute(
+            update(WorkflowTask)
+            .where(WorkflowTask.id == claim.task_id, WorkflowTask.lease_owner == worker_id,
+                   WorkflowTask.claims == claim.token, WorkflowTask.status == PROCESSING)
+            .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+
 def requeue_expired(max_attempts: int) -> list[int]:
     """Sends tasks whose lease expired back to pending (they resume from their checkpoint).
 
