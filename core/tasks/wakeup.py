@@ -84,28 +84,28 @@ class Listener(threading.Thread):
         super().__init__(name="caseflow-listen", daemon=True)
         self._conninfo = libpq_url(db)
         self._on_notify = on_notify
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self.listening = threading.Event()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(timeout=LISTEN_TIMEOUT_SECONDS * 5)
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             try:
                 self._listen()
             except psycopg.Error:
                 log.warning("LISTEN %s lost its connection; reconnecting", CHANNEL, exc_info=True)
             finally:
                 self.listening.clear()
-            self._stop.wait(RECONNECT_SECONDS)
+            self._halt.wait(RECONNECT_SECONDS)
 
     def _listen(self) -> None:
         with psycopg.connect(self._conninfo, autocommit=True) as connection:
             connection.execute(f"LISTEN {CHANNEL}")
             self.listening.set()
             self._on_notify()
-            while not self._stop.is_set():
+            while not self._halt.is_set():
                 for _ in connection.notifies(timeout=LISTEN_TIMEOUT_SECONDS):
                     self._on_notify()
