@@ -57,6 +57,17 @@ LEASE_RECOVERIES = Counter(
 )
 TASKS_FINISHED = Counter("caseflow_tasks_finished", "Tasks that reached a terminal status in this process.",
                          ["status"], registry=_registry)
+PROCESS_METRICS = (CLAIM_LATENCY, STEP_DURATION, AI_CALLS, AI_TOKENS, AI_ERRORS, LEASE_RECOVERIES, TASKS_FINISHED)
+DATABASE_GAUGES = {
+    "caseflow_database_up": "1 when the last scrape could read the database.",
+    "caseflow_tasks": "Tasks in each live status.",
+    "caseflow_queue_depth": "Pending tasks a worker may claim now (not waiting out a retry).",
+    "caseflow_oldest_pending_age_seconds": "Age of the oldest pending task (0 when none).",
+    "caseflow_reviews_waiting": "Tasks paused for a human review.",
+    "caseflow_oldest_review_age_seconds": "How long the longest-waiting review has waited.",
+    "caseflow_queue_paused": "1 while the queue is paused.",
+}
+"""What :class:`DatabaseCollector` yields on each scrape."""
 
 
 def registry() -> CollectorRegistry:
@@ -120,26 +131,22 @@ class DatabaseCollector(Collector):
             facts = _database_facts()
         except SQLAlchemyError:
             log.warning("metrics: the database did not answer", exc_info=True)
-            yield _gauge("caseflow_database_up", "1 when the last scrape could read the database.", 0)
+            yield _gauge("caseflow_database_up", 0)
             return
-        yield _gauge("caseflow_database_up", "1 when the last scrape could read the database.", 1)
-        tasks = GaugeMetricFamily("caseflow_tasks", "Tasks in each live status.", labels=["status"])
+        yield _gauge("caseflow_database_up", 1)
+        tasks = GaugeMetricFamily("caseflow_tasks", DATABASE_GAUGES["caseflow_tasks"], labels=["status"])
         for status in LIVE_STATUSES:
             tasks.add_metric([status], facts["by_status"].get(status, 0))
         yield tasks
-        yield _gauge("caseflow_queue_depth", "Pending tasks a worker may claim now (not waiting out a retry).",
-                     facts["runnable"])
-        yield _gauge("caseflow_oldest_pending_age_seconds", "Age of the oldest pending task (0 when none).",
-                     facts["oldest_pending"])
-        yield _gauge("caseflow_reviews_waiting", "Tasks paused for a human review.",
-                     facts["by_status"].get(TaskStatus.REVIEWING.value, 0))
-        yield _gauge("caseflow_oldest_review_age_seconds", "How long the longest-waiting review has waited.",
-                     facts["oldest_review"])
-        yield _gauge("caseflow_queue_paused", "1 while the queue is paused.", facts["paused"])
+        yield _gauge("caseflow_queue_depth", facts["runnable"])
+        yield _gauge("caseflow_oldest_pending_age_seconds", facts["oldest_pending"])
+        yield _gauge("caseflow_reviews_waiting", facts["by_status"].get(TaskStatus.REVIEWING.value, 0))
+        yield _gauge("caseflow_oldest_review_age_seconds", facts["oldest_review"])
+        yield _gauge("caseflow_queue_paused", facts["paused"])
 
 
-def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
-    return GaugeMetricFamily(name, documentation, value=value)
+def _gauge(name: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, DATABASE_GAUGES[name], value=value)
 
 
 def _database_facts() -> dict[str, Any]:
