@@ -37,7 +37,7 @@ from sqlalchemy import or_, select
 from core.config import Settings, get_settings
 from core.database import session_scope
 from core.errors import InvalidInput
-from core.tasks import lifecycle, queue_control
+from core.tasks import cleanup, lifecycle, queue_control
 from core.tasks.lifecycle import Claim
 from core.tasks.runner import TaskRunner
 from db.models import TaskStatus, WorkflowTask
@@ -52,6 +52,8 @@ SWEEP_LOCK = "caseflow:sweep"
 SENT_KEY = "caseflow:sent:{}"
 """Set for CELERY_RESEND_SECONDS whenever a task's message is sent: the sweep sends again only after it expires."""
 RESEND_BATCH = 200
+CLEANUP_AT = (3, 17)  # UTC, as core.tasks.worker's cleanup job
+CLEANUP_KEY = "caseflow:cleanup:{}"
 
 
 def broker_url(settings: Settings) -> str:
@@ -197,7 +199,18 @@ class CeleryRuntime:
         for task_id in requeued:
             send(task_id)
         resent = self._resend_stale(client)
+        self._daily_cleanup(client)
         return {"swept": True, "requeued": requeued, "resent": resent}
+
+    def _daily_cleanup(self, client: redis.Redis) -> None:
+        """The retention, once a day fleet-wide from 03:17 UTC, as the APScheduler worker's cleanup job does."""
+        now = utcnow()
+        if (now.hour, now.minute) < CLEANUP_AT or not client.set(
+            CLEANUP_KEY.format(now.date().isoformat()), self.id, nx=True, ex=2 * 86400
+        ):
+            return
+        report = cleanup.cleanup(self.settings.retention_days, batch_size=self.settings.cleanup_batch_size)
+        log.info("retention cleanup: %s", report)
 
     def _resend_stale(self, client: redis.Redis) -> list[int]:
         """Pending, runnable tasks whose message was not sent in the last CELERY_RESEND_SECONDS, oldest rank first.

@@ -104,3 +104,17 @@ def test_a_sigkilled_celery_worker_is_replaced_and_the_case_is_created_once(demo
         c.parent_config["configurable"]["checkpoint_id"] for c in checkpoints if c.parent_config
     )
     assert checkpoints and max(children.values()) == 1, "the checkpoint history forked"
+
+
+def test_a_task_whose_message_was_lost_is_sent_again_by_the_sweep(demo, users, db_url, broker, monkeypatch) -> None:
+    monkeypatch.setenv("TASK_EXECUTOR", "apscheduler")  # started without a message, as if Redis had lost it
+    get_settings.cache_clear()
+    case_id, scene_id = first_case_and_scene()
+    task_id = service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"]
+    assert redis.Redis.from_url(broker).llen("caseflow") == 0
+    worker = _celery_worker(db_url, CELERY_RESEND_SECONDS="1")
+    try:
+        wait_for(task_id, "reviewing", timeout=90)
+    finally:
+        _stop(worker)
+    assert [e["type"] for e in service.task_timeline(task_id)].count("workflow_started") == 1
