@@ -83,7 +83,7 @@ def upgrade_database() -> None:
 
 
 def system_overview(*, user: str) -> dict[str, Any]:
-    """What the settings page shows admins: AI provider (key masked), workers, retention, database."""
+    """What the settings page shows admins: AI provider (key masked), workers, the queue, retention, database."""
     require_admin(current_actor(user), "see the settings")
     settings = get_settings()
     here = worker_runtime.current_in_process_worker()
@@ -95,7 +95,9 @@ def system_overview(*, user: str) -> dict[str, Any]:
             "lease_seconds": settings.lease_seconds, "poll_seconds": settings.poll_seconds,
             "max_attempts": settings.max_attempts,
             "this_process": None if here is None else {"id": here.id, "running": here.scheduler.running},
+            "executor": settings.task_executor,
         },
+        "queue": queue_control.status(),
         "retention": {"days": settings.retention_days, "batch_size": settings.cleanup_batch_size,
                       "schedule": "daily at 03:17 UTC"},
         "database": {"backend": database().url.get_backend_name(),
