@@ -17,6 +17,7 @@ from sqlalchemy import JSON, Column, Connection, Integer, MetaData, String, Tabl
 
 from core.config import get_settings
 from core.database import database, session_scope
+from core.tasks.lifecycle import queue_rank
 from core.tasks.runner import workflow_context
 from core.workflow.checkpointer import close_savers
 from core.workflow.graph import build_graph, thread_config
@@ -104,14 +105,16 @@ def _task_rows(count: int, payload_count: int, user_ids: list[int], rng: random.
     for index in range(count):
         user_id = rng.choices(user_ids, user_weights)[0]
         created = first + spacing * index
+        priority = rng.choice((5, 5, 5, 5, 3, 7, 9, 0))
         yield {
             "seq": index,
             "payload": rng.randrange(payload_count),
             "thread_id": f"workflow_{user_id}_{rng.getrandbits(24):06x}{index:06x}",
             "task_type": "automation_case",
             "user_id": user_id,
-            "priority": rng.choice((5, 5, 5, 5, 3, 7, 9, 0)),
+            "priority": priority,
             "created_at": created,
+            "ranked_at": queue_rank(priority, created),
             "run_after": None,
             **_outcome(rng.choices(statuses, weights)[0], created, index, rng),
         }

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from core.config import get_settings
+from core.config import Settings, get_settings
 from core.errors import CaseFlowError, InvalidInput
 
 Handler = Callable[[argparse.Namespace], Any]
@@ -95,6 +95,14 @@ def _parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run a worker process until interrupted")
     worker.add_argument("--concurrency", type=int)
     worker.set_defaults(handler=_worker)
+
+    celery = commands.add_parser("celery-worker", help="run a Celery worker (TASK_EXECUTOR=celery, REDIS_URL)")
+    celery.add_argument("--concurrency", type=int)
+    celery.set_defaults(handler=_celery_worker)
+
+    queue = commands.add_parser("queue", help="pause or resume the queue, or show it")
+    queue.add_argument("action", choices=["pause", "resume", "status"])
+    queue.set_defaults(handler=_queue)
 
     cleanup = commands.add_parser("cleanup", help="apply the retention now")
     cleanup.add_argument("--days", type=int)
@@ -208,9 +216,8 @@ def _retry(args: argparse.Namespace) -> dict[str, Any]:
     return service.retry_task(args.task_id, user=args.user)
 
 
-def _worker(args: argparse.Namespace) -> None:
-    from core.tasks.worker import Worker  # the runtime this command starts
-
+def _worker_settings(args: argparse.Namespace) -> Settings:
+    """The settings of a worker process, with --concurrency applied; logging set up."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("apscheduler", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -219,11 +226,25 @@ def _worker(args: argparse.Namespace) -> None:
         if args.concurrency < 1:
             raise InvalidInput("--concurrency must be at least 1.")
         settings = settings.model_copy(update={"worker_concurrency": args.concurrency})
+    return settings
+
+
+def _celery_worker(args: argparse.Namespace) -> None:
+    from core.tasks import celery_executor  # the runtime this command starts
+
+    celery_executor.run_worker(_worker_settings(args))
+
+
+def _worker(args: argparse.Namespace) -> None:
+    from core.tasks.worker import Worker, serve_metrics  # the runtime this command starts
+
+    settings = _worker_settings(args)
     worker = Worker(settings)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     worker.start()
+    serve_metrics(settings, embedded=False)
     print(json.dumps({"worker": worker.id, "concurrency": settings.worker_concurrency}), flush=True)
     stop.wait()
     worker.stop(wait=True)
@@ -302,6 +323,13 @@ def _webhook_log(args: argparse.Namespace) -> dict[str, Any]:
     from core import service
 
     return service.webhook_deliveries(user=args.user, webhook_id=args.webhook_id, limit=args.limit)
+
+
+def _queue(args: argparse.Namespace) -> dict[str, Any]:
+    from core import service
+
+    actions = {"pause": service.pause_queue, "resume": service.resume_queue, "status": service.queue_status}
+    return actions[args.action](user=None)
 
 
 def _cleanup(args: argparse.Namespace) -> dict[str, Any]:

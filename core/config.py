@@ -88,6 +88,28 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=6, ge=1, le=20, description="requests per delivery before it fails")
     webhook_backoff_seconds: float = Field(default=5.0, ge=0, description="first retry delay of a delivery; doubles")
     webhook_backoff_max_seconds: float = Field(default=600.0, ge=0, description="longest retry delay of a delivery")
+    priority_aging_seconds: float = Field(
+        default=600, gt=0, description="a pending task gains one priority level per this many seconds of waiting",
+    )
+    max_running_per_user: int = Field(default=0, ge=0, description="running tasks per user at most; 0: no cap")
+    max_running_per_module: int = Field(default=0, ge=0, description="running tasks per module at most; 0: no cap")
+    pg_notify: bool = Field(default=True, description="PostgreSQL: wake idle workers with LISTEN/NOTIFY")
+    metrics_port: int | None = Field(
+        default=None, ge=0, le=65535,
+        description="Prometheus metrics port of worker processes (default 9464; 0: off); "
+                    "the dashboard's embedded worker serves them only when this is set",
+    )
+    task_executor: Literal["apscheduler", "celery"] = Field(
+        default="apscheduler", description="apscheduler: workers poll the database; celery: messages over Redis",
+    )
+    redis_url: str | None = Field(default=None, description="the Celery broker, e.g. redis://127.0.0.1:6379/0")
+    celery_visibility_timeout: int = Field(
+        default=7200, ge=1, description="seconds before Redis redelivers an unacknowledged message; above the "
+                                         "longest step",
+    )
+    celery_resend_seconds: float = Field(
+        default=30, gt=0, description="a pending task nobody took for this long gets its message again",
+    )
 
 
 @lru_cache(maxsize=1)

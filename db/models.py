@@ -20,7 +20,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    desc,
     false,
     func,
 )
@@ -41,8 +40,8 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-UNREFLECTED_INDEXES = {"idx_workflow_tasks_claim_order"}
-"""Indexes with a DESC column: SQLite's reflection drops the DESC, so comparing them always differs."""
+UNREFLECTED_INDEXES: frozenset[str] = frozenset()
+"""Indexes with a DESC column (none today): SQLite's reflection drops the DESC, so comparing them always differs."""
 
 
 def own_tables_only(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
@@ -130,9 +129,9 @@ class WorkflowTask(Base):
         Index("idx_workflow_tasks_thread_id", "thread_id"),
         Index("idx_workflow_tasks_user_id", "user_id"),
         Index("idx_workflow_tasks_status", "status"),
-        # claims: pending first by priority (highest first), then age; listings: newest first per
-        # status or owner; metrics read durations from the index alone, not the large rows
-        Index("idx_workflow_tasks_claim_order", "status", desc("priority"), "created_at"),
+        # claims: pending by rank (priority with aging, see core.tasks.lifecycle.queue_rank); listings:
+        # newest first per status or owner; metrics read durations from the index alone, not the large rows
+        Index("idx_workflow_tasks_claim_rank", "status", "ranked_at"),
         Index("idx_workflow_tasks_status_times", "status", "created_at", "started_at", "completed_at"),
         Index("idx_workflow_tasks_user_created", "user_id", "created_at"),
         Index("idx_workflow_tasks_created_at", "created_at"),
@@ -164,6 +163,8 @@ class WorkflowTask(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     run_after: Mapped[datetime | None] = mapped_column(UTCDateTime)  # backoff before an automatic retry
+    ranked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    """The claim order: created_at moved earlier by priority × PRIORITY_AGING_SECONDS (oldest first)."""
 
 
 class TaskEvent(Base):
@@ -270,6 +271,17 @@ class AICall(Base):
     completion_tokens: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
+
+
+class SystemState(Base):
+    """Small named switches the whole fleet reads, e.g. "queue" = {"paused": true}."""
+
+    __tablename__ = "system_state"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_by: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class CaseRun(Base):

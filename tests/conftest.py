@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from testing.postgres import Cluster, PostgresUnavailable, start_cluster
+from testing.redis_server import RedisServer, RedisUnavailable, start_redis
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEST_PASSWORD = "correct-horse-battery"
@@ -33,13 +34,23 @@ def pg_cluster() -> Iterator[Cluster]:
     cluster.stop()
 
 
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    try:
+        server = start_redis()
+    except RedisUnavailable as error:
+        unavailable(f"Redis is not installed: {error}")
+    yield server
+    server.stop()
+
+
 def configure(monkeypatch: pytest.MonkeyPatch, url: str, **settings: str) -> None:
     """Points the process at ``url`` with fast test settings, dropping cached engines and savers."""
     from testing.process import release
 
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    for name, value in {"POLL_SECONDS": "0.2", "LEASE_SECONDS": "30", **settings}.items():
+    for name, value in {"POLL_SECONDS": "0.2", "LEASE_SECONDS": "30", "METRICS_PORT": "0", **settings}.items():
         monkeypatch.setenv(name, value)
     release()
 

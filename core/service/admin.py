@@ -18,7 +18,7 @@ from core.database import database
 from core.errors import InvalidInput
 from core.generation.factory import provider_choice
 from core.library import demo_data
-from core.tasks import cleanup, health
+from core.tasks import cleanup, health, queue_control, wakeup
 from core.tasks import worker as worker_runtime
 
 authenticate = users.authenticate
@@ -83,7 +83,7 @@ def upgrade_database() -> None:
 
 
 def system_overview(*, user: str) -> dict[str, Any]:
-    """What the settings page shows admins: AI provider (key masked), workers, retention, database."""
+    """What the settings page shows admins: AI provider (key masked), workers, the queue, retention, database."""
     require_admin(current_actor(user), "see the settings")
     settings = get_settings()
     here = worker_runtime.current_in_process_worker()
@@ -95,7 +95,9 @@ def system_overview(*, user: str) -> dict[str, Any]:
             "lease_seconds": settings.lease_seconds, "poll_seconds": settings.poll_seconds,
             "max_attempts": settings.max_attempts,
             "this_process": None if here is None else {"id": here.id, "running": here.scheduler.running},
+            "executor": settings.task_executor,
         },
+        "queue": queue_control.status(),
         "retention": {"days": settings.retention_days, "batch_size": settings.cleanup_batch_size,
                       "schedule": "daily at 03:17 UTC"},
         "database": {"backend": database().url.get_backend_name(),
@@ -116,6 +118,39 @@ def run_cleanup(*, user: str | None, dry_run: bool, days: int | None = None) -> 
     if days < 1:
         raise InvalidInput("The retention must be at least 1 day.")
     return dict(cleanup.cleanup(days, dry_run=dry_run, batch_size=settings.cleanup_batch_size))
+
+
+def queue_status(*, user: str | None) -> dict[str, Any]:
+    """{paused, changed_by, changed_at, runnable, waiting_to_retry, running, caps}: the queue at a glance.
+
+    Admins only; ``user=None`` is the operator's command line, trusted as admin.
+    """
+    _require_admin_or_operator(user, "see the queue")
+    return queue_control.status()
+
+
+def pause_queue(*, user: str | None) -> dict[str, Any]:
+    """Stops every worker from claiming; running tasks finish their run, new ones wait. Returns queue_status."""
+    return _set_paused(True, user)
+
+
+def resume_queue(*, user: str | None) -> dict[str, Any]:
+    """Lets workers claim again, at once (they are woken). Returns queue_status."""
+    result = _set_paused(False, user)
+    wakeup.notify()
+    return result
+
+
+def _set_paused(paused: bool, user: str | None) -> dict[str, Any]:
+    by = _require_admin_or_operator(user, "pause or resume the queue")
+    return queue_control.set_paused(paused, by)
+
+
+def _require_admin_or_operator(user: str | None, action: str) -> str:
+    """The acting admin's name, or "operator" for the command line."""
+    if user is None:
+        return "operator"
+    return require_admin(current_actor(user), action).username
 
 
 def ai_provider_info(settings: Settings) -> dict[str, Any]:
@@ -143,8 +178,12 @@ def mask_secret(secret: str | None) -> str | None:
 
 
 def start_embedded_worker() -> str | None:
-    """Starts this process's worker when RUN_SCHEDULER says so (once per process); its id, else None."""
-    if not get_settings().run_scheduler:
+    """Starts this process's worker when RUN_SCHEDULER says so (once per process); its id, else None.
+
+    With TASK_EXECUTOR=celery the Celery workers run the tasks: no embedded worker then.
+    """
+    settings = get_settings()
+    if not settings.run_scheduler or settings.task_executor == "celery":
         return None
     return worker_runtime.in_process_worker().id
 

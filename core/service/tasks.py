@@ -27,7 +27,7 @@ from core.schema.walk import InvalidSchemaError
 from core.tasks import ai_calls, events, lifecycle, metrics, notifications, progress, reviews, wakeup
 from core.workflow.steps import STEP_BY_NODE
 from db.models import AutomationCase, Review, Scene, TaskStatus, TestCase, User, WorkflowTask
-from db.types import isoformat
+from db.types import isoformat, utcnow
 
 LIST_DEFERRED = tuple(
     defer(column) for column in (WorkflowTask.interrupt_data, WorkflowTask.created_case, WorkflowTask.result_data)
@@ -67,8 +67,11 @@ def start_workflow(
         scene = session.get(Scene, scene_id)
         if scene is None:
             raise NotFound(f"No scene with id {scene_id!r}.")
+        now = utcnow()
         task = WorkflowTask(
             thread_id=f"workflow_{actor.id}_{secrets.token_hex(6)}",
+            created_at=now,
+            ranked_at=lifecycle.queue_rank(priority, now),
             user_id=actor.id,
             test_case_id=case.id,
             priority=priority,
@@ -90,7 +93,7 @@ def start_workflow(
             "message": "工作流已启动，正在后台执行...",
             "test_case_id": case.id,
         }
-    wakeup.notify()
+    wakeup.notify(response["task_id"])
     return response
 
 
@@ -170,7 +173,7 @@ def submit_review(
         raise InvalidInput(f"The wait must be a number of seconds from 0 to {MAX_WAIT_SECONDS}, not {wait_seconds!r}.")
     actor = require_operator(current_actor(reviewer), "review tasks")
     task_id = reviews.submit(thread_id, review_status, corrected_body, feedback, actor, expected_round)
-    wakeup.notify()
+    wakeup.notify(task_id)
     task = _wait_until_settled(task_id, wait_seconds)
     return {key: task[key] for key in ("thread_id", "status", "current_step", "new_usercase_id", "created_case")}
 
@@ -187,7 +190,7 @@ def retry_task(task_id: int, *, user: str) -> dict[str, Any]:
     actor = require_operator(current_actor(user), "retry tasks")
     with session_scope() as session:
         detail = _task_detail(session, lifecycle.retry(session, task_id, actor.username))
-    wakeup.notify()
+    wakeup.notify(task_id)
     return detail
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.config import ModelPrice, get_settings
 from core.database import session_scope
+from core.tasks import telemetry
 from db.models import AICall, TaskStatus, WorkflowTask
 from db.types import isoformat
 
@@ -44,7 +45,8 @@ def task_scope(task_id: int) -> Iterator[None]:
 
 
 def record(call: CallRecord) -> None:
-    """Stores one request; a failure to store it is logged, never fatal to the task."""
+    """Stores one request (and counts it for Prometheus); a failure to store it is logged, never fatal to the task."""
+    telemetry.ai_call(call.provider, call.model, call.outcome, call.prompt_tokens, call.completion_tokens)
     try:
         with session_scope() as session:
             session.add(AICall(task_id=_current_task.get(), **dataclasses.asdict(call)))

@@ -14,15 +14,17 @@ event goes in the same transaction as the write it describes.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from core.config import get_settings
 from core.database import session_scope
 from core.errors import Conflict, LeaseLost, NotFound
-from core.tasks import events
+from core.tasks import events, queue_control, telemetry
 from core.workflow.steps import AWAITING_REVIEW, CASE_CREATED, REVIEW_PROGRESS
 from db.models import TaskStatus, WorkflowTask
 from db.types import isoformat, utcnow
@@ -30,6 +32,10 @@ from db.types import isoformat, utcnow
 PENDING, PROCESSING = TaskStatus.PENDING.value, TaskStatus.PROCESSING.value
 RELEASED = {"lease_owner": None, "lease_expires_at": None}
 """A task no worker holds."""
+MODULE = func.coalesce(WorkflowTask.input_params["module_id"].as_string(), "")
+"""A task's module ("" when it has none; no module cap applies then)."""
+CLAIM_LOCK_KEY = 7_314_020_612
+"""PostgreSQL advisory lock that serialises claims while caps are on (SQLite's BEGIN IMMEDIATE already does)."""
 
 
 class Claim(NamedTuple):
@@ -39,37 +45,123 @@ class Claim(NamedTuple):
     token: int
 
 
+def queue_rank(priority: int, since: datetime) -> datetime:
+    """A task's place in the queue: ``since`` moved earlier by one PRIORITY_AGING_SECONDS per priority level.
+
+    A task's effective priority grows by one level per PRIORITY_AGING_SECONDS of waiting:
+    priority + (now − created_at) / A, which is (now − ranked_at) / A. At every moment the
+    oldest ``ranked_at`` therefore has the highest effective priority, so claims order by a
+    plain indexed column on both backends, and a low-priority task that has waited long
+    enough runs before newer urgent ones.
+    """
+    return since - timedelta(seconds=priority * get_settings().priority_aging_seconds)
+
+
+class _Caps:
+    """MAX_RUNNING_PER_USER / MAX_RUNNING_PER_MODULE against the tasks running now (0: no cap)."""
+
+    def __init__(self, session: Session) -> None:
+        settings = get_settings()
+        self.per_user, self.per_module = settings.max_running_per_user, settings.max_running_per_module
+        self.users: Counter[int] = Counter()
+        self.modules: Counter[str] = Counter()
+        if not self.active:
+            return
+        if session.get_bind().dialect.name == "postgresql":  # counts read then written: one claimer at a time
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK_KEY})
+        running = session.execute(select(WorkflowTask.user_id, MODULE).where(WorkflowTask.status == PROCESSING))
+        for user_id, module in running:
+            self.users[user_id] += 1
+            self.modules[module] += 1
+
+    @property
+    def active(self) -> bool:
+        return bool(self.per_user or self.per_module)
+
+    def exclusions(self) -> list[ColumnElement[bool]]:
+        """Filters leaving out the users and modules already at their cap."""
+        where = []
+        if full := [user for user, count in self.users.items() if self.per_user and count >= self.per_user]:
+            where.append(WorkflowTask.user_id.not_in(full))
+        if full_modules := [m for m, n in self.modules.items() if m and self.per_module and n >= self.per_module]:
+            where.append(MODULE.not_in(full_modules))
+        return where
+
+    def admit(self, user_id: int, module: str) -> bool:
+        """True (and counted) when one more running task of this user and module stays within the caps."""
+        if self.per_user and self.users[user_id] >= self.per_user:
+            return False
+        if module and self.per_module and self.modules[module] >= self.per_module:
+            return False
+        self.users[user_id] += 1
+        self.modules[module] += 1
+        return True
+
+
 def claim(worker_id: str, limit: int, lease_seconds: int) -> list[Claim]:
-    """Takes up to ``limit`` runnable pending tasks, highest priority then oldest first."""
+    """Takes up to ``limit`` runnable pending tasks in rank order, within the caps; none while the queue is paused."""
     if limit <= 0:
         return []
     now = utcnow()
     with session_scope() as session:
-        candidates = session.scalars(
-            select(WorkflowTask.id)
-            .where(WorkflowTask.status == PENDING, or_(WorkflowTask.run_after.is_(None), WorkflowTask.run_after <= now))
-            .order_by(WorkflowTask.priority.desc(), WorkflowTask.created_at, WorkflowTask.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).all()
-        claimed = []
-        for task_id in candidates:
-            task = session.get(WorkflowTask, task_id)
-            if task is None or task.status != PENDING:
-                continue
-            first_run = task.started_at is None
-            task.status = PROCESSING
-            task.lease_owner = worker_id
-            task.lease_expires_at = now + timedelta(seconds=lease_seconds)
-            task.attempts += 1
-            task.claims += 1
-            task.run_after = None
-            task.started_at = task.started_at or now
-            kind = events.WORKFLOW_STARTED if first_run else events.TASK_RESUMED
-            message = "工作流已启动，正在执行..." if first_run else f"Resumed by worker {worker_id}"
-            events.record(session, task_id, kind, message, data={"status": PROCESSING}, worker=worker_id)
-            claimed.append(Claim(task_id, task.claims))
+        if queue_control.is_paused(session):
+            return []
+        caps = _Caps(session)
+        claimed: list[Claim] = []
+        while len(claimed) < limit:
+            candidates = session.execute(
+                _runnable(now).where(*caps.exclusions()).order_by(WorkflowTask.ranked_at, WorkflowTask.id)
+                .limit(limit - len(claimed)).with_for_update(skip_locked=True)
+            ).all()
+            if not candidates:
+                break
+            for task_id, user_id, module in candidates:
+                if caps.admit(user_id, module):
+                    claimed.append(_take(session, task_id, worker_id, now, lease_seconds))
         return claimed
+
+
+def claim_task(task_id: int, worker_id: str, lease_seconds: int) -> Claim | None:
+    """Takes this one task if it is pending and runnable, the queue is not paused and the caps allow; else None.
+
+    The executor's message for a task (Celery) names it; a message for a task already
+    running, finished, waiting out a retry or held back by the caps does nothing.
+    """
+    now = utcnow()
+    with session_scope() as session:
+        if queue_control.is_paused(session):
+            return None
+        caps = _Caps(session)
+        row = session.execute(
+            _runnable(now).where(WorkflowTask.id == task_id).with_for_update(skip_locked=True)
+        ).first()
+        if row is None or not caps.admit(row.user_id, row.module):
+            return None
+        return _take(session, task_id, worker_id, now, lease_seconds)
+
+
+def _runnable(now: datetime) -> Select[Any]:
+    return select(WorkflowTask.id, WorkflowTask.user_id, MODULE.label("module")).where(
+        WorkflowTask.status == PENDING, or_(WorkflowTask.run_after.is_(None), WorkflowTask.run_after <= now))
+
+
+def _take(session: Session, task_id: int, worker_id: str, now: datetime, lease_seconds: int) -> Claim:
+    """Marks a locked pending task processing for ``worker_id``, with its event."""
+    task = session.get(WorkflowTask, task_id)
+    assert task is not None  # locked by the caller's SELECT ... FOR UPDATE
+    telemetry.claimed(now - max(task.updated_at or task.created_at, task.run_after or task.created_at))
+    first_run = task.started_at is None
+    task.status = PROCESSING
+    task.lease_owner = worker_id
+    task.lease_expires_at = now + timedelta(seconds=lease_seconds)
+    task.attempts += 1
+    task.claims += 1
+    task.run_after = None
+    task.started_at = task.started_at or now
+    kind = events.WORKFLOW_STARTED if first_run else events.TASK_RESUMED
+    message = "工作流已启动，正在执行..." if first_run else f"Resumed by worker {worker_id}"
+    events.record(session, task_id, kind, message, data={"status": PROCESSING}, worker=worker_id)
+    return Claim(task_id, task.claims)
 
 
 def transition(
@@ -126,6 +218,7 @@ def complete(claim: Claim, worker_id: str, new_usercase_id: str, created_case: d
         new_usercase_id=new_usercase_id, created_case=created_case, result_data=result_data,
         completed_at=utcnow(), **RELEASED,
     )
+    telemetry.finished(TaskStatus.COMPLETED.value)
 
 
 def retry_later(claim: Claim, worker_id: str, run_after: datetime, message: str, *, step: str | None,
@@ -151,6 +244,7 @@ def fail(claim: Claim, worker_id: str, error: str, *, step: str | None, **values
         status=TaskStatus.FAILED.value, progress=0, error_message=error, need_review=False, completed_at=utcnow(),
         **RELEASED, **values,
     )
+    telemetry.finished(TaskStatus.FAILED.value)
 
 
 def release(claim: Claim, worker_id: str) -> None:
@@ -176,6 +270,19 @@ def heartbeat(worker_id: str, lease_seconds: int) -> int:
             .execution_options(synchronize_session=False)
         )
         return result.rowcount
+
+
+def extend_lease(claim: Claim, worker_id: str, lease_seconds: int) -> bool:
+    """Extends the lease of one claim while it still holds its task; False once it does not."""
+    with session_scope() as session:
+        result = session.execute(
+            update(WorkflowTask)
+            .where(WorkflowTask.id == claim.task_id, WorkflowTask.lease_owner == worker_id,
+                   WorkflowTask.claims == claim.token, WorkflowTask.status == PROCESSING)
+            .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
 
 
 def requeue_expired(max_attempts: int) -> list[int]:
@@ -209,6 +316,7 @@ def requeue_expired(max_attempts: int) -> list[int]:
                     session, task.id, events.WORKFLOW_FAILED, task.error_message,
                     step=task.current_step, data={"status": task.status, "error": task.error_message, **data},
                 )
+                telemetry.lease_recovered("failed")
                 continue
             task.status = PENDING
             events.record(
@@ -217,6 +325,7 @@ def requeue_expired(max_attempts: int) -> list[int]:
                 data=data,
             )
             requeued.append(task.id)
+            telemetry.lease_recovered("requeued")
     return requeued
 
 
@@ -231,6 +340,7 @@ def cancel(session: Session, task_id: int, by: str) -> WorkflowTask:
     task.lease_expires_at = None
     task.completed_at = utcnow()
     events.record(session, task.id, events.TASK_CANCELLED, f"Cancelled by {by}", data={"status": task.status})
+    telemetry.finished(task.status)
     return task
 
 

@@ -25,8 +25,9 @@ PENDING = TaskStatus.PENDING.value
 def queue_position(task_id: int, *, now: datetime | None = None) -> dict[str, Any]:
     """{task_id, status, ahead, runnable}: pending tasks a worker would claim before this one.
 
-    ``ahead`` is None unless the task is pending. Workers claim by priority (9 first), then
-    age, then id; tasks waiting out a retry backoff are not claimable yet and do not count.
+    ``ahead`` is None unless the task is pending. Workers claim by rank (priority with aging,
+    see lifecycle.queue_rank), then id; tasks waiting out a retry backoff are not claimable
+    yet and do not count. The per-user and per-module caps are not counted in.
     """
     now = now or utcnow()
     with session_scope() as session:
@@ -42,11 +43,7 @@ def _queue(session: Session, task: WorkflowTask, now: datetime) -> dict[str, Any
     total = session.scalar(select(func.count()).select_from(t).where(*runnable)) or 0
     if task.status != PENDING:
         return {"ahead": None, "runnable": total}
-    earlier = or_(
-        t.priority > task.priority,
-        and_(t.priority == task.priority, t.created_at < task.created_at),
-        and_(t.priority == task.priority, t.created_at == task.created_at, t.id < task.id),
-    )
+    earlier = or_(t.ranked_at < task.ranked_at, and_(t.ranked_at == task.ranked_at, t.id < task.id))
     ahead = session.scalar(select(func.count()).select_from(t).where(*runnable, earlier)) or 0
     return {"ahead": ahead, "runnable": total}
 
@@ -117,7 +114,8 @@ def _pending(task: WorkflowTask, last: Facts, queue: dict[str, Any], alive: list
         headline = f"{previous.message} at {_at(previous.created_at)}; {place}."
     else:
         headline = f"Queued at {_at(task.created_at)} with priority {task.priority}; {place}."
-    details.append(f"Priority {task.priority} (9 runs first); {queue['runnable']} task(s) are waiting in all.")
+    details.append(f"Priority {task.priority} (9 runs first, waiting raises it); "
+                   f"{queue['runnable']} task(s) are waiting in all.")
     if task.attempts:
         details.append(f"Runs so far since the last retry: {task.attempts}.")
     tone = "info"

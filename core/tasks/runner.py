@@ -25,7 +25,7 @@ from core.errors import CaseFlowError, LeaseLost, TransientError, user_message
 from core.generation.factory import provider_from_settings
 from core.library import sandbox
 from core.library.automation_cases import create_automation_case, load_inputs
-from core.tasks import ai_calls, lifecycle
+from core.tasks import ai_calls, lifecycle, telemetry
 from core.tasks.lifecycle import Claim
 from core.tasks.reviews import decision_for
 from core.workflow.checkpointer import get_saver
@@ -116,6 +116,7 @@ class TaskRunner:
 
     def _step_done(self, claim: Claim, node: str, duration_ms: int) -> None:
         step = STEP_BY_NODE[node]
+        telemetry.step_finished(node, duration_ms)
         lifecycle.step_done(claim, self.worker_id, node, f"Step {step.number}: {step.label}",
                             progress=min(step.progress, REVIEW_PROGRESS), duration_ms=duration_ms, number=step.number)
 

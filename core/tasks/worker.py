@@ -4,7 +4,8 @@ Jobs, each with a stable id: `dispatch` claims pending tasks into free slots of 
 `tasks` thread pool; `heartbeat` extends this worker's leases; `requeue` returns the
 tasks of dead workers to pending; `webhooks` sends task notices to webhooks (on its own
 thread, so a slow receiver never delays a heartbeat); `cleanup` applies the retention
-once a day.
+once a day. On PostgreSQL a LISTEN thread (core.tasks.wakeup.Listener) runs `dispatch` as
+soon as another process starts or reviews a task, instead of at the next poll.
 A process has at most one worker (see :func:`in_process_worker`).
 """
 
@@ -22,8 +23,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from core.config import Settings, get_settings
-from core.database import session_scope
-from core.tasks import cleanup, lifecycle, wakeup
+from core.database import database, session_scope
+from core.tasks import cleanup, lifecycle, telemetry, wakeup
 from core.tasks.lifecycle import Claim
 from core.tasks.runner import TaskRunner
 from core.tasks.webhooks import delivery as webhooks
@@ -59,6 +60,7 @@ class Worker:
         self._again = threading.Event()
         self._wake_lock = threading.Lock()
         self._stopping = False
+        self._listener: wakeup.Listener | None = None
 
     @property
     def running_tasks(self) -> int:
@@ -80,6 +82,10 @@ class Worker:
                                replace_existing=True)
         self.scheduler.start()
         wakeup.subscribe(self.dispatch_soon)
+        db = database()
+        if not db.is_sqlite and s.pg_notify:
+            self._listener = wakeup.Listener(db, self.dispatch_soon)
+            self._listener.start()
         log.info("worker %s started with %d slots", self.id, s.worker_concurrency)
 
     def stop(self, wait: bool = True) -> None:
@@ -90,6 +96,8 @@ class Worker:
         its lock, and wake-ups by the stopping flag.
         """
         wakeup.unsubscribe(self.dispatch_soon)
+        if self._listener is not None:
+            self._listener.stop()
         with self._wake_lock:
             self._stopping = True
         self.runner.stopping.set()
@@ -172,6 +180,15 @@ class Worker:
             ))
 
 
+def serve_metrics(settings: Settings, *, embedded: bool) -> None:
+    """Serves Prometheus metrics on METRICS_PORT: worker processes by default, embedded workers only when set."""
+    port = settings.metrics_port
+    if port is None and not embedded:
+        port = telemetry.DEFAULT_WORKER_PORT
+    if port:
+        telemetry.serve(port)
+
+
 _in_process: Worker | None = None
 _in_process_lock = threading.Lock()
 
@@ -183,6 +200,7 @@ def in_process_worker() -> Worker:
         if _in_process is None:
             worker = Worker()
             worker.start()
+            serve_metrics(worker.settings, embedded=True)
             _in_process = worker
         return _in_process
 

@@ -203,6 +203,7 @@ def test_the_settings_overview_masks_the_key(users, monkeypatch) -> None:
     overview = service.system_overview(user=users["admin"])
     assert overview["ai"]["provider"] == "offline" and overview["ai"]["api_key"] is None
     assert overview["retention"]["days"] == get_settings().retention_days
+    assert overview["queue"]["paused"] is False and overview["workers"]["executor"] == "apscheduler"
     assert service.mask_secret("sk-proj-abcdefghijkl1234") == "sk-…1234"
     assert service.mask_secret("short") == "•••••"
     report = service.run_cleanup(user=users["admin"], dry_run=True)
