@@ -14,6 +14,9 @@ from dashboard import review_editor, review_grid, ui
 REFRESH_SECONDS = 3
 QUEUE_OPEN = "review_queue_open"
 QUEUE_SHOWN = "review_queue_ids"
+LOST = "review_error"
+"""{task_id, message}: why the reviewer's last decision was refused, kept while they stay on that task
+(the page reruns by itself as the task moves on, and the message must survive that)."""
 
 actor = ui.require_actor()
 
@@ -71,6 +74,7 @@ def queue() -> None:
 
 def back_to_queue() -> None:
     st.query_params.pop("task", None)
+    st.session_state.pop(LOST, None)
 
 
 def header(task: dict[str, Any]) -> None:
@@ -149,11 +153,16 @@ def decision_bar(task: dict[str, Any], result: review_editor.EditorResult) -> No
     with st.container(horizontal=True, gap="small"):
         if st.button("Approve", type="primary", icon=":material/check:", key="review_approve",
                      disabled=bool(result.cell_errors)):
-            st.session_state["review_decision"] = {**payload, "action": "approved"}
+            start_decision({**payload, "action": "approved"})
         if st.button("Reject with feedback", icon=":material/close:", key="review_reject"):
-            st.session_state["review_decision"] = {**payload, "action": "rejected"}
+            start_decision({**payload, "action": "rejected"})
     if result.cell_errors:
         st.caption("Fix the cells marked ✗ before approving.")
+
+
+def start_decision(decision: dict[str, Any]) -> None:
+    st.session_state["review_decision"] = decision
+    st.session_state.pop(LOST, None)
 
 
 def forget_decision() -> None:
@@ -183,7 +192,7 @@ def confirm(decision: dict[str, Any]) -> None:
                 corrected_body=decision["corrected_body"] if approving else None, feedback=feedback,
                 reviewer=actor.username, expected_round=decision["round"])
         except CaseFlowError as error:  # kept across the rerun: often "bob already approved round 1 …"
-            st.session_state["review_error"] = error.message
+            st.session_state[LOST] = {"task_id": decision["task_id"], "message": error.message}
         else:
             st.session_state.pop(review_editor.draft_key(decision["task_id"], decision["round"]), None)
         forget_decision()
@@ -199,8 +208,8 @@ def review(task_id: int) -> None:
         st.button("Review queue", icon=":material/arrow_back:", on_click=back_to_queue, key="review_missing")
         return
     header(task)
-    if message := st.session_state.pop("review_error", None):
-        st.error(ui.escape(message), icon=":material/error:")
+    if (lost := st.session_state.get(LOST)) and lost["task_id"] == task_id:
+        st.error(ui.escape(lost["message"]), icon=":material/error:")
     decision = st.session_state.get("review_decision")
     if decision is not None and decision["task_id"] == task_id:
         confirm(decision)  # even if someone else decided meanwhile: the submit then says who did

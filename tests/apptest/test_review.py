@@ -93,6 +93,8 @@ def test_a_decision_that_loses_the_race_names_the_winner(dashboard, demo, users,
     button(at, "review_confirm").click().run()
     assert_no_exception(at)
     assert "alice already approved round 1 of this task" in text(at)
+    at.run()  # the page reruns by itself as the task moves on: the refusal stays
+    assert "alice already approved round 1 of this task" in text(at)
     assert [r["reviewer"] for r in service.reviews_of_task(task["id"])] == [users["engineer"]]
 
 
