@@ -82,9 +82,9 @@ def test_launch_watch_review_approve(server: Server, page: Any) -> None:
     settle(page, 1.5)
     wait_for_text(page, "edit any cell")
 
-    editor = page.locator("[data-testid='stDataFrame']").first
-    box = editor.bounding_box()
     assert wait_for_cell(page, 1, 0, "✓ valid", timeout=10)
+    settle(page)  # no run in flight: a rerun arriving mid-edit can close the cell editor and drop the edit
+    box = page.locator("[data-testid='stDataFrame']").first.bounding_box()
     page.mouse.click(box["x"] + 80, box["y"] + ROW_HEIGHT + ROW_HEIGHT // 2)  # row 0, "Row" column
     for _ in range(6):  # Row, Check, Kind, Keyword, Field, Expected, then the body's first field: username
         page.keyboard.press("ArrowRight")
@@ -92,7 +92,7 @@ def test_launch_watch_review_approve(server: Server, page: Any) -> None:
     page.locator(".gdg-input").fill("ab")
     page.keyboard.press("Enter")
     settle(page, 1.0)
-    assert cell(page, 6, 0) == "ab"
+    assert wait_for_cell(page, 6, 0, r"^ab$", timeout=10)
     check = wait_for_cell(page, 1, 0, r"^✗ .*minLength at /username", timeout=15)
     assert "should be accepted" in check
     wait_for_text(page, "1 edited")
