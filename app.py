@@ -1,29 +1,22 @@
 """CaseFlow's Streamlit entry point: the sign-in gate, navigation, sidebar and in-app notifications.
 
-The in-process worker starts once per server process (st.cache_resource in pages.ui);
+The in-process worker starts once per server process (st.cache_resource in dashboard.ui);
 background code never touches Streamlit: notifications are task_events read by polling.
-
-Page addresses (/tasks, /task?task=7, /review, ...) differ on purpose from the page files'
-names (dashboard/pages/tasks.py, ...): until a script calls st.navigation, Streamlit also serves
-pages/*.py by file name without running this file. An address no file claims always
-comes here first, through the sign-in gate.
+Every page is listed once, in dashboard.ui.PAGES; its address is its file name (/tasks, /task?task=7).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from core import service
-from core.accounts.users import Actor
+from core.service import Actor
 from dashboard import ui
 
 st.set_page_config(page_title="CaseFlow", page_icon="🧪", layout="wide")
 st.secrets.load_if_toml_exists()  # root-level secrets become environment variables, read by core.config
 ui.start_worker()
 
-ROOT = Path(__file__).resolve().parent
 NOTIFY_SECONDS = 3
 TOAST_ICON = {
     "workflow_started": ":material/play_circle:",
@@ -36,36 +29,22 @@ KEPT_NOTIFICATIONS = 8
 
 
 def pages_for(actor: Actor) -> dict[str, list[st.Page]]:
-    workflows = [
-        st.Page(ui.PAGES["tasks"], title="Tasks", icon=":material/list_alt:", url_path="tasks", default=True),
-        st.Page(ui.PAGES["review"], title="Review", icon=":material/rate_review:", url_path="review"),
-        st.Page(ui.PAGES["task"], title="Task", icon=":material/description:", url_path="task", visibility="hidden"),
-    ]
-    if actor.can_operate:
-        workflows.insert(1, st.Page(ui.PAGES["launch"], title="Launch", icon=":material/rocket_launch:",
-                                    url_path="launch"))
-    sections: dict[str, list[st.Page]] = {"Workflows": workflows}
-    library = [page for page in (
-        _optional_page("dashboard/pages/test_cases.py", "Test cases", ":material/checklist:", "test-cases"),
-        _optional_page("dashboard/pages/scenes.py", "Scenes", ":material/api:", "scenes"),
-        _optional_page("dashboard/pages/automation_cases.py", "Automation cases", ":material/inventory_2:", "cases"),
-        _optional_page("dashboard/pages/imports.py", "Import", ":material/upload_file:", "import") if actor.can_operate else None,
-    ) if page is not None]
-    if library:
-        sections["Library"] = library
-    sections["Insights"] = [
-        st.Page(ui.PAGES["metrics"], title="Metrics", icon=":material/monitoring:", url_path="metrics"),
-    ]
-    if actor.role.value == "admin":
-        sections["Admin"] = [
-            st.Page(ui.PAGES["settings"], title="Settings", icon=":material/settings:", url_path="settings"),
-        ]
+    """The pages ``actor`` may open, by menu section; the others do not exist for them."""
+    sections: dict[str, list[st.Page]] = {}
+    for entry in ui.PAGES.values():
+        if entry.who(actor):
+            sections.setdefault(entry.section, []).append(st.Page(
+                entry.file, title=entry.title, icon=entry.icon, default=entry.address == ui.HOME,
+                visibility="hidden" if entry.hidden else "visible"))
     return sections
 
 
-def _optional_page(path: str, title: str, icon: str, url_path: str) -> st.Page | None:
-    """A library page, when this build has it (the library pages ship separately from the dashboard)."""
-    return st.Page(path, title=title, icon=icon, url_path=url_path) if (ROOT / path).is_file() else None
+def sign_in_pages() -> list[st.Page]:
+    """The sign-in page, also under every page's address: a link to /review?task=7 opened while
+    signed out shows the sign-in form, then (same address, same query) the review."""
+    return [st.Page(ui.SIGN_IN, title="Sign in", icon=":material/login:", default=True)] + [
+        st.Page(ui.SIGN_IN, title="Sign in", url_path=address, visibility="hidden") for address in ui.PAGES
+    ]
 
 
 @st.fragment(run_every=NOTIFY_SECONDS)
@@ -76,12 +55,13 @@ def live_sidebar() -> None:
         return
     waiting = service.task_counts()["reviewing"]
     count = f":orange-badge[{waiting}]" if waiting else ":gray-badge[0]"
-    st.page_link(ui.PAGES["review"], label=f"Awaiting review {count}", icon=":material/rate_review:")
+    st.page_link(ui.page_file("review"), label=f"Awaiting review {count}", icon=":material/rate_review:")
     fresh = service.events_since(actor.username, st.session_state.get("last_event_id", 0), limit=20)
     if fresh:
         st.session_state["last_event_id"] = fresh[-1]["id"]
         for event in fresh[-MAX_TOASTS:]:
-            st.toast(f"**#{event['task_id']} {event['title']}** · {event['name']}", icon=TOAST_ICON.get(event["type"]))
+            st.toast(f"**#{event['task_id']} {event['title']}** · {ui.escape(event['name'])}",
+                     icon=TOAST_ICON.get(event["type"]))
         if len(fresh) > MAX_TOASTS:
             st.toast(f"{len(fresh) - MAX_TOASTS} more updates on your tasks", icon=":material/notifications:")
         kept = st.session_state.get("notifications", [])
@@ -91,8 +71,8 @@ def live_sidebar() -> None:
         if not notes:
             st.caption("Updates on your tasks appear here and as toasts while the dashboard is open.")
         for note in notes:
-            ui.page_link_to_task(note["task_id"], label=f"#{note['task_id']} {note['title']} · {note['name']}",
-                                 icon=TOAST_ICON.get(note["type"]))
+            label = f"#{note['task_id']} {note['title']} · {ui.escape(note['name'])}"
+            ui.page_link_to_task(note["task_id"], label=label, icon=TOAST_ICON.get(note["type"]))
             st.caption(ui.local_time(note["created_at"]))
 
 
@@ -112,7 +92,7 @@ def change_password_dialog(actor: Actor) -> None:
 def sidebar(actor: Actor) -> None:
     with st.sidebar:
         with st.container(border=True, gap="small"):
-            st.markdown(f":material/account_circle: **{actor.username}** "
+            st.markdown(f":material/account_circle: **{ui.escape(actor.username)}** "
                         f":{ui.ROLE_BADGE[actor.role.value]}-badge[{actor.role.value}]")
             with st.container(horizontal=True, gap="medium"):
                 if st.button("Password", icon=":material/key:", type="tertiary", key="change_password"):
@@ -121,16 +101,6 @@ def sidebar(actor: Actor) -> None:
                     ui.sign_out()
                     st.rerun()
         live_sidebar()
-
-
-def sign_in_pages() -> list[st.Page]:
-    """The sign-in page, also under every page's address: a link to /review?task=7 opened while
-    signed out shows the sign-in form, then (same address, same query) the review."""
-    login = "dashboard/pages/sign_in.py"
-    paths = [*ui.PAGES, "test-cases", "scenes", "cases", "import"]
-    return [st.Page(login, title="Sign in", icon=":material/login:", url_path="sign-in", default=True)] + [
-        st.Page(login, title="Sign in", url_path=path, visibility="hidden") for path in paths
-    ]
 
 
 actor = ui.refresh_actor()

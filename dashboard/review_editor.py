@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from core import service
+from core.service import CaseFlowError
 from dashboard import review_grid, ui
 from dashboard.review_grid import AppliedEdits, FieldColumn
 
@@ -83,7 +84,7 @@ def editor(task: dict[str, Any], scene: dict[str, Any], *, read_only: bool) -> E
     ok, validation = ui.attempt(lambda: service.check_review_rows(task["scene_id"], applied.rows))
     checks = validation["rows"] if ok and validation else [None] * len(applied.rows)
     if mode == "Grid":
-        toolbar(state, applied, read_only)
+        toolbar(state, applied, generated, read_only)
         grid(task, state, columns, checks, applied, read_only)
     problems(applied, checks)
     return EditorResult(rows=applied.rows, cell_errors=applied.errors, validation=validation,
@@ -181,11 +182,16 @@ def _bounds(column: FieldColumn) -> str:
     high = column.maximum if column.maximum is not None else column.exclusive_maximum
     if low is None and high is None:
         return ""
-    show = (lambda v: "" if v is None else (str(int(v)) if float(v).is_integer() else str(v)))
-    return f" [{show(low)}…{show(high)}]"
+    return f" [{_number(low)}…{_number(high)}]"
 
 
-def toolbar(state: dict[str, Any], applied: AppliedEdits, read_only: bool) -> None:
+def _number(value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def toolbar(state: dict[str, Any], applied: AppliedEdits, generated: list[dict[str, Any]], read_only: bool) -> None:
     if read_only:
         return
     names = [str(row["name"]) for row in applied.rows]
@@ -196,7 +202,7 @@ def toolbar(state: dict[str, Any], applied: AppliedEdits, read_only: bool) -> No
                 kind = st.selectbox("Kind", review_grid.ROW_KINDS)
                 source = st.selectbox("Copy the body of", names)
                 if st.form_submit_button("Add", type="primary"):
-                    add_row(state, applied, name, kind, source)
+                    add_row(state, applied, generated, {"name": name, "kind": kind, "source": source})
         with st.popover("Remove rows", icon=":material/delete:"):
             doomed = st.multiselect("Rows to remove", names, key="review_remove_pick")
             if st.button("Remove", disabled=not doomed or len(doomed) == len(names), key="review_remove"):
@@ -207,18 +213,20 @@ def toolbar(state: dict[str, Any], applied: AppliedEdits, read_only: bool) -> No
             st.rerun()
 
 
-def add_row(state: dict[str, Any], applied: AppliedEdits, name: str, kind: str, source: str) -> None:
-    name = name.strip()
+def add_row(state: dict[str, Any], applied: AppliedEdits, generated: list[dict[str, Any]],
+            new: dict[str, str]) -> None:
+    """Appends a row named ``new["name"]`` of ``new["kind"]`` with a copy of the body of ``new["source"]``."""
+    name = new["name"].strip()
     if not name or name in {str(row["name"]) for row in applied.rows}:
         st.error("Give the new row a unique name.")
         return
-    template = next(row for row in applied.rows if str(row["name"]) == source)
-    row = {
-        "name": name, "kind": kind, "keyword": None, "pointer": "", "description": "Added by the reviewer",
-        "expected_status": template["expected_status"], "body": copy.deepcopy(template["body"]), "checks": [],
-    }
-    replace_rows(state, [*applied.rows, row])
-    st.rerun()
+    template = next(row for row in applied.rows if str(row["name"]) == new["source"])
+    added = {"name": name, "kind": new["kind"], "expected_status": template["expected_status"],
+             "body": copy.deepcopy(template["body"])}
+    ok, rows = ui.attempt(lambda: service.corrected_rows(generated, [*review_grid.row_objects(applied.rows), added]))
+    if ok and rows is not None:
+        replace_rows(state, rows)
+        st.rerun()
 
 
 def json_editor(task: dict[str, Any], state: dict[str, Any], generated: list[dict[str, Any]]) -> None:
@@ -230,33 +238,35 @@ def json_editor(task: dict[str, Any], state: dict[str, Any], generated: list[dic
     if st.button("Apply JSON", icon=":material/data_object:", key="review_json_apply"):
         rows, error = parse_rows(text, generated)
         if error:
-            st.error(error, icon=":material/error:")
+            st.error(ui.escape(error), icon=":material/error:")
         else:
             replace_rows(state, rows)
             st.rerun()
 
 
 def parse_rows(text: str, generated: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str | None]:
-    """The rows in ``text``, completed from the generated row of the same name; or an error to show."""
+    """The rows in ``text``, completed from the generated rows as the review will complete them; or an error.
+
+    The JSON and its shape (row objects, each with a name and a body) are checked here; what
+    a row needs besides, and that names are unique, is service.corrected_rows's rule.
+    """
     try:
         items = json.loads(text)
     except json.JSONDecodeError as error:
         return [], f"Not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}."
     if not isinstance(items, list) or not items:
         return [], "Expected a non-empty JSON array of rows."
-    by_name = {row["name"]: row for row in generated}
-    rows, seen = [], set()
     for index, item in enumerate(items, start=1):
-        if not isinstance(item, dict) or not isinstance(item.get("body"), dict) or not str(item.get("name", "")).strip():
+        if not _is_row_object(item):
             return [], f"Row {index} needs a \"name\" and a \"body\" object."
-        name = str(item["name"]).strip()
-        if name in seen:
-            return [], f"Two rows are called {name!r}; names must be unique."
-        seen.add(name)
-        base = by_name.get(name) or {"kind": "valid", "keyword": None, "pointer": "", "description": "",
-                                     "expected_status": 200, "checks": []}
-        rows.append({**copy.deepcopy(base), **item, "name": name})
-    return rows, None
+    try:
+        return service.corrected_rows(generated, items), None
+    except CaseFlowError as error:
+        return [], error.message
+
+
+def _is_row_object(item: Any) -> bool:
+    return isinstance(item, dict) and isinstance(item.get("body"), dict) and bool(str(item.get("name", "")).strip())
 
 
 def problems(applied: AppliedEdits, checks: list[Any]) -> None:
@@ -273,4 +283,5 @@ def problems(applied: AppliedEdits, checks: list[Any]) -> None:
             for row, check in bad:
                 reasons = applied.errors.get(str(row["name"])) or [check["problem"]] + [
                     f"{e['keyword']} at {e['pointer'] or '/'}: {e['message']}" for e in check["errors"]]
-                st.markdown(f"**{row['name']}** ({row['kind']})  \n" + "  \n".join(f"- {r}" for r in reasons))
+                st.markdown(f"**{ui.escape(row['name'])}** ({ui.escape(row['kind'])})  \n"
+                            + "  \n".join(f"- {ui.escape(reason)}" for reason in reasons))

@@ -30,7 +30,7 @@ META_COLUMNS = ("_name", "_check", "_kind", "_keyword", "_pointer", "_expected_s
 """Grid columns that are not body fields (body fields never start with "_" here; see column_key)."""
 ROW_KINDS = ("valid", "boundary", "invalid")
 ROW_FIELDS = ("name", "kind", "keyword", "pointer", "description", "expected_status", "body")
-"""What a reviewer's row carries back to the service (core.reviews.corrected_rows)."""
+"""What a reviewer's row carries back to the service (service.corrected_rows)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -279,6 +279,19 @@ def apply_edits(rows: list[dict[str, Any]], columns: list[FieldColumn],
 
 
 def _apply_cell(row: dict[str, Any], key: str, cell: Any, by_key: dict[str, FieldColumn]) -> None:
+    if key in META_COLUMNS:
+        _apply_meta_cell(row, key, cell)
+    elif key in by_key:
+        column = by_key[key]
+        value = from_cell(column, cell, _get(row.get("body") or {}, column.path))
+        body = row.setdefault("body", {})
+        if value is _ABSENT:
+            _delete(body, column.path)
+        else:
+            _set(body, column.path, value)
+
+
+def _apply_meta_cell(row: dict[str, Any], key: str, cell: Any) -> None:
     if key == "_name":
         if _is_empty(cell) or not str(cell).strip():
             raise ValueError("the row needs a name")
@@ -300,14 +313,6 @@ def _apply_cell(row: dict[str, Any], key: str, cell: Any, by_key: dict[str, Fiel
         if not 100 <= status <= 599:
             raise ValueError("the expected status must be an HTTP status code (100-599)")
         row["expected_status"] = status
-    elif key in by_key:
-        column = by_key[key]
-        value = from_cell(column, cell, _get(row.get("body") or {}, column.path))
-        body = row.setdefault("body", {})
-        if value is _ABSENT:
-            _delete(body, column.path)
-        else:
-            _set(body, column.path, value)
 
 
 def row_objects(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

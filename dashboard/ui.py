@@ -1,30 +1,34 @@
-"""Shared dashboard pieces: the one status palette, the signed-in user, times, errors, the in-process worker.
+"""Shared dashboard pieces: the page table, the one status palette, the signed-in user, user text, times, errors.
 
-Not a page itself: app.py registers the pages explicitly, and they import this module.
+Not a page itself: app.py registers the pages listed in PAGES, and they import this module.
 """
 
 from __future__ import annotations
 
 import atexit
 import math
+import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timezone
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from pathlib import PurePosixPath
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
 from core import service
-from core.accounts.users import Actor
-from core.config import get_settings
-from core.errors import CaseFlowError, NotFound
-from core.tasks.worker import Worker, in_process_worker, stop_in_process_worker
-from core.workflow.steps import AWAITING_REVIEW, CASE_CREATED, STEP_BY_NODE
+from core.service import Actor, CaseFlowError, NotFound, Role, TaskStatus
 
 T = TypeVar("T")
 
-STATUSES = ("pending", "processing", "reviewing", "completed", "failed", "cancelled")  # db.models.TaskStatus
+STATUSES = tuple(status.value for status in TaskStatus)
+TERMINAL = tuple(status.value for status in TaskStatus.terminal())
+CANCELLABLE = tuple(status for status in STATUSES if status not in TERMINAL)
+RETRYABLE = (TaskStatus.FAILED.value, TaskStatus.CANCELLED.value)
+"""What a retry accepts: a completed task is final."""
+RUNNING = (TaskStatus.PENDING.value, TaskStatus.PROCESSING.value)
+"""A worker has or will soon have the task: it settles by itself."""
 
 STATUS_BADGE = {  # st.badge / markdown badge colour names
     "pending": "gray",
@@ -55,33 +59,86 @@ TONE = {  # explain_task tones -> callout
 }
 ROLE_BADGE = {"admin": "violet", "engineer": "blue", "viewer": "gray"}
 
-PAGES = {  # page files; their addresses (url paths) are the keys, deliberately unlike the file names (see app.py)
-    "tasks": "dashboard/pages/tasks.py",
-    "task": "dashboard/pages/task.py",
-    "launch": "dashboard/pages/launch.py",
-    "review": "dashboard/pages/review.py",
-    "metrics": "dashboard/pages/metrics.py",
-    "settings": "dashboard/pages/settings.py",
-}
+
+# --- the pages --------------------------------------------------------------------------
 
 
-def _stop(worker: Worker | None) -> None:
+def everyone(actor: Actor) -> bool:
+    return True
+
+
+def operators(actor: Actor) -> bool:
+    return actor.can_operate
+
+
+def admins(actor: Actor) -> bool:
+    return actor.role is Role.ADMIN
+
+
+@dataclass(frozen=True, kw_only=True)
+class PageEntry:
+    """One dashboard page: its file (relative to app.py) names its address, /<file name without .py>."""
+
+    file: str
+    title: str
+    icon: str
+    section: str
+    who: Callable[[Actor], bool] = everyone
+    hidden: bool = False  # reached by links only (a task's page)
+
+    @property
+    def address(self) -> str:
+        return PurePosixPath(self.file).stem
+
+
+PAGES: dict[str, PageEntry] = {entry.address: entry for entry in (
+    PageEntry(file="dashboard/pages/tasks.py", title="Tasks", icon=":material/list_alt:", section="Workflows"),
+    PageEntry(file="dashboard/pages/launch.py", title="Launch", icon=":material/rocket_launch:",
+              section="Workflows", who=operators),
+    PageEntry(file="dashboard/pages/review.py", title="Review", icon=":material/rate_review:", section="Workflows"),
+    PageEntry(file="dashboard/pages/task.py", title="Task", icon=":material/description:", section="Workflows",
+              hidden=True),
+    PageEntry(file="dashboard/pages/test_cases.py", title="Test cases", icon=":material/checklist:",
+              section="Library"),
+    PageEntry(file="dashboard/pages/scenes.py", title="Scenes", icon=":material/api:", section="Library"),
+    PageEntry(file="dashboard/pages/automation_cases.py", title="Automation cases", icon=":material/inventory_2:",
+              section="Library"),
+    PageEntry(file="dashboard/pages/imports.py", title="Import", icon=":material/upload_file:", section="Library",
+              who=operators),
+    PageEntry(file="dashboard/pages/environments.py", title="Environments", icon=":material/dns:", section="Library"),
+    PageEntry(file="dashboard/pages/metrics.py", title="Metrics", icon=":material/monitoring:", section="Insights"),
+    PageEntry(file="dashboard/pages/settings.py", title="Settings", icon=":material/settings:", section="Admin",
+              who=admins),
+)}
+"""Every page, in menu order, with who may open it; app.py registers exactly these (Tasks at /)."""
+HOME = "tasks"
+SIGN_IN = "dashboard/pages/sign_in.py"
+
+
+def page_file(address: str) -> str:
+    """The file of the page at ``address``, for st.page_link and st.switch_page."""
+    return PAGES[address].file
+
+
+# --- the in-process worker --------------------------------------------------------------
+
+
+def _stop(worker_id: str | None) -> None:
     """Stops this process's worker once its running steps finish, so the workers table says "stopped"."""
-    if worker is not None:
-        stop_in_process_worker()
+    if worker_id is not None:
+        service.stop_embedded_worker()
 
 
 @st.cache_resource(show_spinner=False, on_release=_stop)
-def start_worker() -> Worker | None:
-    """The in-process scheduler: started once per server process, never by a page rerun.
+def start_worker() -> str | None:
+    """The in-process worker (when RUN_SCHEDULER says so): started once per server process, never by a rerun.
 
     Stopped (and marked stopped in the workers table) when the server exits or the cache is cleared.
     """
-    if not get_settings().run_scheduler:
-        return None
-    worker = in_process_worker()
-    atexit.register(_stop, worker)
-    return worker
+    worker_id = service.start_embedded_worker()
+    if worker_id is not None:
+        atexit.register(_stop, worker_id)
+    return worker_id
 
 
 # --- the signed-in user -----------------------------------------------------------------
@@ -107,18 +164,9 @@ def refresh_actor() -> Actor | None:
 
 
 def require_actor() -> Actor:
-    """The signed-in user. app.py shows only the sign-in page to anyone else, so this is a second lock.
-
-    Streamlit runs a requested page file directly (without app.py) when a server's very first
-    visit asks for a sub-path: its old pages/ directory mode, left on until some script calls
-    st.navigation. Such a visitor is sent to app.py, which signs them in and switches the mode off.
-    """
+    """The signed-in user. app.py runs no page but the sign-in form for anyone else: this is a second lock."""
     current = actor()
     if current is None:
-        try:
-            st.switch_page("app.py")
-        except StreamlitAPIException:
-            pass
         st.stop()
     return current
 
@@ -134,24 +182,30 @@ def sign_out() -> None:
         st.session_state.pop(key, None)
 
 
+# --- user text --------------------------------------------------------------------------
+
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+_LINE_BREAKS = re.compile(r"[\r\n]+")
+
+
+def escape(text: object) -> str:
+    """User text to put into markdown, shown exactly as typed: no bold, heading, link, image, math or directive.
+
+    Streamlit parses markdown in st.markdown, captions, titles, callouts, toasts and in the
+    labels of page links, expanders, tabs, buttons and metrics; CommonMark shows a
+    backslash-escaped ASCII punctuation character as itself, and the escapes also break
+    Streamlit's ``:red[...]`` and ``:material/...:`` directives. Line breaks become spaces
+    (for multi-line text use st.text or st.code instead).
+    """
+    return _PUNCTUATION.sub(r"\\\1", _LINE_BREAKS.sub(" ", str(text)))
+
+
 # --- statuses ---------------------------------------------------------------------------
 
 
 def status_badge(status: str) -> str:
     """Markdown for a coloured status badge, e.g. ":orange-badge[:material/rate_review: reviewing]"."""
     return f":{STATUS_BADGE.get(status, 'gray')}-badge[{STATUS_ICON.get(status, '')} {status}]"
-
-
-def step_text(current_step: str | None, status: str | None = None) -> str:
-    """"4/10 · Generate request bodies" for the last finished step."""
-    if current_step == AWAITING_REVIEW:
-        return "9/10 · Human review"
-    if current_step == CASE_CREATED:
-        return "10/10 · Case created"
-    step = STEP_BY_NODE.get(current_step or "")
-    if step is None:
-        return "Queued" if status == "pending" else "—"
-    return f"{step.number}/10 · {step.label}"
 
 
 # --- times ------------------------------------------------------------------------------
@@ -169,6 +223,20 @@ def browser_zone() -> ZoneInfo | timezone:
 
 def zone_name() -> str:
     return st.context.timezone or "UTC"
+
+
+def day_range(picked: Any) -> tuple[datetime | None, datetime | None]:
+    """A date_input's days as [start of the first, start of the day after the last) in the browser's zone.
+
+    One day picked (a range half chosen) leaves the end open; nothing picked gives (None, None).
+    """
+    days = [day for day in (picked if isinstance(picked, (tuple, list)) else [picked]) if isinstance(day, date)]
+    if not days:
+        return None, None
+    zone = browser_zone()
+    start = datetime.combine(days[0], time.min, tzinfo=zone)
+    end = datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=zone) if len(days) > 1 else None
+    return start, end
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -226,12 +294,13 @@ def attempt(action: Callable[[], T]) -> tuple[bool, T | None]:
     try:
         return True, action()
     except CaseFlowError as error:
-        st.error(error.message, icon=":material/error:")
+        st.error(escape(error.message), icon=":material/error:")
         return False, None
 
 
 def page_link_to_task(task_id: int, label: str | None = None, **kwargs: Any) -> None:
-    st.page_link(PAGES["task"], label=label or f"Task #{task_id}", query_params={"task": str(task_id)}, **kwargs)
+    """A link to /task?task=ID; ``label`` is markdown (escape the user text in it)."""
+    st.page_link(page_file("task"), label=label or f"Task #{task_id}", query_params={"task": str(task_id)}, **kwargs)
 
 
 def query_int(name: str) -> int | None:
@@ -243,4 +312,5 @@ def query_int(name: str) -> int | None:
 
 
 def empty_state(message: str, icon: str = ":material/inbox:") -> None:
+    """What a page or tab shows when it has nothing to list; ``message`` is the UI's own markdown."""
     st.info(message, icon=icon)

@@ -1,12 +1,12 @@
 """Metrics: success and approval rates, execution times, backlog and review waits, over a chosen time range.
 
-Every number comes from one SQL aggregate in core.metrics; results are cached for a few
-seconds per range so several people on this page do not multiply the queries.
+Every number comes from one SQL aggregate (service.metrics_overview); results are cached for
+a few seconds per range so several people on this page do not multiply the queries.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import altair as alt
@@ -14,7 +14,6 @@ import pandas as pd
 import streamlit as st
 
 from core import service
-from core.tasks import metrics
 from dashboard import ui
 
 RANGES = {"24 h": 1, "7 days": 7, "30 days": 30, "90 days": 90}
@@ -27,17 +26,7 @@ ui.require_actor()
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
 def load(since: datetime, until: datetime) -> dict[str, Any]:
-    window = metrics.TimeRange(since=since, until=until)
-    durations = metrics.duration_per_day(window)
-    return {
-        "summary": {**metrics.summary(window, durations=False),
-                    "avg_duration_seconds": metrics.average_of(durations)},
-        "per_day": metrics.tasks_per_day(window),
-        "durations": durations,
-        "approvals": metrics.approval_per_day(window),
-        "steps": metrics.step_durations(window),
-        "ai": service.ai_usage(since),
-    }
+    return service.metrics_overview(since, until)
 
 
 def window() -> tuple[datetime, datetime, str]:
@@ -48,13 +37,11 @@ def window() -> tuple[datetime, datetime, str]:
         return now - timedelta(days=RANGES[choice]), now, f"the last {choice}"
     picked = st.date_input("Days", value=(date.today() - timedelta(days=13), date.today()), key="days",
                            bind="query-params", format="YYYY-MM-DD")
-    days = [d for d in (picked if isinstance(picked, (tuple, list)) else [picked]) if isinstance(d, date)]
-    if not days:
+    start, end = ui.day_range(picked)
+    if start is None:
         st.stop()
-    zone = ui.browser_zone()
-    since = datetime.combine(days[0], time.min, tzinfo=zone).astimezone(UTC)
-    until = datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
-    return since, until, f"{days[0]} to {days[-1]}"
+    end = end or start + timedelta(days=1)  # one day picked: that day
+    return start.astimezone(UTC), end.astimezone(UTC), f"{start.date()} to {(end - timedelta(days=1)).date()}"
 
 
 def percent(value: float | None) -> str:
@@ -75,7 +62,7 @@ def ai_usage(usage: dict[str, Any]) -> None:
              help="Estimated from the price table in settings (AI_PRICES).")
     d.metric("Tokens in all", f"{usage['total_tokens']:,}", border=True)
     if usage["unpriced_models"]:
-        st.caption(f"No price for: {', '.join(usage['unpriced_models'])} (set AI_PRICES).")
+        st.caption(f"No price for: {ui.escape(', '.join(usage['unpriced_models']))} (set AI_PRICES).")
 
 
 def tiles(summary: dict[str, Any], label: str) -> None:

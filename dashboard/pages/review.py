@@ -8,12 +8,15 @@ import pandas as pd
 import streamlit as st
 
 from core import service
-from core.errors import CaseFlowError
+from core.service import CaseFlowError
 from dashboard import review_editor, review_grid, ui
 
 REFRESH_SECONDS = 3
 QUEUE_OPEN = "review_queue_open"
 QUEUE_SHOWN = "review_queue_ids"
+LOST = "review_error"
+"""{task_id, message}: why the reviewer's last decision was refused, kept while they stay on that task
+(the page reruns by itself as the task moves on, and the message must survive that)."""
 
 actor = ui.require_actor()
 
@@ -71,14 +74,16 @@ def queue() -> None:
 
 def back_to_queue() -> None:
     st.query_params.pop("task", None)
+    st.session_state.pop(LOST, None)
 
 
 def header(task: dict[str, Any]) -> None:
     st.button("Review queue", icon=":material/arrow_back:", type="tertiary", on_click=back_to_queue,
               key="review_back")
-    st.markdown(f"### #{task['id']} {task['name']}")
+    st.markdown(f"### #{task['id']} {ui.escape(task['name'] or task['thread_id'])}")
     data = task["interrupt_data"] or {}
-    facts = [ui.status_badge(task["status"]), f"owner **{task['user']}**", f"scene **{task['scene_id']}**"]
+    facts = [ui.status_badge(task["status"]), f"owner **{ui.escape(task['user'])}**",
+             f"scene **{ui.escape(task['scene_id'])}**"]
     if data.get("round"):
         facts.append(f"round **{data['round']}**")
     st.markdown(" &nbsp;·&nbsp; ".join(facts))
@@ -92,7 +97,7 @@ def watch(task_id: int, round_: int) -> None:
     if task["status"] == "reviewing" and data.get("round") == round_:
         return
     latest = (service.reviews_of_task(task_id) or [None])[-1]
-    who = (f"{latest['reviewer']} {latest['review_status']} round {latest['round']} at "
+    who = (f"{ui.escape(latest['reviewer'])} {latest['review_status']} round {latest['round']} at "
            f"{ui.local_time(latest['created_at'])}") if latest else f"The task is now {task['status']}"
     st.warning(f"{who}. Your edits can no longer be submitted.", icon=":material/group:")
     st.button("Reload", on_click=lambda: None, key="review_reload")
@@ -103,27 +108,28 @@ def decided(task: dict[str, Any]) -> None:
     decisions = service.reviews_of_task(task["id"])
     latest = decisions[-1] if decisions else None
     if latest:
-        feedback = f" — “{latest['feedback']}”" if latest["feedback"] else ""
-        st.info(f"**{latest['reviewer']}** {latest['review_status']} round {latest['round']} at "
+        feedback = f" — “{ui.escape(latest['feedback'])}”" if latest["feedback"] else ""
+        st.info(f"**{ui.escape(latest['reviewer'])}** {latest['review_status']} round {latest['round']} at "
                 f"{ui.local_time(latest['created_at'])}{feedback}. Nobody can decide this round again.",
                 icon=":material/how_to_reg:")
     else:
         st.info(f"This task is {task['status']}, not awaiting review.", icon=":material/info:")
-    settling = task["status"] in ("pending", "processing")
+    settling = task["status"] in ui.RUNNING
     st.fragment(outcome, run_every=2 if settling else None)(task["id"], task["status"])
     ui.page_link_to_task(task["id"], label="Open the task", icon=":material/open_in_new:")
 
 
 def outcome(task_id: int, shown_status: str) -> None:
     task = service.get_task(task_id)
-    if task["status"] != shown_status and task["status"] not in ("pending", "processing"):
+    if task["status"] != shown_status and task["status"] not in ui.RUNNING:
         st.rerun()
-    if task["status"] in ("pending", "processing"):
+    if task["status"] in ui.RUNNING:
         st.progress(task["progress"] / 100, text="The workflow resumes with the decision…")
     elif task["status"] == "completed" and task["created_case"]:
         case = task["created_case"]
-        st.success(f"Automation case **{case['new_usercase_id']}** created · {case['name']} · "
-                   f"{len(case['rows'])} rows · `{case['method']} {case['path']}`", icon=":material/verified:")
+        st.success(f"Automation case **{case['new_usercase_id']}** created · {ui.escape(case['name'])} · "
+                   f"{len(case['rows'])} rows · **{case['method']}** {ui.escape(case['path'])}",
+                   icon=":material/verified:")
         st.dataframe(pd.DataFrame({
             "name": [r["name"] for r in case["rows"]], "kind": [r["kind"] for r in case["rows"]],
             "expected": [r["expected_status"] for r in case["rows"]],
@@ -133,7 +139,7 @@ def outcome(task_id: int, shown_status: str) -> None:
         st.info("New rows are ready for the next round.", icon=":material/autorenew:")
         st.button("Review the new rows", type="primary", key="review_next_round")
     elif task["status"] == "failed":
-        st.error(task["error_message"] or "The task failed.", icon=":material/error:")
+        st.error(ui.escape(task["error_message"] or "The task failed."), icon=":material/error:")
 
 
 def decision_bar(task: dict[str, Any], result: review_editor.EditorResult) -> None:
@@ -147,11 +153,16 @@ def decision_bar(task: dict[str, Any], result: review_editor.EditorResult) -> No
     with st.container(horizontal=True, gap="small"):
         if st.button("Approve", type="primary", icon=":material/check:", key="review_approve",
                      disabled=bool(result.cell_errors)):
-            st.session_state["review_decision"] = {**payload, "action": "approved"}
+            start_decision({**payload, "action": "approved"})
         if st.button("Reject with feedback", icon=":material/close:", key="review_reject"):
-            st.session_state["review_decision"] = {**payload, "action": "rejected"}
+            start_decision({**payload, "action": "rejected"})
     if result.cell_errors:
         st.caption("Fix the cells marked ✗ before approving.")
+
+
+def start_decision(decision: dict[str, Any]) -> None:
+    st.session_state["review_decision"] = decision
+    st.session_state.pop(LOST, None)
 
 
 def forget_decision() -> None:
@@ -181,7 +192,7 @@ def confirm(decision: dict[str, Any]) -> None:
                 corrected_body=decision["corrected_body"] if approving else None, feedback=feedback,
                 reviewer=actor.username, expected_round=decision["round"])
         except CaseFlowError as error:  # kept across the rerun: often "bob already approved round 1 …"
-            st.session_state["review_error"] = error.message
+            st.session_state[LOST] = {"task_id": decision["task_id"], "message": error.message}
         else:
             st.session_state.pop(review_editor.draft_key(decision["task_id"], decision["round"]), None)
         forget_decision()
@@ -197,8 +208,8 @@ def review(task_id: int) -> None:
         st.button("Review queue", icon=":material/arrow_back:", on_click=back_to_queue, key="review_missing")
         return
     header(task)
-    if message := st.session_state.pop("review_error", None):
-        st.error(message, icon=":material/error:")
+    if (lost := st.session_state.get(LOST)) and lost["task_id"] == task_id:
+        st.error(ui.escape(lost["message"]), icon=":material/error:")
     decision = st.session_state.get("review_decision")
     if decision is not None and decision["task_id"] == task_id:
         confirm(decision)  # even if someone else decided meanwhile: the submit then says who did
@@ -210,8 +221,9 @@ def review(task_id: int) -> None:
         st.session_state.pop(review_editor.draft_key(task_id, round_), None)
     watch(task_id, round_)
     scene = service.get_scene(task["scene_id"])
-    st.caption(f"`{scene['method']} {scene['path']}` · waiting since {ui.local_time(task['updated_at'])} · "
-               "edit any cell; each edited row is checked against the schema at once")
+    st.caption(f"**{scene['method']}** {ui.escape(scene['path'])} · waiting since "
+               f"{ui.local_time(task['updated_at'])} · edit any cell; each edited row is checked against the schema "
+               "at once")
     read_only = not actor.can_operate
     if read_only:
         st.info("Viewers can read the rows but not decide.", icon=":material/visibility:")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 import pandas as pd
@@ -42,11 +41,13 @@ def users_tab() -> None:
             password = st.text_input("Password", type="password",
                                      help="At least 8 characters. Leave empty to generate one.")
             if st.form_submit_button("Add user", type="primary"):
-                chosen = password or secrets.token_urlsafe(12)
-                done, created = ui.attempt(lambda: service.add_user(username, role, chosen, user=actor.username))
+                done, created = ui.attempt(lambda: service.add_user(username, role, password or None,
+                                                                    user=actor.username))
                 if done and created is not None:
-                    shown = "" if password else f" Their generated password: `{chosen}` (shown once)."
-                    st.session_state["settings_notice"] = f"Added {created['username']} as {created['role']}.{shown}"
+                    generated = created.get("password")
+                    shown = f" Their generated password: `{generated}` (shown once)." if generated else ""
+                    st.session_state["settings_notice"] = (f"Added {ui.escape(created['username'])} as "
+                                                           f"{created['role']}.{shown}")
                     st.rerun()
     with edit, st.container(border=True):
         st.markdown("**Change a user**")
@@ -61,7 +62,7 @@ def users_tab() -> None:
                 done, _ = ui.attempt(lambda: service.update_user(
                     who, role=role, active=active, password=password or None, user=actor.username))
                 if done:
-                    st.session_state["settings_notice"] = f"Saved {who}."
+                    st.session_state["settings_notice"] = f"Saved {ui.escape(who)}."
                     st.rerun()
     st.caption("From a terminal: `python -m core create-user --username NAME --role engineer`.")
 
@@ -82,9 +83,9 @@ def ai_tab(ai: dict[str, Any]) -> None:
 
 
 def workers_tab(health: dict[str, Any]) -> None:
-    here = ui.start_worker()
+    here = health["this_process"]
     row = st.columns(4)
-    row[0].metric("Scheduler in this server", ("running" if here is not None and here.scheduler.running
+    row[0].metric("Scheduler in this server", ("running" if here is not None and here["running"]
                                                 else "stopped") if health["run_scheduler"] else "off", border=True,
                   help="RUN_SCHEDULER: whether the dashboard's own process runs a worker")
     row[1].metric("Workers alive", health["alive"], border=True)
@@ -96,8 +97,10 @@ def workers_tab(health: dict[str, Any]) -> None:
     if health["workers"]:
         workers = health["workers"]
         st.dataframe(pd.DataFrame({
-            "id": [w["id"] + (" (this server)" if here is not None and w["id"] == here.id else "") for w in workers],
-            "state": [w["state"] for w in workers], "running": [f"{w['running']} / {w['concurrency']}" for w in workers],
+            "id": [w["id"] + (" (this server)" if here is not None and w["id"] == here["id"] else "")
+                   for w in workers],
+            "state": [w["state"] for w in workers],
+            "running": [f"{w['running']} / {w['concurrency']}" for w in workers],
             "heartbeat": pd.to_datetime([w["last_heartbeat_at"] for w in workers], utc=True),
             "started": [ui.local_time(w["started_at"], seconds=False) for w in workers],
         }), hide_index=True, column_config={

@@ -4,8 +4,23 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.accounts.users import authenticate
+from core import service
 from dashboard import ui
+
+
+def sign_in_form() -> None:
+    with st.form("login"):
+        username = st.text_input("Username", autocomplete="username")
+        password = st.text_input("Password", type="password", autocomplete="current-password")
+        submitted = st.form_submit_button("Sign in", type="primary", width="stretch")
+    if submitted:
+        signed_in = service.authenticate(username, password) if username and password else None
+        if signed_in is None:
+            st.error("Wrong username or password.", icon=":material/lock:")
+        else:
+            ui.sign_in(signed_in)
+            st.rerun()
+
 
 _, middle, _ = st.columns([1, 1.2, 1])
 with middle:
@@ -14,17 +29,7 @@ with middle:
     st.caption("Manual test cases and API schemas in, reviewed API automation cases out.")
     if reason := st.session_state.pop("signed_out_reason", None):
         st.warning(reason)
-    with st.form("login"):
-        username = st.text_input("Username", autocomplete="username")
-        password = st.text_input("Password", type="password", autocomplete="current-password")
-        submitted = st.form_submit_button("Sign in", type="primary", width="stretch")
-    if submitted:
-        signed_in = authenticate(username, password) if username and password else None
-        if signed_in is None:
-            st.error("Wrong username or password.", icon=":material/lock:")
-        else:
-            ui.sign_in(signed_in)
-            st.rerun()
+    sign_in_form()
     st.caption(
         "The first admin's password is printed once by `python -m core setup` "
         "(or set with `CASEFLOW_ADMIN_PASSWORD`). Admins add users on the Settings page."

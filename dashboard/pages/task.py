@@ -9,11 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from core import service
-from core.workflow.steps import STEP_BY_NODE
 from dashboard import ui
 
 REFRESH_SECONDS = 2
-TERMINAL = ("completed", "failed", "cancelled")
 STEP_STATE = {
     "done": "✓ done", "running": "▶ running", "waiting": "⏸ waiting for review", "failed": "✗ failed",
     "skipped": "– not needed", "not_started": "· not started",
@@ -34,26 +32,26 @@ def pick_task() -> None:
         return
     st.caption("Recent tasks")
     for item in recent:
-        ui.page_link_to_task(item["id"], label=f"#{item['id']} {item['name']} · {item['status']}")
+        ui.page_link_to_task(item["id"], label=f"#{item['id']} {ui.escape(item['name'])} · {item['status']}")
 
 
 def header(task: dict[str, Any]) -> None:
-    st.page_link(ui.PAGES["tasks"], label="All tasks", icon=":material/arrow_back:")
+    st.page_link(ui.page_file("tasks"), label="All tasks", icon=":material/arrow_back:")
     title, actions = st.columns([3, 2], vertical_alignment="bottom")
-    title.markdown(f"## #{task['id']} {task['name'] or task['thread_id']}")
+    title.markdown(f"## #{task['id']} {ui.escape(task['name'] or task['thread_id'])}")
     title.markdown(
         f"{ui.status_badge(task['status'])} &nbsp; priority **{task['priority']}** &nbsp;·&nbsp; "
-        f"owner **{task['user']}** &nbsp;·&nbsp; created {ui.local_time(task['created_at'])} &nbsp;·&nbsp; "
-        f"`{task['thread_id']}`"
+        f"owner **{ui.escape(task['user'])}** &nbsp;·&nbsp; created {ui.local_time(task['created_at'])} "
+        f"&nbsp;·&nbsp; `{task['thread_id']}`"
     )
     with actions, st.container(horizontal=True, horizontal_alignment="right"):
         if task["status"] == "reviewing":
-            st.page_link(ui.PAGES["review"], label="Review", icon=":material/rate_review:",
+            st.page_link(ui.page_file("review"), label="Review", icon=":material/rate_review:",
                          query_params={"task": str(task["id"])})
-        if actor.can_operate and task["status"] not in TERMINAL:
+        if actor.can_operate and task["status"] in ui.CANCELLABLE:
             if st.button("Cancel", icon=":material/block:", key="task_cancel"):
                 st.session_state["task_action"] = ("cancel", task["id"])
-        if actor.can_operate and task["status"] in ("failed", "cancelled"):
+        if actor.can_operate and task["status"] in ui.RETRYABLE:
             if st.button("Retry", icon=":material/replay:", key="task_retry"):
                 st.session_state["task_action"] = ("retry", task["id"])
 
@@ -84,17 +82,10 @@ def confirm(action: str, task_id: int) -> None:
 
 
 def why(task: dict[str, Any]) -> None:
+    """Where the task is and why, in the service's words; a failed task's step and error are said here, once."""
     explained = service.explain_task(task["id"], zone=st.context.timezone)
-    details = "".join(f"\n- {line}" for line in explained["details"])
-    ui.TONE[explained["tone"]](f"**{explained['headline']}**{details}", icon=":material/info:")
-
-
-def failure(task: dict[str, Any]) -> None:
-    if task["status"] != "failed" or not task["error_message"]:
-        return
-    step = STEP_BY_NODE.get(task["current_step"] or "")
-    where = f"Failing step: **{step.number} · {step.label}**\n\n" if step else ""
-    st.error(f"{where}{task['error_message']}", icon=":material/error:")
+    details = "".join(f"\n- {ui.escape(line)}" for line in explained["details"])
+    ui.TONE[explained["tone"]](f"**{ui.escape(explained['headline'])}**{details}", icon=":material/info:")
 
 
 def timeline_tab(task: dict[str, Any]) -> None:
@@ -128,7 +119,8 @@ def inputs_tab(task: dict[str, Any]) -> None:
         if case is None:
             st.caption("The test case was deleted; the task keeps its launch parameters.")
         else:
-            st.markdown(f"#{case['id']} {case['title']}  \n:gray-badge[{case['module']}] :gray-badge[{case['priority']}]")
+            st.markdown(f"#{case['id']} {ui.escape(case['title'])}  \n:gray-badge[{ui.escape(case['module'])}] "
+                        f":gray-badge[{case['priority']}]")
             for label, key in (("Preconditions", "preconditions"), ("Steps", "steps"),
                                ("Expected result", "expected_result")):
                 if case[key]:
@@ -138,12 +130,12 @@ def inputs_tab(task: dict[str, Any]) -> None:
         st.markdown("**Scene**")
         scene = ui.attempt(lambda: service.get_scene(params.get("scene_id", "")))[1]
         if scene is not None:
-            st.markdown(f"`{scene['method']} {scene['path']}`  \n{scene['id']} · {scene['name']} "
-                        f":gray-badge[{scene['module']}]")
+            st.markdown(f"**{scene['method']}** {ui.escape(scene['path'])}  \n{ui.escape(scene['id'])} · "
+                        f"{ui.escape(scene['name'])} :gray-badge[{ui.escape(scene['module'])}]")
             if scene["summary"]:
-                st.caption(scene["summary"])
+                st.text(scene["summary"])
             fields = (scene["request_schema"] or {}).get("properties", {})
-            st.caption(f"{len(fields)} body fields: " + ", ".join(fields))
+            st.caption(f"{len(fields)} body fields: " + ui.escape(", ".join(fields)))
         st.markdown("**Launch parameters**")
         st.dataframe(pd.DataFrame({"parameter": list(params), "value": [str(v) for v in params.values()]}),
                      hide_index=True)
@@ -180,8 +172,8 @@ def case_tab(task: dict[str, Any]) -> None:
         ui.empty_state("The automation case is created when a reviewer approves the rows (step 10).",
                        icon=":material/hourglass_empty:")
         return
-    st.success(f"Automation case **{case['new_usercase_id']}** · {case['name']} · `{case['method']} {case['path']}`",
-               icon=":material/verified:")
+    st.success(f"Automation case **{case['new_usercase_id']}** · {ui.escape(case['name'])} · "
+               f"**{case['method']}** {ui.escape(case['path'])}", icon=":material/verified:")
     st.dataframe(pd.DataFrame({
         "name": [r["name"] for r in case["rows"]], "kind": [r["kind"] for r in case["rows"]],
         "expected": [r["expected_status"] for r in case["rows"]],
@@ -225,7 +217,7 @@ def attempts_tab(task: dict[str, Any]) -> None:
 def ai_tab(task: dict[str, Any]) -> None:
     result = task["result_data"] or {}
     if result.get("provider"):
-        st.caption(f"Produced by the **{result['provider']}** provider, model **{result['model']}**.")
+        st.caption(f"Produced by the **{result['provider']}** provider, model **{ui.escape(result['model'])}**.")
     calls = service.ai_calls_of_task(task["id"])
     if not calls:
         st.caption("No calls to an AI model: the offline provider derives the rows from the schema.")
@@ -264,8 +256,8 @@ def live(task_id: int, shown_status: str) -> None:
     if task["status"] != shown_status:
         st.rerun()  # the header and its buttons depend on the status
     why(task)
-    failure(task)
-    st.progress(task["progress"] / 100, text=f"{task['progress']}% · {ui.step_text(task['current_step'], task['status'])}")
+    step = service.step_position(task["current_step"], task["status"])
+    st.progress(task["progress"] / 100, text=f"{task['progress']}% · {step}")
     tabs = st.tabs(["Timeline", "Inputs", "Generated rows", "Automation case", "Attempts & reviews", "AI calls",
                     "Event log"], key="task_tab")
     renders = (timeline_tab, inputs_tab, rows_tab, case_tab, attempts_tab, ai_tab, events_tab)
@@ -280,10 +272,10 @@ if task_id is None:
     st.stop()
 ok, task = ui.attempt(lambda: service.get_task(task_id))
 if not ok or task is None:
-    st.page_link(ui.PAGES["tasks"], label="All tasks", icon=":material/arrow_back:")
+    st.page_link(ui.page_file("tasks"), label="All tasks", icon=":material/arrow_back:")
     st.stop()
 header(task)
-every = None if task["status"] in TERMINAL else REFRESH_SECONDS
+every = None if task["status"] in ui.TERMINAL else REFRESH_SECONDS
 st.fragment(live, run_every=every)(task_id, task["status"])
 if pending := st.session_state.get("task_action"):
     confirm(*pending)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pandas as pd
@@ -31,17 +30,6 @@ def current_page() -> int:
         return max(int(raw), 1)
     except (TypeError, ValueError):
         return 1
-
-
-def day_bounds(picked: Any) -> tuple[datetime | None, datetime | None]:
-    """The picked dates as [start of first day, start of the day after the last) in the browser's zone."""
-    days = [d for d in (picked if isinstance(picked, (tuple, list)) else [picked]) if isinstance(d, date)]
-    if not days:
-        return None, None
-    zone = ui.browser_zone()
-    start = datetime.combine(days[0], time.min, tzinfo=zone)
-    end = datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=zone) if len(days) > 1 else None
-    return start, end
 
 
 def open_clicked() -> None:
@@ -83,7 +71,7 @@ def frame_of(items: list[dict[str, Any]]) -> pd.DataFrame:
         "name": [item["name"] or item["thread_id"] for item in items],
         "status": [[item["status"]] for item in items],
         "progress": [item["progress"] for item in items],
-        "step": [ui.step_text(item["current_step"], item["status"]) for item in items],
+        "step": [service.step_position(item["current_step"], item["status"]) for item in items],
         "owner": [item["user"] for item in items],
         "priority": [item["priority"] for item in items],
         "created": pd.to_datetime([item["created_at"] for item in items], utc=True),
@@ -110,7 +98,7 @@ def columns() -> dict[str, Any]:
 @st.fragment(run_every=REFRESH_SECONDS)
 def live_table(filters: dict[str, Any], filtered: bool) -> None:
     if (task_id := st.session_state.pop("open_task", None)) is not None:
-        st.switch_page(ui.PAGES["task"], query_params={"task": str(task_id)})
+        st.switch_page(ui.page_file("task"), query_params={"task": str(task_id)})
     st.markdown(counts_line())
     page = current_page()
     ok, result = ui.attempt(lambda: service.list_tasks(limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, **filters))
@@ -128,7 +116,7 @@ def live_table(filters: dict[str, Any], filtered: bool) -> None:
         elif actor.can_operate:
             ui.empty_state("No tasks yet. Launch one: pick a scene and test cases on the Launch page.",
                            icon=":material/rocket_launch:")
-            st.page_link(ui.PAGES["launch"], label="Launch a workflow", icon=":material/rocket_launch:")
+            st.page_link(ui.page_file("launch"), label="Launch a workflow", icon=":material/rocket_launch:")
         else:
             ui.empty_state("No tasks yet. Engineers launch them; they appear here as soon as they are queued.")
         return
@@ -151,8 +139,8 @@ def live_table(filters: dict[str, Any], filtered: bool) -> None:
 
 
 def bulk_bar(chosen: list[int], shown: dict[int, dict[str, Any]]) -> None:
-    cancellable = [i for i in chosen if shown[i]["status"] in ("pending", "processing", "reviewing")]
-    retryable = [i for i in chosen if shown[i]["status"] in ("failed", "cancelled")]
+    cancellable = [i for i in chosen if shown[i]["status"] in ui.CANCELLABLE]
+    retryable = [i for i in chosen if shown[i]["status"] in ui.RETRYABLE]
     with st.container(horizontal=True, vertical_alignment="center", gap="small"):
         if st.button(f"Cancel {len(cancellable)}" if chosen else "Cancel", icon=":material/block:",
                      disabled=not cancellable, key="bulk_cancel"):
@@ -200,7 +188,7 @@ def show_outcome(outcome: dict[str, Any]) -> None:
         st.toast(f"{past} {len(done)} task{'s' if len(done) != 1 else ''}: "
                  + ", ".join(f"#{o['task_id']}" for o in done), icon=":material/done_all:")
     for item in refused:
-        st.warning(f"#{item['task_id']}: {item['message']}", icon=":material/warning:")
+        st.warning(f"#{item['task_id']}: {ui.escape(item['message'])}", icon=":material/warning:")
 
 
 def go_to_task() -> None:
@@ -226,7 +214,7 @@ picked = f_dates.date_input("Created", value=(), key="created", bind="query-para
                             format="YYYY-MM-DD")
 search = f_search.text_input("Search", key="q", bind="query-params", on_change=reset_page,
                              placeholder="Name, thread id, scene, test case…")
-created_from, created_to = day_bounds(picked)
+created_from, created_to = ui.day_range(picked)
 filters = {"status": statuses or None, "user": owner or None, "search": search or None,
            "created_from": created_from, "created_to": created_to}
 if outcome := st.session_state.pop("bulk_outcome", None):

@@ -6,6 +6,7 @@ use the `worker` fixture. Streamlit caches are cleared per test: each test has i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,22 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 TIMEOUT = 60
+
+# The page files, relative to app.py (AppTest.switch_page takes these).
+TASKS = "dashboard/pages/tasks.py"
+TASK = "dashboard/pages/task.py"
+LAUNCH = "dashboard/pages/launch.py"
+REVIEW = "dashboard/pages/review.py"
+TEST_CASES = "dashboard/pages/test_cases.py"
+SCENES = "dashboard/pages/scenes.py"
+AUTOMATION_CASES = "dashboard/pages/automation_cases.py"
+IMPORTS = "dashboard/pages/imports.py"
+METRICS = "dashboard/pages/metrics.py"
+ENVIRONMENTS = "dashboard/pages/environments.py"
+SETTINGS = "dashboard/pages/settings.py"
+PAGES = (TASKS, TASK, LAUNCH, REVIEW, TEST_CASES, SCENES, AUTOMATION_CASES, IMPORTS, ENVIRONMENTS, METRICS, SETTINGS)
+MARKDOWN_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+"""A backslash before ASCII punctuation: CommonMark shows the character alone."""
 
 
 @pytest.fixture
@@ -46,7 +63,10 @@ def dashboard(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable
 
 
 def sign_in(at: AppTest, username: str) -> None:
-    """What pages.login does after a good password (tests of the form itself use the form)."""
+    """What the sign-in page (dashboard/pages/sign_in.py, through ui.sign_in) does after a good password.
+
+    Tests of the form itself fill in the form.
+    """
     from core import service
 
     at.session_state["actor"] = service.current_actor(username)
@@ -59,13 +79,22 @@ def assert_no_exception(at: AppTest) -> None:
 
 
 def text(at: AppTest) -> str:
-    """Every piece of text the run rendered (titles, markdown, captions, alerts, metrics, toasts)."""
+    """Every piece of text the run rendered (titles, markdown, captions, alerts, metrics, toasts, st.text).
+
+    Markdown keeps its formatting marks (``**``), but escaped characters read as they show (``\\.`` is ``.``).
+    """
     parts: list[str] = []
     for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success",
-                 "toast", "text"):
-        parts.extend(str(element.value) for element in at.get(kind))
-    parts.extend(f"{m.label} {m.value}" for m in at.get("metric"))
+                 "toast"):
+        parts.extend(shown(str(element.value)) for element in at.get(kind))
+    parts.extend(f"{shown(m.label)} {m.value}" for m in at.get("metric"))
+    parts.extend(str(element.value) for element in at.get("text"))
     return "\n".join(parts)
+
+
+def shown(markdown: str) -> str:
+    """A markdown source with its backslash escapes resolved, as the browser shows those characters."""
+    return MARKDOWN_ESCAPE.sub(r"\1", markdown)
 
 
 def has(at: AppTest, kind: str, key: str) -> bool:

@@ -7,14 +7,31 @@ from streamlit.testing.v1 import AppTest
 
 from core import service
 from core.errors import Forbidden
-from tests.apptest.conftest import APP, TIMEOUT, assert_no_exception, button, has, text
+from tests.apptest.conftest import (
+    APP,
+    AUTOMATION_CASES,
+    ENVIRONMENTS,
+    IMPORTS,
+    LAUNCH,
+    METRICS,
+    PAGES,
+    REVIEW,
+    ROOT,
+    SCENES,
+    SETTINGS,
+    TASK,
+    TASKS,
+    TEST_CASES,
+    TIMEOUT,
+    assert_no_exception,
+    button,
+    has,
+    text,
+)
 from tests.conftest import TEST_PASSWORD
 from tests.support.cases import first_case
 
-TASKS, TASK, LAUNCH, REVIEW, METRICS, SETTINGS = (
-    "dashboard/pages/tasks.py", "dashboard/pages/task.py", "dashboard/pages/launch.py", "dashboard/pages/review.py",
-    "dashboard/pages/metrics.py", "dashboard/pages/settings.py")
-PAGES = (TASKS, TASK, LAUNCH, REVIEW, METRICS, SETTINGS)
+EVERYONE = {TASKS, TASK, REVIEW, TEST_CASES, SCENES, AUTOMATION_CASES, ENVIRONMENTS, METRICS}
 
 
 def test_signed_out_visitors_see_only_the_sign_in_form(dashboard, users) -> None:
@@ -58,8 +75,8 @@ def test_a_deactivated_user_is_signed_out_on_the_next_run(dashboard, users) -> N
 
 
 @pytest.mark.parametrize(("role", "allowed"), [
-    ("viewer", {TASKS, TASK, REVIEW, METRICS}),
-    ("engineer", {TASKS, TASK, REVIEW, METRICS, LAUNCH}),
+    ("viewer", EVERYONE),
+    ("engineer", EVERYONE | {LAUNCH, IMPORTS}),
     ("admin", set(PAGES)),
 ])
 def test_each_role_reaches_only_its_pages(dashboard, users, role, allowed) -> None:
@@ -158,3 +175,12 @@ def test_admins_preview_and_run_the_cleanup(dashboard, demo, users) -> None:
     assert_no_exception(at)
     assert "removed **1 tasks**" in text(at)
     assert service.list_tasks()["total"] == 0
+
+
+def test_every_page_file_is_registered_once_under_its_file_name() -> None:
+    from dashboard import ui
+
+    files = {str(path.relative_to(ROOT)) for path in (ROOT / "dashboard" / "pages").glob("*.py")}
+    assert files == {entry.file for entry in ui.PAGES.values()} | {ui.SIGN_IN}
+    assert set(PAGES) == {entry.file for entry in ui.PAGES.values()}
+    assert all(entry.file == f"dashboard/pages/{address}.py" for address, entry in ui.PAGES.items())

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core import service
-from tests.apptest.conftest import assert_no_exception, button, frame, text
-from tests.apptest.test_access import LAUNCH, METRICS, TASK, TASKS
+from tests.apptest.conftest import LAUNCH, METRICS, TASK, TASKS, assert_no_exception, button, frame, text
 from tests.conftest import wait_for
 from tests.support.cases import first_case
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 from core import service
-from tests.apptest.conftest import assert_no_exception, button, frame, has, text
-from tests.apptest.test_access import REVIEW
+from tests.apptest.conftest import REVIEW, assert_no_exception, button, frame, has, text
 from tests.conftest import wait_for
 from tests.support.cases import first_case
 
@@ -64,6 +63,7 @@ def test_an_edited_cell_is_revalidated_at_once_and_approval_creates_the_case(das
 
 def test_a_rejection_needs_feedback_and_regenerates_the_rows(dashboard, demo, users, worker) -> None:
     task = _reviewing(users)[0]
+    rejected = task["interrupt_data"]["generated_body"]
     at = dashboard(users["engineer"], REVIEW, task=str(task["id"]))
     button(at, "review_reject").click().run()
     assert button(at, "review_confirm").disabled
@@ -71,14 +71,9 @@ def test_a_rejection_needs_feedback_and_regenerates_the_rows(dashboard, demo, us
     assert not button(at, "review_confirm").disabled
     button(at, "review_confirm").click().run()
     assert_no_exception(at)
-    again = wait_for(task["id"], "reviewing") if service.get_task(task["id"])["status"] != "reviewing" else None
-    deadline_task = again or service.get_task(task["id"])
-    for _ in range(200):
-        deadline_task = service.get_task(task["id"])
-        if deadline_task["interrupt_data"] and deadline_task["interrupt_data"]["round"] == 2:
-            break
-        wait_for(task["id"], "reviewing")
-    assert deadline_task["interrupt_data"]["round"] == 2
+    regenerated = wait_for(task["id"], "reviewing")  # the decision requeued it at once: this is the next round
+    assert regenerated["interrupt_data"]["round"] == 2
+    assert regenerated["interrupt_data"]["generated_body"] != rejected
     assert service.reviews_of_task(task["id"])[0]["feedback"] == "use Gmail addresses"
 
 
@@ -97,6 +92,8 @@ def test_a_decision_that_loses_the_race_names_the_winner(dashboard, demo, users,
     service.submit_review(task["thread_id"], "approved", reviewer=users["engineer"])  # alice, meanwhile
     button(at, "review_confirm").click().run()
     assert_no_exception(at)
+    assert "alice already approved round 1 of this task" in text(at)
+    at.run()  # the page reruns by itself as the task moves on: the refusal stays
     assert "alice already approved round 1 of this task" in text(at)
     assert [r["reviewer"] for r in service.reviews_of_task(task["id"])] == [users["engineer"]]
 

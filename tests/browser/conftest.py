@@ -6,6 +6,7 @@ Screenshots go to test-artifacts/screenshots/ (git-ignored), kept as the run's a
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -25,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 ADMIN_PASSWORD = "browser-admin-password"
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+GENERIC_ERROR = "This app has encountered an error"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 
@@ -33,18 +36,24 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 class Server:
     url: str
     log: Path
+    env: dict[str, str]  # the server's environment: the CLI run with it works on the server's database
+
+    def cli(self, *args: str) -> Any:
+        """Runs ``python -m core ARGS`` against the server's database; its JSON answer."""
+        return run_cli(list(args), self.env)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-def _run(args: list[str], env: dict[str, str]) -> None:
+def run_cli(args: list[str], env: dict[str, str]) -> Any:
     done = subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout) if done.stdout.strip() else None
 
 
 @pytest.fixture(scope="module")
@@ -61,21 +70,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "RUN_SCHEDULER": "true",
         "PYTHONUNBUFFERED": "1",
     })
-    _run(["setup"], env)
-    _run(["create-user", "--username", "alice", "--role", "engineer", "--password", TEST_PASSWORD], env)
-    _run(["create-user", "--username", "victor", "--role", "viewer", "--password", TEST_PASSWORD], env)
-    port = _free_port()
+    run_cli(["setup"], env)
+    run_cli(["create-user", "--username", "alice", "--role", "engineer", "--password", TEST_PASSWORD], env)
+    run_cli(["create-user", "--username", "victor", "--role", "viewer", "--password", TEST_PASSWORD], env)
+    port = free_port()
     log = workdir / "streamlit.log"
     with log.open("w") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
             cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, process, log)
-        yield Server(url=url, log=log)
+        yield Server(url=url, log=log, env=env)
     finally:
         process.terminate()
         try:
@@ -110,3 +119,39 @@ def browser(server: Server) -> Iterator[Any]:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1440, "height": 1100}, locale="en-US",
+                                  timezone_id="Asia/Shanghai")
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def settle(page: Any, pause: float = 0.6) -> None:
+    page.wait_for_selector(IDLE, timeout=30_000)
+    time.sleep(pause)
+    page.wait_for_selector(IDLE, timeout=30_000)
+
+
+def check_page(page: Any, name: str) -> None:
+    """No exception on the page; a screenshot of it as an artefact."""
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    assert page.locator("[data-testid='stException']").count() == 0, f"{name}: an exception is shown"
+    assert GENERIC_ERROR not in page.inner_text("body"), f"{name}: the app reported an error"
+
+
+def sign_in(page: Any, server: Server, username: str, password: str, path: str = "/") -> None:
+    """Opens ``path`` (a new session: signed out) and signs in; the page at ``path`` then shows."""
+    page.goto(server.url + path)
+    settle(page)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    settle(page, 1.0)
+
+
+def wait_for_text(page: Any, text: str, timeout: float = 60) -> None:
+    page.get_by_text(text).first.wait_for(timeout=timeout * 1000)
