@@ -32,7 +32,7 @@ st.title("Environments")
 st.caption("Where runs send their requests: a base URL, headers, auth and variables ({{name}} in bodies, paths, "
            "query and headers). Secrets stay in the server's environment variables; only their names are kept.")
 if notice := st.session_state.pop("environments_notice", None):
-    st.success(notice, icon=":material/check_circle:")
+    st.success(ui.escape(notice), icon=":material/check_circle:")
 ok, environments = ui.attempt(lambda: service.list_environments(user=actor.username))
 if not ok or environments is None:
     st.stop()
