@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import os
 import re
 import tempfile
 import time
@@ -31,7 +32,10 @@ from core.schema.walk import InvalidSchemaError
 
 USER = "quality"
 PASSWORD = "quality-password-1"
-PROVIDERS = ("offline", "openai")
+PROVIDERS = ("offline", "openai", "offline+sandbox")
+"""How rows are made: the offline provider, the OpenAI-compatible one (against the fake server), and the
+offline provider with the server itself as the module's sandbox environment (a run before review)."""
+SANDBOX_TOKEN_VARIABLE = "CASEFLOW_QUALITY_TOKEN"
 RUNS = 2
 TASK_TIMEOUT_SECONDS = 1800.0
 RUN_TIMEOUT_SECONDS = 30.0
@@ -50,13 +54,16 @@ def measure(target: Target, provider: str, *, limit: int | None = None, runs: in
         raise ValueError(f"unknown provider {provider!r}; one of {', '.join(PROVIDERS)}")
     began = time.monotonic()
     logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "dispatch skipped" at a 50 ms poll
-    with tempfile.TemporaryDirectory(prefix="caseflow-quality-db-") as directory, _provider(provider) as settings:
+    base, _, sandboxed = provider.partition("+")
+    with tempfile.TemporaryDirectory(prefix="caseflow-quality-db-") as directory, _provider(base) as settings:
         backends.configure(f"sqlite:///{Path(directory) / 'quality.db'}", POLL_SECONDS=str(POLL_SECONDS),
                            RUN_SCHEDULER="false", **settings)
         try:
             service.upgrade_database()
             service.create_user(USER, "engineer", PASSWORD)
             document = import_document(target.document, target.filename, user=USER, module=target.name)
+            if sandboxed:
+                _sandbox(target)
             scenes = body_scenes(target.name, limit)
             cases = create_test_cases(scenes)
             generated = time.monotonic()
@@ -78,6 +85,16 @@ def measure(target: Target, provider: str, *, limit: int | None = None, runs: in
         "seconds": {"generation": round(generation_seconds, 1), "runs": round(run_seconds, 1),
                     "total": round(time.monotonic() - began, 1)},
     }
+
+
+def _sandbox(target: Target) -> None:
+    """The server itself as the module's sandbox environment, its token read from a variable of this process."""
+    auth = {"kind": "none"}
+    if target.token:
+        os.environ[SANDBOX_TOKEN_VARIABLE] = target.token
+        auth = {"kind": "bearer", "secret_variable": SANDBOX_TOKEN_VARIABLE}
+    service.create_environment({"name": "sandbox", "base_url": target.base_url, "auth": auth,
+                                "sandbox_for": [target.name]}, user=USER)
 
 
 @contextmanager
