@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     run_scheduler: bool = Field(default=True, description="start the scheduler inside the Streamlit server")
     max_review_rounds: int = Field(default=3, ge=0, description="rejections that regenerate the rows")
     max_repair_rounds: int = Field(default=5, ge=0)
+
+
+def overridden(settings: Settings, **values: Any) -> Settings:
+    """``settings`` with ``values`` changed, checked by the same bounds as the environment's (ValidationError)."""
+    return Settings.model_validate({**settings.model_dump(), **values})
 
 
 @lru_cache(maxsize=1)

@@ -41,3 +41,15 @@ class LeaseLost(CaseFlowError):
     """This worker no longer owns the task (cancelled, or its lease expired and another took it)."""
 
     code = "lease_lost"
+
+
+class RateLimited(CaseFlowError):
+    """Too many failed attempts; the message says when the next one is allowed."""
+
+    code = "rate_limited"
+
+
+class DatabaseUnavailable(CaseFlowError):
+    """DATABASE_URL is unusable, the database does not answer, or it lacks the current schema."""
+
+    code = "database_unavailable"

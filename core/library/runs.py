@@ -7,10 +7,11 @@ import re
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import httpx
 
+from core import inputs
 from core.accounts.users import Actor
 from core.database import session_scope
 from core.errors import InvalidInput, NotFound
@@ -25,6 +26,9 @@ EXCERPT_CHARS = 500
 DEFAULT_TIMEOUT_SECONDS = 10.0
 BODY_METHODS = ("POST", "PUT", "PATCH")
 PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+MAX_TIMEOUT_SECONDS = 300.0
+MAX_BASE_URL_CHARS = 500
+"""As long as case_runs.base_url holds."""
 TOKEN_VARIABLE = "CASEFLOW_API_TOKEN"
 """The environment variable the command line and exported pytest files read the API token from."""
 
@@ -65,23 +69,40 @@ def _text(value: Any) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
-def check_base_url(base_url: str) -> str:
-    """``base_url`` without a trailing slash, if it is an http(s) URL with a host."""
-    url = base_url.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidInput(f"The base URL {base_url!r} must start with http:// or https:// and name a host, "
+def check_base_url(base_url: Any) -> tuple[str, httpx.BasicAuth | None]:
+    """``base_url`` without a trailing slash and without credentials, and the credentials as basic auth.
+
+    ``http://bob:secret@host/api`` becomes ``http://host/api`` plus basic auth for bob: the
+    password is sent with this run's requests only, never stored or shown.
+    """
+    url = inputs.text(base_url, "The base URL", limit=MAX_BASE_URL_CHARS, single_line=True).strip().rstrip("/")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        host = None
+    if host is None or parts.scheme not in ("http", "https"):
+        raise InvalidInput(f"The base URL {url[:100]!r} must start with http:// or https:// and name a host, "
                            f"e.g. https://api.example.com/v1.")
-    return url
+    if parts.username is None and parts.password is None:
+        return url, None
+    bare = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    return bare, httpx.BasicAuth(unquote(parts.username or ""), unquote(parts.password or ""))
 
 
 def run_case(case_id: int, base_url: str, *, actor: Actor, token: str | None = None,
              timeout: float = DEFAULT_TIMEOUT_SECONDS) -> dict[str, Any]:
     """Sends every row of the case to ``base_url``, checks each response, stores and returns the run.
 
-    ``token``, when given, is sent as "Authorization: Bearer <token>" and never stored.
+    ``token``, when given, is sent as "Authorization: Bearer <token>"; credentials in the base
+    URL are sent as basic auth instead. Neither is ever stored.
     """
-    base = check_base_url(base_url)
+    base, basic = check_base_url(base_url)
+    timeout = inputs.seconds(timeout, "The timeout", maximum=MAX_TIMEOUT_SECONDS)
+    headers = _bearer(token)
+    if basic is not None and headers:
+        raise InvalidInput(f"Give the API credentials one way: user:password in the base URL (sent as basic auth) "
+                           f"or {TOKEN_VARIABLE} (sent as a Bearer token), not both.")
     with session_scope(read_only=True) as session:
         case = session.get(AutomationCase, case_id)
         if case is None:
@@ -90,8 +111,7 @@ def run_case(case_id: int, base_url: str, *, actor: Actor, token: str | None = N
         rows = list(case.rows)
         request = case_request(case.method, case.path, scene.parameters if scene else [], rows)
     started, clock = utcnow(), time.monotonic()
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    with httpx.Client(base_url=base, headers=headers, timeout=timeout) as client:
+    with httpx.Client(base_url=base, headers=headers, auth=basic, timeout=timeout) as client:
         results = [run_row(client, request, row) for row in rows]
     passed = sum(1 for result in results if result["passed"])
     with session_scope() as session:
@@ -103,6 +123,16 @@ def run_case(case_id: int, base_url: str, *, actor: Actor, token: str | None = N
         session.add(run)
         session.flush()
         return run_summary(run)
+
+
+def _bearer(token: Any) -> dict[str, str]:
+    """The Authorization header for ``token`` (none without one); HTTP headers hold printable ASCII only."""
+    if token is None or token == "":
+        return {}
+    token = inputs.text(token, "The API token", single_line=True)
+    if not token.isascii():
+        raise InvalidInput("The API token contains characters other than ASCII letters, digits and punctuation.")
+    return {"Authorization": f"Bearer {token}"}
 
 
 def run_row(client: httpx.Client, request: CaseRequest, row: dict[str, Any]) -> dict[str, Any]:

@@ -82,6 +82,11 @@ def upgrade_database() -> None:
     migrate.upgrade()
 
 
+def check_database() -> None:
+    """DatabaseUnavailable unless DATABASE_URL opens, answers and has the newest schema; writes nothing."""
+    migrate.check_ready()
+
+
 def system_overview(*, user: str) -> dict[str, Any]:
     """What the settings page shows admins: AI provider (key masked), workers, retention, database."""
     require_admin(current_actor(user), "see the settings")

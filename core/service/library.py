@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from core import inputs
 from core.accounts.users import current_actor, require_operator
 from core.library import catalog, demo_data, exporters, runs
 from core.library.exporters import Export
@@ -29,9 +30,13 @@ get_test_case = catalog.get_test_case
 list_automation_cases = catalog.list_automation_cases
 get_automation_case = catalog.get_automation_case
 preview_test_cases = manual_cases.preview
-export_case = exporters.export_case
 export_module = exporters.export_module
 row_checks = runs.row_checks
+
+
+def export_case(case_id: int, fmt: str) -> Export:
+    """An automation case as a pytest file or JSON ("pytest" or "json")."""
+    return exporters.export_case(inputs.record_id(case_id, "automation case"), fmt)
 
 
 def create_test_case(values: Mapping[str, Any], *, user: str) -> dict[str, Any]:
@@ -62,6 +67,7 @@ def import_test_cases(data: bytes, filename: str, *, user: str) -> dict[str, Any
 def run_case(case_id: int, base_url: str, *, user: str, token: str | None = None,
              timeout: float = DEFAULT_RUN_TIMEOUT_SECONDS) -> dict[str, Any]:
     """Sends every row of an automation case to ``base_url`` and stores the run; ``token`` is never stored."""
+    case_id = inputs.record_id(case_id, "automation case")
     actor = require_operator(current_actor(user), "run automation cases")
     return runs.run_case(case_id, base_url, actor=actor, token=token, timeout=timeout)
 

@@ -7,6 +7,7 @@ import json
 import pandas as pd
 import streamlit as st
 
+from core import service
 from core.errors import CaseFlowError
 from core.library import catalog as library
 from core.library import exporters
@@ -17,7 +18,8 @@ st.title("Automation cases")
 username = ui.require_actor().username
 
 search_column, module_column = st.columns([2, 1])
-search = search_column.text_input("Search", placeholder="UC12, name, path or scene", key="auto_search")
+search = search_column.text_input("Search", placeholder="UC12, name, path or scene", key="auto_search",
+                                  max_chars=service.MAX_SEARCH)
 modules = library.modules("automation_cases")
 module = module_column.selectbox("Module", [None, *modules], format_func=lambda m: m or "All", key="auto_module")
 if module is not None:
@@ -70,14 +72,15 @@ with run_tab:
         st.caption("Viewers cannot run cases.")
     else:
         with st.form("run_case"):
-            base_url = st.text_input("Base URL", placeholder="https://api.example.test/v1")
+            base_url = st.text_input("Base URL", placeholder="https://api.example.test/v1",
+                                     help="user:password@ in the URL is sent as basic auth and never stored")
             token = st.text_input("Bearer token (optional, never stored)", type="password")
             timeout = st.number_input("Timeout per request (s)", 1.0, 120.0, case_runs.DEFAULT_TIMEOUT_SECONDS)
             if st.form_submit_button("Run every row", type="primary"):
                 try:
                     with st.spinner(f"Sending {len(case['rows'])} requests…"):
-                        run = case_runs.run_case(case["id"], base_url, user=username, token=token or None,
-                                                 timeout=timeout)
+                        run = service.run_case(case["id"], base_url, user=username, token=token or None,
+                                               timeout=timeout)
                 except CaseFlowError as error:
                     st.error(error.message)
                 else:

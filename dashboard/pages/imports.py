@@ -5,17 +5,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core import service
 from core.errors import CaseFlowError
-from core.library import catalog as library
-from core.library.importers import manual_cases as test_cases
-from core.library.importers import openapi
 from dashboard import ui
 
 TEMPLATE = "title,module,preconditions,steps,expected result,priority,scene\n"
 
 st.title("Import")
-username = ui.require_actor().username
-if not library.can_edit(username):
+actor = ui.require_actor()
+username = actor.username
+if not actor.can_operate:
     st.info("Viewers can browse the library but not import into it.")
     st.stop()
 
@@ -27,8 +26,7 @@ with api_tab:
     module = st.text_input("Module", key="openapi_module", help="Leave empty to use each operation's first tag.")
     if upload is not None:
         try:
-            plan = openapi.import_document(upload.getvalue(), upload.name, user=username, module=module,
-                                           dry_run=True)
+            plan = service.import_openapi(upload.getvalue(), upload.name, user=username, module=module, dry_run=True)
         except CaseFlowError as error:
             st.error(error.message)
         else:
@@ -46,7 +44,7 @@ with api_tab:
             nothing = not (plan["added"] or plan["changed"] or plan["removed"])
             if st.button("Import", type="primary", disabled=nothing, key="openapi_import"):
                 try:
-                    done = openapi.import_document(upload.getvalue(), upload.name, user=username, module=module)
+                    done = service.import_openapi(upload.getvalue(), upload.name, user=username, module=module)
                 except CaseFlowError as error:
                     st.error(error.message)
                 else:
@@ -63,7 +61,7 @@ with cases_tab:
     upload = st.file_uploader("CSV or XLSX file", type=["csv", "xlsx"], key="cases_upload")
     if upload is not None:
         try:
-            preview = test_cases.preview(upload.getvalue(), upload.name)
+            preview = service.preview_test_cases(upload.getvalue(), upload.name)
         except CaseFlowError as error:
             st.error(error.message)
         else:
@@ -78,7 +76,7 @@ with cases_tab:
             if st.button(f"Import {len(preview['rows'])} test case(s)", type="primary", disabled=not preview["valid"],
                          key="cases_import"):
                 try:
-                    done = test_cases.import_cases(upload.getvalue(), upload.name, user=username)
+                    done = service.import_test_cases(upload.getvalue(), upload.name, user=username)
                 except CaseFlowError as error:
                     st.error(error.message)
                 else:

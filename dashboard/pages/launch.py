@@ -48,6 +48,7 @@ with st.container(border=True):
 st.subheader("Test cases")
 search_col, scope_col = st.columns([2.4, 1], vertical_alignment="bottom")
 search = search_col.text_input("Search", key="launch_search", placeholder="Title, steps or expected result…",
+                               max_chars=service.MAX_SEARCH,
                                label_visibility="collapsed", icon=":material/search:")
 linked_only = scope_col.toggle("Only cases linked to this scene", value=True, key="launch_linked")
 cases = service.list_test_cases(search=search or None, scene_id=scene_id if linked_only else None, limit=200)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core import service
 from core.library import catalog as library
 from dashboard import ui
 
@@ -12,7 +13,8 @@ st.title("Scenes")
 username = ui.require_actor().username
 
 search_column, module_column = st.columns([2, 1])
-search = search_column.text_input("Search", placeholder="id, name or path", key="scenes_search")
+search = search_column.text_input("Search", placeholder="id, name or path", key="scenes_search",
+                                  max_chars=service.MAX_SEARCH)
 module = module_column.selectbox("Module", [None, *library.modules("scenes")], format_func=lambda m: m or "All",
                                  key="scenes_module")
 scenes = library.list_scenes(search=search, module=module)

@@ -45,7 +45,8 @@ def case_form(key: str, case: dict[str, Any]) -> dict[str, Any] | None:
 
 
 search_column, module_column = st.columns([2, 1])
-search = search_column.text_input("Search", placeholder="title, steps or expected result", key="cases_search")
+search = search_column.text_input("Search", placeholder="title, steps or expected result", key="cases_search",
+                                  max_chars=service.MAX_SEARCH)
 module = module_column.selectbox("Module", [None, *library.modules("test_cases")], format_func=lambda m: m or "All",
                                  key="cases_module")
 
