@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.accounts.users import authenticate
+from core import service
 from dashboard import ui
 
 _, middle, _ = st.columns([1, 1.2, 1])
@@ -19,10 +19,11 @@ with middle:
         password = st.text_input("Password", type="password", autocomplete="current-password")
         submitted = st.form_submit_button("Sign in", type="primary", width="stretch")
     if submitted:
-        signed_in = authenticate(username, password) if username and password else None
-        if signed_in is None:
+        answered, signed_in = ui.attempt(lambda: service.authenticate(username, password)) \
+            if username and password else (True, None)
+        if answered and signed_in is None:
             st.error("Wrong username or password.", icon=":material/lock:")
-        else:
+        elif signed_in is not None:
             ui.sign_in(signed_in)
             st.rerun()
     st.caption(
