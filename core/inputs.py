@@ -34,7 +34,7 @@ def whole_number(value: Any, what: str, *, minimum: int = 0, maximum: int = MAX_
 
 def record_id(value: Any, kind: str) -> int:
     """The id of a ``kind`` ("task", "test case", ...): a whole number from 1 to MAX_ID."""
-    return whole_number(value, f"A {kind} id", minimum=1)
+    return whole_number(value, f"The {kind} id", minimum=1)
 
 
 def seconds(value: Any, what: str, *, maximum: float, allow_zero: bool = False) -> float:

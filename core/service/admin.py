@@ -22,7 +22,8 @@ from core.tasks import cleanup, health
 from core.tasks import worker as worker_runtime
 
 authenticate = users.authenticate
-"""(username, password) -> the Actor, or None; never says which part was wrong."""
+"""(username, password, now=None) -> the Actor, or None (never says which part was wrong); RateLimited, saying
+when to try again, after five failures for the username within 15 minutes."""
 
 
 def list_users(*, user: str) -> list[dict[str, Any]]:

@@ -284,7 +284,8 @@ def queue_position(task_id: int) -> dict[str, Any]:
 
 def explain_task(task_id: int, *, zone: str | None = None) -> dict[str, Any]:
     """Why the task is where it is: {status, tone, headline, details}, times in ``zone`` (default UTC)."""
-    return progress.explain(inputs.record_id(task_id, "task"), zone=inputs.optional_text(zone, "The time zone"))
+    zone = inputs.optional_text(zone, "The time zone", limit=100, single_line=True)
+    return progress.explain(inputs.record_id(task_id, "task"), zone=zone)
 
 
 def task_counts() -> dict[str, int]:
