@@ -169,7 +169,7 @@ def list_scenes(module: str | None = None, *, search: str | None = None) -> list
 
 def get_scene(scene_id: str) -> dict[str, Any]:
     """A scene with its schemas, a readable outline of each, and the test cases linked to it."""
-    scene_id = inputs.text(scene_id, "A scene id")
+    scene_id = inputs.text(scene_id, "The scene id")
     with session_scope(read_only=True) as session:
         scene = session.get(Scene, scene_id)
         if scene is None:

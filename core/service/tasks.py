@@ -42,7 +42,7 @@ def start_workflow(
     """Queues a new task and returns at once: {task_id, thread_id, status, message, test_case_id}."""
     if priority not in TASK_PRIORITIES:
         raise InvalidInput(f"Priority must be a whole number from 0 to 9 (9 runs first), not {priority!r}.")
-    test_case_id, scene_id = inputs.record_id(test_case_id, "test case"), inputs.text(scene_id, "A scene id")
+    test_case_id, scene_id = inputs.record_id(test_case_id, "test case"), inputs.text(scene_id, "The scene id")
     actor = require_operator(current_actor(user), "launch workflows")
     with session_scope() as session:
         case = session.get(TestCase, test_case_id)
@@ -149,7 +149,7 @@ def submit_review(
     resumes in the background; with ``wait_seconds`` the call waits that long for it to
     settle (completed, back in review, failed), as the specification's synchronous call did.
     """
-    thread_id, feedback = inputs.text(thread_id, "A thread id"), inputs.optional_text(feedback, "The feedback")
+    thread_id, feedback = inputs.text(thread_id, "The thread id"), inputs.optional_text(feedback, "The feedback")
     actor = require_operator(current_actor(reviewer), "review tasks")
     task_id = reviews.submit(thread_id, review_status, corrected_body, feedback, actor, expected_round)
     wakeup.notify()
@@ -379,7 +379,7 @@ def corrected_rows(generated: list[dict[str, Any]], corrected_body: Any) -> list
 
 def check_review_rows(scene_id: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Validates a reviewer's rows against the scene's request schema, as step 5 does (no writes)."""
-    scene_id = inputs.text(scene_id, "A scene id")
+    scene_id = inputs.text(scene_id, "The scene id")
     with session_scope(read_only=True) as session:
         schema = session.scalar(select(Scene.request_schema).where(Scene.id == scene_id))
     if schema is None:
