@@ -18,7 +18,7 @@ from testing.postgres import start_cluster
 from testing.process import release
 
 BENCH_USER = "bench"
-BENCH_PASSWORD = "bench-password-1"
+BENCH_PASSWORD = "tidal-copper-orchard"
 OTHER_USERS = tuple(f"qa{n:02d}" for n in range(1, 12))
 """Owners of the seeded tasks besides BENCH_USER."""
 

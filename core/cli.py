@@ -15,27 +15,46 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
-from core.config import Settings, get_settings
-from core.errors import CaseFlowError, InvalidInput
+from core.config import Settings, get_settings, overridden
+from core.errors import CaseFlowError, DatabaseUnavailable, InvalidInput
 
 Handler = Callable[[argparse.Namespace], Any]
-DEFAULT_USER = "admin"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
+        _check_acting_user(args)
+        if not getattr(args, "migrates", False):
+            _check_database()
         result = args.handler(args)
     except CaseFlowError as error:
         return _fail(error.code, error.message)
     except ValidationError as error:  # a setting from the environment is out of range
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors())
         return _fail("invalid_setting", f"Invalid setting: {problems}")
+    except (OperationalError, InterfaceError) as error:  # the database went away while the command ran
+        reason = str(error.orig).strip().splitlines()[0] if error.orig is not None else type(error).__name__
+        return _fail(DatabaseUnavailable.code, f"The database stopped answering: {reason}")
     if result is not None:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
+
+
+def _check_acting_user(args: argparse.Namespace) -> None:
+    """Commands that act as someone name them: the command line never assumes an account."""
+    if getattr(args, "acts_as_user", False) and not args.user:
+        raise InvalidInput(f"`{args.command}` acts as a user: pass --user NAME (or set CASEFLOW_USER) to say who. "
+                           f"Reading commands (task, tasks, export) need no user.")
+
+
+def _check_database() -> None:
+    from core import service
+
+    service.check_database()
 
 
 def _fail(code: str, message: str) -> int:
@@ -49,10 +68,10 @@ def _parser() -> argparse.ArgumentParser:
 
     db = commands.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade"])
-    db.set_defaults(handler=_db)
+    db.set_defaults(handler=_db, migrates=True)
 
     commands.add_parser("setup", help="migrate, load the demo data into an empty database, create the first admin"
-                        ).set_defaults(handler=_setup)
+                        ).set_defaults(handler=_setup, migrates=True)
     commands.add_parser("demo-data", help="load the demo scenes and test cases").set_defaults(handler=_demo_data)
 
     start = commands.add_parser("start", help="queue a workflow for a test case and a scene")
@@ -131,8 +150,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _user_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--user", default=os.environ.get("CASEFLOW_USER", DEFAULT_USER),
-                        help="acting user (default: $CASEFLOW_USER, else admin)")
+    """The acting user of a command that writes or runs as someone; required (or $CASEFLOW_USER)."""
+    parser.add_argument("--user", default=os.environ.get("CASEFLOW_USER") or None,
+                        help="acting user (default: $CASEFLOW_USER); required, no one is assumed")
+    parser.set_defaults(acts_as_user=True)
 
 
 def _db(args: argparse.Namespace) -> dict[str, str]:
@@ -223,9 +244,11 @@ def _worker_settings(args: argparse.Namespace) -> Settings:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = get_settings()
     if args.concurrency is not None:
-        if args.concurrency < 1:
-            raise InvalidInput("--concurrency must be at least 1.")
-        settings = settings.model_copy(update={"worker_concurrency": args.concurrency})
+        try:
+            settings = overridden(settings, worker_concurrency=args.concurrency)
+        except ValidationError as error:
+            raise InvalidInput(f"--concurrency {args.concurrency}: {error.errors()[0]['msg']} "
+                               f"(the bounds of WORKER_CONCURRENCY).") from None
     return settings
 
 
@@ -397,8 +420,8 @@ def _read_bytes(path: Path) -> bytes:
 
 def _case_id(text: str) -> int:
     digits = text.strip().upper().removeprefix("UC")
-    if not digits.isdigit():
-        raise InvalidInput(f"{text!r} is not an automation case id: use a number or a code like UC12.")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 100:  # the service checks the range
+        raise InvalidInput(f"{text[:40]!r} is not an automation case id: use a number or a code like UC12.")
     return int(digits)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     celery_resend_seconds: float = Field(
         default=30, gt=0, description="a pending task nobody took for this long gets its message again",
     )
+
+
+def overridden(settings: Settings, **values: Any) -> Settings:
+    """``settings`` with ``values`` changed, checked by the same bounds as the environment's (ValidationError)."""
+    return Settings.model_validate({**settings.model_dump(), **values})
 
 
 @lru_cache(maxsize=1)

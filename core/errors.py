@@ -48,6 +48,18 @@ class LeaseLost(CaseFlowError):
     code = "lease_lost"
 
 
+class RateLimited(CaseFlowError):
+    """Too many failed attempts; the message says when the next one is allowed."""
+
+    code = "rate_limited"
+
+
+class DatabaseUnavailable(CaseFlowError):
+    """DATABASE_URL is unusable, the database does not answer, or it lacks the current schema."""
+
+    code = "database_unavailable"
+
+
 def user_message(error: Exception) -> str:
     """What users are shown of ``error``: a CaseFlowError's message, else its type and the first line of its message.
 

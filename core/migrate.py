@@ -4,29 +4,75 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from core.config import PROJECT_ROOT
-from core.database import database
+from core.config import PROJECT_ROOT, get_settings
+from core.database import database, safe_url
+from core.errors import DatabaseUnavailable
 from core.workflow.checkpointer import setup_checkpoints
 from db.session import Database
 
 MIGRATION_LOCK_KEY = 7_314_020_611  # any constant; shared by every CaseFlow process
+UPGRADE_HINT = "run `python -m core setup` (a new database) or `python -m core db upgrade`"
 
 
 def upgrade() -> None:
     """Migrates the configured database to the newest revision; safe to run again, and at once."""
     db = database()
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config = _config()
     config.set_main_option("sqlalchemy.url", db.url.render_as_string(hide_password=False).replace("%", "%%"))
     with _exclusive(db):
-        with db.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        try:
+            with db.engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except RuntimeError as error:  # a migration that refuses the data it finds says why
+            raise DatabaseUnavailable(f"The database cannot be upgraded: {error}") from None
         setup_checkpoints(db)
+
+
+def check_ready() -> None:
+    """DatabaseUnavailable unless DATABASE_URL opens, the database answers and it has the newest schema.
+
+    Writes nothing: a SQLite file that does not exist yet is not created.
+    """
+    url = get_settings().database_url
+    shown = safe_url(url)
+    _check_sqlite_file(url, shown)
+    db = database()
+    try:
+        with db.engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    except DBAPIError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig is not None else type(error).__name__
+        raise DatabaseUnavailable(f"Cannot reach the database at {shown}: {reason}") from None
+    newest = set(ScriptDirectory.from_config(_config()).get_heads())
+    if current != newest:
+        found = ", ".join(sorted(current)) or "none"
+        raise DatabaseUnavailable(f"The database at {shown} does not have CaseFlow's current schema (revision "
+                                  f"{found}, expected {', '.join(sorted(newest))}): {UPGRADE_HINT}.")
+
+
+def _check_sqlite_file(url: str, shown: str) -> None:
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return  # database() says what is wrong with the URL
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
+            and not Path(parsed.database).exists():
+        raise DatabaseUnavailable(f"There is no database file at {shown}: {UPGRADE_HINT}.")
+
+
+def _config() -> Config:
+    return Config(str(PROJECT_ROOT / "alembic.ini"))
 
 
 @contextmanager

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from core.errors import InvalidInput
+from typing import Any
+
+from core import inputs
 
 MAX_PAGE = 500
 """The most items one page, or one bulk action, may hold."""
+MAX_SEARCH = 200
+"""The longest search term, in characters (a 100 KB one makes SQLite's LIKE give up)."""
 
 
-def check(limit: int, offset: int = 0) -> None:
-    if not 1 <= limit <= MAX_PAGE:
-        raise InvalidInput(f"limit must be from 1 to {MAX_PAGE}.")
-    if offset < 0:
-        raise InvalidInput("offset cannot be negative.")
+def check(limit: Any, offset: Any = 0) -> None:
+    """A limit from 1 to MAX_PAGE and an offset from 0 to the largest row number the databases count."""
+    inputs.whole_number(limit, "limit", minimum=1, maximum=MAX_PAGE)
+    inputs.whole_number(offset, "offset")
 
 
-def search_term(search: str | None) -> str | None:
+def search_term(search: Any) -> str | None:
     """The LIKE pattern for a free-text search, or None when there is nothing to search for."""
-    if search is None or not search.strip():
+    if search is None:
         return None
-    return f"%{search.strip()}%"
+    term = inputs.text(search, "The search", limit=MAX_SEARCH).strip()
+    return f"%{term}%" if term else None

@@ -83,6 +83,21 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
 
 
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
+"""Usernames are unique without regard to case: "ADMIN" cannot be added beside "admin"."""
+
+
+class SignInFailure(Base):
+    """A failed sign-in, kept for core.accounts.throttle's 15 minutes; shared by every dashboard process."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("idx_sign_in_failures_username", "username", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100))  # as typed, lower-cased; it need not exist
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Scene(Base):
     """An API operation: method, path and the JSON Schema of its request body."""
 

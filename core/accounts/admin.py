@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core import inputs
 from core.accounts import users
 from core.accounts.users import Actor, check_role, hash_password
 from core.database import session_scope
@@ -41,6 +42,10 @@ def update_user(
     admin: Actor, username: str, *, role: str | None = None, active: bool | None = None, password: str | None = None
 ) -> dict[str, Any]:
     """Changes a user's role, whether they can sign in, or their password (admins only)."""
+    username = inputs.text(username, "The username")
+    if active is not None and not isinstance(active, bool):
+        raise InvalidInput("Whether the user is active must be true or false.")
+    password_hash = None if password is None else hash_password(password, username)
     with session_scope() as session:
         user = session.scalar(select(User).where(User.username == username).with_for_update())
         if user is None:
@@ -57,8 +62,8 @@ def update_user(
                 if user.role == Role.ADMIN.value:
                     _keep_an_admin(session, user, "deactivate")
             user.is_active = active
-        if password is not None:
-            user.password_hash = hash_password(password)
+        if password_hash is not None:
+            user.password_hash = password_hash
         return _user(user)
 
 
@@ -68,7 +73,7 @@ def change_password(username: str, current: str, new: str) -> None:
         raise Forbidden("The current password is wrong.")
     if new == current:
         raise InvalidInput("The new password is the same as the current one.")
-    password_hash = hash_password(new)
+    password_hash = hash_password(new, username)
     with session_scope() as session:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:

@@ -6,10 +6,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from core import paging
+from core import inputs, paging
 from core.database import session_scope
 from core.errors import InvalidInput, NotFound
 from core.library.automation_cases import case_as_dict
@@ -26,22 +26,42 @@ CASE_CODE = re.compile(r"^\s*UC(\d+)\s*$", re.IGNORECASE)
 
 def clean_test_case(values: Mapping[str, Any], scene_ids: set[str]) -> tuple[dict[str, Any], list[str]]:
     """A test case's fields trimmed and normalised, and what is wrong with them (empty when nothing)."""
-    text = {key: str(values.get(key) or "").strip() for key in CASE_FIELDS}
-    errors: list[str] = []
-    if not text["title"]:
+    problems: dict[str, str] = {}
+    text = {key: _field(values.get(key), key, problems) for key in CASE_FIELDS}
+    errors = list(problems.values())
+    if not text["title"] and "title" not in problems:
         errors.append("The title is empty.")
-    if not text["expected_result"]:
+    if not text["expected_result"] and "expected_result" not in problems:
         errors.append("The expected result is empty: the workflow derives its assertions from it.")
-    for key, limit in TEXT_LIMITS.items():
-        if len(text[key]) > limit:
-            errors.append(f"The {key} has {len(text[key])} characters; at most {limit} are allowed.")
     priority = text["priority"].upper() or DEFAULT_PRIORITY
     priority = f"P{priority}" if priority.isdigit() else priority
     if priority not in TEST_CASE_PRIORITIES:
-        errors.append(f"Priority {text['priority']!r} is not one of {', '.join(TEST_CASE_PRIORITIES)}.")
+        errors.append(f"Priority {text['priority'][:20]!r} is not one of {', '.join(TEST_CASE_PRIORITIES)}.")
     if text["scene_id"] and text["scene_id"] not in scene_ids:
-        errors.append(f"No scene with id {text['scene_id']!r}; import its OpenAPI document first or leave it empty.")
+        errors.append(f"No scene with id {text['scene_id'][:100]!r}; import its OpenAPI document first or leave it "
+                      f"empty.")
     return {**text, "priority": priority, "scene_id": text["scene_id"] or None}, errors
+
+
+def _field(value: Any, key: str, problems: dict[str, str]) -> str:
+    """One field as trimmed text ("" when it is missing or unusable, with its problem in ``problems``)."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):  # a spreadsheet's number, a priority of 1
+        value = str(value)
+    if isinstance(value, str):
+        value = value.strip()
+    if problem := inputs.text_problem(value, f"The {key.replace('_', ' ')}", limit=TEXT_LIMITS.get(key)):
+        problems[key] = problem
+        return ""
+    return value
+
+
+def _values(values: Any) -> Mapping[str, Any]:
+    if not isinstance(values, Mapping):
+        raise InvalidInput(f"A test case is given as its fields ({', '.join(CASE_FIELDS)}), "
+                           f"not as {type(values).__name__}.")
+    return values
 
 
 def scene_ids(session: Session) -> set[str]:
@@ -59,9 +79,9 @@ def list_test_cases(*, search: str | None = None, module: str | None = None, sce
     if term := paging.search_term(search):
         filters.append(or_(TestCase.title.ilike(term), TestCase.steps.ilike(term),
                            TestCase.expected_result.ilike(term)))
-    if module:
+    if module := inputs.optional_text(module, "The module filter"):
         filters.append(TestCase.module == module)
-    if scene_id:
+    if scene_id := inputs.optional_text(scene_id, "The scene filter"):
         filters.append(TestCase.scene_id == scene_id)
     with session_scope(read_only=True) as session:
         total = session.scalar(select(func.count()).select_from(TestCase).where(*filters)) or 0
@@ -72,6 +92,7 @@ def list_test_cases(*, search: str | None = None, module: str | None = None, sce
 
 
 def get_test_case(case_id: int) -> dict[str, Any]:
+    case_id = inputs.record_id(case_id, "test case")
     with session_scope(read_only=True) as session:
         case = session.get(TestCase, case_id)
         if case is None:
@@ -81,6 +102,7 @@ def get_test_case(case_id: int) -> dict[str, Any]:
 
 def create_test_case(values: Mapping[str, Any]) -> dict[str, Any]:
     """A new manual test case; bad fields raise InvalidInput listing every problem."""
+    values = _values(values)
     with session_scope() as session:
         fields = _checked(session, values)
         case = TestCase(**fields)
@@ -91,6 +113,7 @@ def create_test_case(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def update_test_case(case_id: int, values: Mapping[str, Any]) -> dict[str, Any]:
     """Replaces the fields of a test case; tasks already started keep the text they were started with."""
+    case_id, values = inputs.record_id(case_id, "test case"), _values(values)
     with session_scope() as session:
         case = session.get(TestCase, case_id, with_for_update=True)
         if case is None:
@@ -122,7 +145,7 @@ def _test_case(case: TestCase, scene: Scene | None) -> dict[str, Any]:
 def modules(kind: str = "scenes") -> list[str]:
     """The modules in use by "test_cases", "scenes" or "automation_cases", sorted."""
     column = {"test_cases": TestCase.module, "scenes": Scene.module, "automation_cases": AutomationCase.module_id}
-    if kind not in column:
+    if not isinstance(kind, str) or kind not in column:
         raise InvalidInput(f"Unknown library kind {kind!r}.")
     with session_scope(read_only=True) as session:
         return sorted(value for value in session.scalars(select(column[kind]).distinct()) if value)
@@ -133,7 +156,7 @@ def list_scenes(module: str | None = None, *, search: str | None = None) -> list
     filters = []
     if term := paging.search_term(search):
         filters.append(or_(Scene.id.ilike(term), Scene.name.ilike(term), Scene.path.ilike(term)))
-    if module:
+    if module := inputs.optional_text(module, "The module filter"):
         filters.append(Scene.module == module)
     linked = (select(TestCase.scene_id, func.count().label("n")).group_by(TestCase.scene_id).subquery())
     with session_scope(read_only=True) as session:
@@ -146,6 +169,7 @@ def list_scenes(module: str | None = None, *, search: str | None = None) -> list
 
 def get_scene(scene_id: str) -> dict[str, Any]:
     """A scene with its schemas, a readable outline of each, and the test cases linked to it."""
+    scene_id = inputs.text(scene_id, "The scene id")
     with session_scope(read_only=True) as session:
         scene = session.get(Scene, scene_id)
         if scene is None:
@@ -197,10 +221,10 @@ def list_automation_cases(*, search: str | None = None, module: str | None = Non
     filters = []
     if term := paging.search_term(search):
         code = CASE_CODE.match(search)
-        filters.append(AutomationCase.id == int(code.group(1)) if code else
+        filters.append(_code_filter(int(code.group(1))) if code else
                        or_(AutomationCase.name.ilike(term), AutomationCase.path.ilike(term),
                            AutomationCase.scene_id.ilike(term)))
-    if module:
+    if module := inputs.optional_text(module, "The module filter"):
         filters.append(AutomationCase.module_id == module)
     with session_scope(read_only=True) as session:
         total = session.scalar(select(func.count()).select_from(AutomationCase).where(*filters)) or 0
@@ -215,6 +239,11 @@ def list_automation_cases(*, search: str | None = None, module: str | None = Non
     return {"total": total, "items": items}
 
 
+def _code_filter(number: int) -> ColumnElement[bool]:
+    """The case UC<number>; none for a number no id can have (SQLite cannot even compare it)."""
+    return AutomationCase.id == number if 1 <= number <= inputs.MAX_ID else false()
+
+
 def _latest_runs(session: Session, case_ids: list[int]) -> dict[int, dict[str, Any]]:
     newest = (select(func.max(CaseRun.id)).where(CaseRun.case_id.in_(case_ids)).group_by(CaseRun.case_id))
     runs = session.scalars(select(CaseRun).where(CaseRun.id.in_(newest)))
@@ -224,6 +253,7 @@ def _latest_runs(session: Session, case_ids: list[int]) -> dict[int, dict[str, A
 
 def get_automation_case(case_id: int) -> dict[str, Any]:
     """A case with its rows, the task and review that produced it, who made it, and its runs (newest first)."""
+    case_id = inputs.record_id(case_id, "automation case")
     with session_scope(read_only=True) as session:
         case = session.get(AutomationCase, case_id)
         if case is None:

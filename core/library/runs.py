@@ -15,6 +15,7 @@ from xml.etree import ElementTree
 
 import httpx
 
+from core import inputs
 from core.accounts.users import Actor
 from core.database import session_scope
 from core.errors import InvalidInput, NotFound
@@ -31,6 +32,8 @@ EXCERPT_CHARS = 500
 DEFAULT_TIMEOUT_SECONDS = 10.0
 BODY_METHODS = ("POST", "PUT", "PATCH")
 PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+MAX_TIMEOUT_SECONDS = 300.0
+"""As long as case_runs.base_url holds."""
 TOKEN_VARIABLE = "CASEFLOW_API_TOKEN"
 """The environment variable the command line and exported pytest files read the API token from."""
 
@@ -96,6 +99,7 @@ def run_case(case_id: int, base_url: str | None = None, *, actor: Actor, environ
     The target is ``base_url`` (with ``token``, when given, sent as "Authorization: Bearer <token>"),
     else the environment named, else the case's module's default environment. Secrets are never stored.
     """
+    timeout = inputs.seconds(timeout, "The timeout", maximum=MAX_TIMEOUT_SECONDS)
     with session_scope(read_only=True) as session:
         case = session.get(AutomationCase, case_id)
         if case is None:

@@ -12,14 +12,15 @@ they import nothing else of the product.
 from __future__ import annotations
 
 from core.accounts.users import Actor, current_actor
-from core.errors import CaseFlowError, Conflict, Forbidden, InvalidInput, NotFound
-from core.paging import MAX_PAGE
+from core.errors import CaseFlowError, Conflict, Forbidden, InvalidInput, NotFound, RateLimited
+from core.paging import MAX_PAGE, MAX_SEARCH
 from core.service.access import authenticate_token, create_api_token, list_api_tokens, revoke_api_token
 from core.service.admin import (
     add_user,
     ai_provider_info,
     authenticate,
     change_password,
+    check_database,
     create_user,
     list_users,
     mask_secret,

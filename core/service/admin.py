@@ -22,7 +22,8 @@ from core.tasks import cleanup, health, queue_control, wakeup
 from core.tasks import worker as worker_runtime
 
 authenticate = users.authenticate
-"""(username, password) -> the Actor, or None; never says which part was wrong."""
+"""(username, password, now=None) -> the Actor, or None (never says which part was wrong); RateLimited, saying
+when to try again, after five failures for the username within 15 minutes."""
 
 
 def list_users(*, user: str) -> list[dict[str, Any]]:
@@ -80,6 +81,11 @@ def setup(admin_password: str | None) -> dict[str, Any]:
 def upgrade_database() -> None:
     """Brings the configured database to the newest schema; safe to run again, and at once."""
     migrate.upgrade()
+
+
+def check_database() -> None:
+    """DatabaseUnavailable unless DATABASE_URL opens, answers and has the newest schema; writes nothing."""
+    migrate.check_ready()
 
 
 def system_overview(*, user: str) -> dict[str, Any]:

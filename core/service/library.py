@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from core import paging
+from core import inputs, paging
 from core.accounts.users import current_actor, require_operator
 from core.library import catalog, demo_data, exporters, response_checks, runs
 from core.library.exporters import Export
@@ -30,7 +30,6 @@ get_test_case = catalog.get_test_case
 list_automation_cases = catalog.list_automation_cases
 get_automation_case = catalog.get_automation_case
 preview_test_cases = manual_cases.preview
-export_case = exporters.export_case
 export_module = exporters.export_module
 row_checks = response_checks.row_checks
 
@@ -41,6 +40,11 @@ def list_scenes_page(module: str | None = None, *, search: str | None = None, li
     paging.check(limit, offset)
     scenes = catalog.list_scenes(module, search=search)
     return {"total": len(scenes), "items": scenes[offset:offset + limit], "limit": limit, "offset": offset}
+
+
+def export_case(case_id: int, fmt: str) -> Export:
+    """An automation case as a pytest file or JSON ("pytest" or "json")."""
+    return exporters.export_case(inputs.record_id(case_id, "automation case"), fmt)
 
 
 def create_test_case(values: Mapping[str, Any], *, user: str) -> dict[str, Any]:
@@ -75,6 +79,7 @@ def run_case(case_id: int, base_url: str | None = None, *, user: str, environmen
     The target: ``base_url`` (with ``token`` as a Bearer token), else the ``environment`` named,
     else the default environment of the case's module.
     """
+    case_id = inputs.record_id(case_id, "automation case")
     actor = require_operator(current_actor(user), "run automation cases")
     return runs.run_case(case_id, base_url, actor=actor, environment=environment, token=token, timeout=timeout)
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.orm import Session, defer
 
-from core import paging
+from core import inputs, paging
 from core.accounts.users import current_actor, require_operator
 from core.database import session_scope
 from core.errors import CaseFlowError, InvalidInput, NotFound
@@ -56,6 +56,7 @@ def start_workflow(
     """
     if priority not in TASK_PRIORITIES:
         raise InvalidInput(f"Priority must be a whole number from 0 to 9 (9 runs first), not {priority!r}.")
+    test_case_id = inputs.record_id(test_case_id, "test case")
     scene_id = label(scene_id, "The scene id", SCENE_ID_LIMIT)
     name = "" if name is None else label(name, "The task name", NAME_LIMIT)
     module_id = None if module_id is None else label(module_id, "The module", MODULE_LIMIT)
@@ -99,6 +100,7 @@ def start_workflow(
 
 def get_task(task_id: int) -> dict[str, Any]:
     """One task with every field, as the specification's GET /tasks/{id}."""
+    task_id = inputs.record_id(task_id, "task")
     with session_scope(read_only=True) as session:
         task = session.get(WorkflowTask, task_id)
         if task is None:
@@ -125,20 +127,17 @@ def list_tasks(
     they must be timezone-aware.
     """
     paging.check(limit, offset)
-    statuses = [status] if isinstance(status, str) else list(status or [])
-    known = {s.value for s in TaskStatus}
-    if unknown := [s for s in statuses if s not in known]:
-        raise InvalidInput(f"Unknown status {unknown[0]!r}: use one of {', '.join(sorted(known))}.")
+    statuses = _statuses(status)
     filters = []
     if statuses:
         filters.append(WorkflowTask.status.in_(statuses))
-    if user:
+    if user := inputs.optional_text(user, "The owner filter"):
         filters.append(User.username == user)
     if term := paging.search_term(search):
         filters.append(or_(WorkflowTask.thread_id.ilike(term), cast(WorkflowTask.input_params, Text).ilike(term)))
     for bound, name in ((created_from, "created_from"), (created_to, "created_to")):
-        if bound is not None and bound.tzinfo is None:
-            raise InvalidInput(f"{name} must be timezone-aware.")
+        if bound is not None and (not isinstance(bound, datetime) or bound.tzinfo is None):
+            raise InvalidInput(f"{name} must be a timezone-aware datetime.")
     if created_from is not None:
         filters.append(WorkflowTask.created_at >= created_from)
     if created_to is not None:
@@ -158,6 +157,17 @@ def list_tasks(
     return {"total": total, "items": items, "limit": limit, "offset": offset}
 
 
+def _statuses(status: Any) -> list[str]:
+    """The status filter as a list of known statuses: one status, or a list of them."""
+    statuses = [status] if isinstance(status, str) else status or []
+    known = {s.value for s in TaskStatus}
+    if not isinstance(statuses, (list, tuple)) or not all(isinstance(s, str) for s in statuses):
+        raise InvalidInput(f"The status filter is a status or a list of statuses: {', '.join(sorted(known))}.")
+    if unknown := [s for s in statuses if s not in known]:
+        raise InvalidInput(f"Unknown status {unknown[0][:50]!r}: use one of {', '.join(sorted(known))}.")
+    return list(statuses)
+
+
 def submit_review(
     thread_id: str, review_status: str, *, corrected_body: Any = None, feedback: str | None = None,
     reviewer: str, expected_round: int | None = None, wait_seconds: float = 0,
@@ -171,6 +181,7 @@ def submit_review(
     """
     if not _is_wait(wait_seconds):
         raise InvalidInput(f"The wait must be a number of seconds from 0 to {MAX_WAIT_SECONDS}, not {wait_seconds!r}.")
+    thread_id, feedback = inputs.text(thread_id, "The thread id"), inputs.optional_text(feedback, "The feedback")
     actor = require_operator(current_actor(reviewer), "review tasks")
     task_id = reviews.submit(thread_id, review_status, corrected_body, feedback, actor, expected_round)
     wakeup.notify(task_id)
@@ -180,6 +191,7 @@ def submit_review(
 
 def cancel_task(task_id: int, *, user: str) -> dict[str, Any]:
     """Stops a pending, running or reviewing task; a running worker stops at its next step."""
+    task_id = inputs.record_id(task_id, "task")
     actor = require_operator(current_actor(user), "cancel tasks")
     with session_scope() as session:
         return _task_detail(session, lifecycle.cancel(session, task_id, actor.username))
@@ -187,6 +199,7 @@ def cancel_task(task_id: int, *, user: str) -> dict[str, Any]:
 
 def retry_task(task_id: int, *, user: str) -> dict[str, Any]:
     """Requeues a failed or cancelled task; it resumes from its last checkpoint, not from scratch."""
+    task_id = inputs.record_id(task_id, "task")
     actor = require_operator(current_actor(user), "retry tasks")
     with session_scope() as session:
         detail = _task_detail(session, lifecycle.retry(session, task_id, actor.username))
@@ -196,6 +209,7 @@ def retry_task(task_id: int, *, user: str) -> dict[str, Any]:
 
 def task_timeline(task_id: int) -> list[dict[str, Any]]:
     """The task's events, oldest first."""
+    task_id = inputs.record_id(task_id, "task")
     with session_scope(read_only=True) as session:
         if session.get(WorkflowTask, task_id) is None:
             raise NotFound(f"No task with id {task_id}.")
@@ -281,7 +295,9 @@ def retry_tasks(task_ids: Sequence[int], *, user: str) -> list[dict[str, Any]]:
 
 
 def _bulk(task_ids: Sequence[int], user: str, action: str, apply: Any, done: str) -> list[dict[str, Any]]:
-    ids = list(dict.fromkeys(int(task_id) for task_id in task_ids))
+    if isinstance(task_ids, (str, bytes)) or not isinstance(task_ids, Sequence):
+        raise InvalidInput("Give the tasks as a list of ids.")
+    ids = list(dict.fromkeys(inputs.record_id(task_id, "task") for task_id in task_ids))
     if not ids:
         raise InvalidInput("Select at least one task.")
     if len(ids) > paging.MAX_PAGE:
@@ -300,12 +316,13 @@ def _bulk(task_ids: Sequence[int], user: str, action: str, apply: Any, done: str
 
 def queue_position(task_id: int) -> dict[str, Any]:
     """{task_id, status, ahead, runnable}: how many pending tasks a worker takes before this one."""
-    return progress.queue_position(task_id)
+    return progress.queue_position(inputs.record_id(task_id, "task"))
 
 
 def explain_task(task_id: int, *, zone: str | None = None) -> dict[str, Any]:
     """Why the task is where it is: {status, tone, headline, details}, times in ``zone`` (default UTC)."""
-    return progress.explain(task_id, zone=zone)
+    zone = inputs.optional_text(zone, "The time zone", limit=100, single_line=True)
+    return progress.explain(inputs.record_id(task_id, "task"), zone=zone)
 
 
 def task_counts() -> dict[str, int]:
@@ -322,6 +339,8 @@ def latest_event_id() -> int:
 
 def events_since(user: str, after_event_id: int, *, limit: int = 20) -> list[dict[str, Any]]:
     """Notifications for ``user``: started, need review, failed and completed events on their own tasks."""
+    after_event_id = inputs.whole_number(after_event_id, "The last event id seen")
+    paging.check(limit)
     return notifications.events_since(current_actor(user), after_event_id, limit=limit)
 
 
@@ -330,6 +349,7 @@ def reviews_of_task(task_id: int) -> list[dict[str, Any]]:
 
     Each: {round, reviewer, review_status, feedback, corrected, rows, created_at}.
     """
+    task_id = inputs.record_id(task_id, "task")
     with session_scope(read_only=True) as session:
         rows = session.execute(
             select(Review, User.username).join(User, User.id == Review.reviewer_id)
@@ -396,6 +416,7 @@ def corrected_rows(generated: list[dict[str, Any]], corrected_body: Any) -> list
 
 def check_review_rows(scene_id: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Validates a reviewer's rows against the scene's request schema, as step 5 does (no writes)."""
+    scene_id = inputs.text(scene_id, "The scene id")
     with session_scope(read_only=True) as session:
         schema = session.scalar(select(Scene.request_schema).where(Scene.id == scene_id))
     if schema is None:
@@ -408,9 +429,9 @@ def check_review_rows(scene_id: str, rows: list[dict[str, Any]]) -> dict[str, An
 
 def task_steps(task_id: int) -> list[dict[str, Any]]:
     """The ten steps of a task with their state, runs and durations (see core.task_status.step_timeline)."""
-    return progress.step_timeline(task_id)
+    return progress.step_timeline(inputs.record_id(task_id, "task"))
 
 
 def ai_calls_of_task(task_id: int) -> list[dict[str, Any]]:
     """Every request the task made to the AI provider, oldest first, with tokens and estimated cost."""
-    return ai_calls.calls_for_task(task_id)
+    return ai_calls.calls_for_task(inputs.record_id(task_id, "task"))

@@ -14,10 +14,11 @@ def sign_in_form() -> None:
         password = st.text_input("Password", type="password", autocomplete="current-password")
         submitted = st.form_submit_button("Sign in", type="primary", width="stretch")
     if submitted:
-        signed_in = service.authenticate(username, password) if username and password else None
-        if signed_in is None:
+        answered, signed_in = ui.attempt(lambda: service.authenticate(username, password)) \
+            if username and password else (True, None)  # a locked username answers with when to try again
+        if answered and signed_in is None:
             st.error("Wrong username or password.", icon=":material/lock:")
-        else:
+        elif signed_in is not None:
             ui.sign_in(signed_in)
             st.rerun()
 

@@ -119,7 +119,7 @@ def test_only_admins_manage_users_and_settings(dashboard, users) -> None:
     form = at.get("form")[0]
     form.text_input[0].input("carol")
     form.selectbox[0].select("viewer")
-    form.text_input[1].input("carol-password")
+    form.text_input[1].input("amber-lantern-quay")
     form.form_submit_button[0].click()
     at.run()
     assert_no_exception(at)

@@ -25,7 +25,7 @@ from tests.conftest import TEST_PASSWORD, unavailable
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
-ADMIN_PASSWORD = "browser-admin-password"
+ADMIN_PASSWORD = "browser-copper-lantern"
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 GENERIC_ERROR = "This app has encountered an error"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 from pathlib import Path
@@ -118,6 +119,32 @@ def test_bad_requests_are_refused_and_store_nothing(rail: dict[str, str]) -> Non
         service.run_case(case_id, "http://127.0.0.1:9", user=rail["viewer"])
     with pytest.raises(NotFound, match="UC999"):
         service.run_case(999, "http://127.0.0.1:9", user=rail["engineer"])
+    assert service.get_automation_case(case_id)["runs"] == []
+
+
+def test_credentials_in_the_base_url_are_sent_as_basic_auth_and_never_stored(rail: dict[str, str]) -> None:
+    case_id = offline_case("createBooking")
+    with serve(all_scenes()) as api:
+        host = api.base_url.removeprefix("http://")
+        run = service.run_case(case_id, f"http://bob:pw%40SECRET-789@{host}/", user=rail["engineer"])
+        with pytest.raises(InvalidInput, match="not both"):
+            service.run_case(case_id, f"http://bob:pw@{host}", user=rail["engineer"], token=TOKEN)
+    basic = "Basic " + base64.b64encode(b"bob:pw@SECRET-789").decode()
+    assert {request["headers"]["Authorization"] for request in api.received} == {basic}
+    assert run["base_url"] == api.base_url and run["status"] == "passed"
+    shown = json.dumps(service.get_automation_case(case_id)["runs"])
+    with session_scope() as session:
+        stored = session.scalar(select(CaseRun).where(CaseRun.id == run["id"]))
+        kept = json.dumps(stored.rows) + stored.base_url
+    assert all("SECRET" not in text and "bob" not in text for text in (json.dumps(run), shown, kept))
+    assert len(service.get_automation_case(case_id)["runs"]) == 1, "the refused run stored nothing"
+
+
+def test_a_timeout_that_is_not_a_positive_number_of_seconds_is_refused(rail: dict[str, str]) -> None:
+    case_id = offline_case("createBooking")
+    for timeout in (-1, 0, float("nan"), float("inf"), 301, "10", True):
+        with pytest.raises(InvalidInput, match="The timeout must be"):
+            service.run_case(case_id, "http://127.0.0.1:9", user=rail["engineer"], timeout=timeout)
     assert service.get_automation_case(case_id)["runs"] == []
 
 

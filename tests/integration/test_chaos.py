@@ -31,7 +31,7 @@ def own_cluster(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Cluster, str]
 
 def test_kills_restarts_and_a_flaky_ai_lose_nothing(own_cluster: tuple[Cluster, str]) -> None:
     cluster, url = own_cluster
-    service.create_user("chaos", "engineer", "chaos-password-1")
+    service.create_user("chaos", "engineer", "storm-ledger-pivot")
     service.load_demo_data()
     case = first_case_and_scene()
     report = chaos.run(chaos.Plan(tasks=16, kills=3, restarts=("fast", "immediate")), cluster, url, "chaos", [case])

@@ -174,7 +174,7 @@ def test_scenes_and_test_cases_for_the_launch_page(demo) -> None:
 
 def test_user_management_is_for_admins_and_keeps_an_admin(users) -> None:
     admin = users["admin"]
-    created = service.add_user("carol", "viewer", "carol-password", user=admin)
+    created = service.add_user("carol", "viewer", "amber-lantern-quay", user=admin)
     assert created == {"id": created["id"], "username": "carol", "role": "viewer", "is_active": True}
     assert service.update_user("carol", role="engineer", user=admin)["role"] == "engineer"
     service.update_user("carol", password="new-password-1", user=admin)
@@ -186,7 +186,7 @@ def test_user_management_is_for_admins_and_keeps_an_admin(users) -> None:
     assert "carol" not in service.usernames()
     with pytest.raises(Conflict, match="last active admin"):
         service.update_user(admin, role="viewer", user=admin)
-    with pytest.raises(InvalidInput, match="at least 8"):
+    with pytest.raises(InvalidInput, match="at least 10"):
         service.update_user(users["engineer"], password="short", user=admin)
     with pytest.raises(Forbidden):
         service.list_users(user=users["engineer"])

@@ -84,7 +84,7 @@ def test_an_xlsx_with_a_bad_row_shows_errors_and_imports_nothing(shop: dict[str,
     (b"", "cases.csv", "cases.csv is empty"),
     (b"module,steps\nOrders,1. Post\n", "cases.csv", "has no title column"),
     (b"title,expected result\n", "cases.csv", "has a header but no test cases"),
-    (b"PK\x03\x04 not really", "cases.xlsx", "is not a readable .xlsx workbook"),
+    (b"PK\x03\x04 not really", "cases.xlsx", "cases.xlsx is not a valid XLSX file"),
     (b"title\nx\n", "cases.pdf", "upload a .csv or .xlsx file"),
 ])
 def test_unreadable_files_get_a_clear_message(shop: dict[str, str], data: bytes, name: str, message: str) -> None:

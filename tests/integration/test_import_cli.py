@@ -17,26 +17,29 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SHOP = FIXTURES / "openapi" / "harbor-shop.yaml"
 RAIL = FIXTURES / "openapi" / "lumen-rail.json"
 CASES = FIXTURES / "test_cases" / "manual_cases.csv"
+AS_ADMIN = ("--user", "admin")
+"""Commands that write name who acts: the command line assumes no one."""
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_import_export_and_run_from_the_command_line(db_url: str, tmp_path: Path) -> None:
     ok("setup", db_url=db_url, CASEFLOW_ADMIN_PASSWORD=TEST_PASSWORD)
-    assert ok("import-openapi", str(SHOP), "--dry-run", db_url=db_url)["dry_run"]
-    assert len(ok("import-openapi", str(SHOP), db_url=db_url)["added"]) == 6
-    again = ok("import-openapi", str(SHOP), db_url=db_url)
+    assert ok("import-openapi", str(SHOP), "--dry-run", *AS_ADMIN, db_url=db_url)["dry_run"]
+    assert len(ok("import-openapi", str(SHOP), *AS_ADMIN, db_url=db_url)["added"]) == 6
+    again = ok("import-openapi", str(SHOP), *AS_ADMIN, db_url=db_url)
     assert (again["added"], again["changed"], again["removed"], again["unchanged"]) == ([], [], [], 6)
-    assert ok("import-openapi", str(RAIL), "--module", "Rail", db_url=db_url)["added"][0] == "searchTrips"
+    assert ok("import-openapi", str(RAIL), "--module", "Rail", *AS_ADMIN, db_url=db_url)["added"][0] == "searchTrips"
 
     broken = tmp_path / "broken.yaml"
     broken.write_text(SHOP.read_text().replace("#/components/schemas/GeoPoint", "#/components/schemas/Geo"))
-    assert refused("import-openapi", str(broken), db_url=db_url)["message"] == \
+    assert refused("import-openapi", str(broken), *AS_ADMIN, db_url=db_url)["message"] == \
         "The reference '#/components/schemas/Geo' points to nothing in the document."
-    assert "Cannot read" in refused("import-openapi", str(tmp_path / "missing.json"), db_url=db_url)["message"]
+    assert "Cannot read" in refused("import-openapi", str(tmp_path / "missing.json"), *AS_ADMIN,
+                                    db_url=db_url)["message"]
 
-    preview = ok("import-cases", str(CASES), "--dry-run", db_url=db_url)
+    preview = ok("import-cases", str(CASES), "--dry-run", *AS_ADMIN, db_url=db_url)
     assert preview["valid"] and len(preview["rows"]) == 4
-    assert ok("import-cases", str(CASES), db_url=db_url)["created"] == 4
+    assert ok("import-cases", str(CASES), *AS_ADMIN, db_url=db_url)["created"] == 4
 
     case_id = offline_case("createBooking")
     exported = ok("export", f"UC{case_id}", "--format", "pytest", "--output", str(tmp_path), db_url=db_url)
@@ -49,8 +52,9 @@ def test_import_export_and_run_from_the_command_line(db_url: str, tmp_path: Path
 
     scenes = all_scenes()
     with serve(scenes) as api:
-        run = ok("run-case", f"UC{case_id}", "--base-url", api.base_url, db_url=db_url, CASEFLOW_API_TOKEN="cli-token")
+        run = ok("run-case", f"UC{case_id}", "--base-url", api.base_url, *AS_ADMIN, db_url=db_url,
+                 CASEFLOW_API_TOKEN="cli-token")
         assert {request["headers"]["Authorization"] for request in api.received} == {"Bearer cli-token"}
     assert run["status"] == "passed" and run["passed"] == run["total"]
     assert "must start with http" in refused("run-case", str(case_id), "--base-url", "localhost:80",
-                                             db_url=db_url)["message"]
+                                             *AS_ADMIN, db_url=db_url)["message"]

@@ -11,7 +11,9 @@ import csv
 import io
 import re
 import zipfile
+from itertools import islice
 from typing import Any, TypedDict
+from xml.etree.ElementTree import ParseError
 
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -19,9 +21,17 @@ from sqlalchemy import select
 from core.database import session_scope
 from core.errors import InvalidInput
 from core.library.catalog import CASE_FIELDS, clean_test_case, scene_ids
+from core.library.importers import uploads
 from db.models import TestCase
 
 MAX_ROWS = 5000
+MAX_SHEET_ROWS = 2 * MAX_ROWS
+"""Rows read from a sheet at most, empty ones included: a bigger sheet is refused without reading it all."""
+DELIMITERS = (",", ";", "\t")
+"""CSV separators tried; the one whose first row names the most known columns wins (ties: the first)."""
+XLSX_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, IndexError, ValueError, OSError, EOFError,
+               ParseError)
+"""What openpyxl raises for files that are not workbooks; defusedxml's refusals are ValueErrors."""
 HEADERS = {
     "title": ("title", "name", "case title", "test case", "标题", "用例标题", "用例名称", "名称"),
     "module": ("module", "component", "模块", "所属模块", "功能模块"),
@@ -99,6 +109,7 @@ def import_cases(data: bytes, filename: str, *, skip_existing: bool = False) -> 
 
 def read_table(data: bytes, filename: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header and the non-empty rows (with their row numbers) of a CSV or XLSX file, as text."""
+    data, filename = uploads.check(data, filename)
     name = filename.lower()
     if name.endswith((".xlsx", ".xlsm")):
         table = _xlsx_rows(data, filename)
@@ -125,25 +136,36 @@ def _csv_rows(data: bytes, filename: str) -> list[list[str]]:
     else:
         raise InvalidInput(f"{filename} is neither UTF-8 nor GBK text.")
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel  # type: ignore[assignment]
-    try:
-        return [list(row) for row in csv.reader(io.StringIO(text), dialect)]
+        delimiter = max(DELIMITERS, key=lambda candidate: len(_match(_first_row(text, candidate))))
+        return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
     except csv.Error as error:
         raise InvalidInput(f"{filename} is not a readable CSV file: {error}.") from None
 
 
+def _first_row(text: str, delimiter: str) -> list[str]:
+    return next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+
+
 def _xlsx_rows(data: bytes, filename: str) -> list[list[str]]:
+    """The first sheet's rows; a file that is not a plain workbook (a DTD, entities, a broken zip) is refused.
+
+    openpyxl parses with defusedxml when it is installed (requirements.txt): entity
+    declarations, the billion laughs and XXE, raise instead of expanding or reading files.
+    """
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise InvalidInput(f"{filename} is not a readable .xlsx workbook.") from None
-    try:
-        sheet = workbook.worksheets[0]
-        return [[_cell(value) for value in row] for row in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
+        try:
+            rows = workbook.worksheets[0].iter_rows(values_only=True)
+            table = [[_cell(value) for value in row] for row in islice(rows, MAX_SHEET_ROWS + 1)]
+        finally:
+            workbook.close()
+    except XLSX_ERRORS:
+        raise InvalidInput(f"{filename} is not a valid XLSX file: save it from Excel (or LibreOffice) as .xlsx "
+                           f"and upload that.") from None
+    if len(table) > MAX_SHEET_ROWS:
+        raise InvalidInput(f"{filename} has more than {MAX_SHEET_ROWS} rows; import at most {MAX_ROWS} test cases "
+                           f"at a time.")
+    return table
 
 
 def _cell(value: Any) -> str:
@@ -158,13 +180,19 @@ def _normal(header: str) -> str:
     return re.sub(r"[\s_\-]+", " ", header.strip().lower())
 
 
-def _columns(header: list[str], filename: str) -> dict[str, int]:
+def _match(header: list[str]) -> dict[str, int]:
     """Field -> column index, for the fields the header names."""
     found: dict[str, int] = {}
     for index, name in enumerate(header):
         for field, aliases in HEADERS.items():
             if _normal(name) in {_normal(alias) for alias in aliases} and field not in found:
                 found[field] = index
+    return found
+
+
+def _columns(header: list[str], filename: str) -> dict[str, int]:
+    """Field -> column index; the header must name the title column at least."""
+    found = _match(header)
     if "title" not in found:
         raise InvalidInput(f"{filename} has no title column; the first row must name the columns "
                            f"({', '.join(CASE_FIELDS)}).")

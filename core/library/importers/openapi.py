@@ -19,16 +19,17 @@ from referencing.jsonschema import DRAFT202012
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from core import inputs
 from core.database import session_scope
 from core.errors import Conflict, InvalidInput
-from core.library.importers.documents import Document, check, parse
-from core.library.importers.schemas import lookup, to_json_schema
+from core.library.importers import uploads
+from core.library.importers.documents import METHODS, Document, check, parse
+from core.library.importers.schemas import Direction, check_runnable, lookup, to_json_schema
 from db.models import Scene, TestCase
 
 if TYPE_CHECKING:
     from referencing._core import Resolver
 
-METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 DOCUMENT_URI = "urn:caseflow:openapi-document"
 ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
 SCENE_FIELDS = ("name", "module", "method", "path", "summary", "request_schema", "request_media_type", "responses",
@@ -59,7 +60,7 @@ def scenes_of(document: Document, module: str | None = None) -> list[SceneSpec]:
     scenes: list[SceneSpec] = []
     for path, item in (document.content.get("paths") or {}).items():
         item = _deref(resolver, item)
-        shared = item.get("parameters", [])
+        shared = item.get("parameters") or []
         for method in METHODS:
             if isinstance(item.get(method), dict):
                 scenes.append(_scene(document, resolver, path, method, item[method], shared, module))
@@ -110,10 +111,12 @@ def _scene(
             request_schema=request_schema,
             request_media_type=media_type,
             responses=_responses(document, resolver, operation),
-            parameters=_parameters(document, resolver, [*shared, *operation.get("parameters", [])]),
+            parameters=_parameters(document, resolver, [*shared, *(operation.get("parameters") or [])]),
         )
     except InvalidInput as error:
         raise InvalidInput(f"{where}: {error.message}") from None
+    except RecursionError:  # a chain of hundreds of distinct schemas, each inlined into the one before
+        raise InvalidInput(f"{where}: its schemas nest too deeply to inline.") from None
 
 
 def scene_id(operation_id: Any, method: str, path: str) -> str:
@@ -147,7 +150,7 @@ def _request_body(document: Document, resolver: Resolver, operation: dict[str, A
     media_type, media = _media(body.get("content")) if isinstance(body, dict) else (JSON_MEDIA, None)
     if media is None:
         return {}, JSON_MEDIA
-    schema = to_json_schema(media["schema"], resolver, legacy=document.legacy, direction="request")
+    schema = _schema(document, resolver, media["schema"], "request", "the request body")
     documented = _media_examples(resolver, media)
     if documented:
         schema["examples"] = [*documented, *schema.get("examples", [])]
@@ -173,7 +176,7 @@ def _responses(document: Document, resolver: Resolver, operation: dict[str, Any]
         entry: dict[str, Any] = {"description": str(response.get("description", ""))}
         schema = _json_schema_of(response.get("content"))
         if schema is not None:
-            entry["schema"] = to_json_schema(schema, resolver, legacy=document.legacy, direction="response")
+            entry["schema"] = _schema(document, resolver, schema, "response", f"the {str(code)[:10]} response")
         result[str(code)] = entry
     return result
 
@@ -192,13 +195,20 @@ def _parameters(document: Document, resolver: Resolver, declared: list[Any]) -> 
             "in": parameter["in"],
             "required": bool(parameter.get("required", False)),
             "description": str(parameter.get("description", "")),
-            "schema": to_json_schema(_json_schema_of(parameter.get("content")) or parameter.get("schema", {}),
-                                     resolver, legacy=document.legacy, direction="request"),
+            "schema": _schema(document, resolver, _json_schema_of(parameter.get("content")) or
+                              parameter.get("schema", {}), "request", f"the parameter {parameter['name'][:50]!r}"),
         }
         if "example" in parameter:
             entry["example"] = parameter["example"]
         result.append(entry)
     return result
+
+
+def _schema(document: Document, resolver: Resolver, node: Any, direction: Direction, what: str) -> dict[str, Any]:
+    """The standalone schema of ``node``, if the workflow can use it (else InvalidInput naming ``what``)."""
+    schema = to_json_schema(node, resolver, legacy=document.legacy, direction=direction)
+    check_runnable(schema, what)
+    return schema
 
 
 def import_document(data: bytes, filename: str, *, module: str | None = None, dry_run: bool = False) -> dict[str, Any]:
@@ -207,6 +217,8 @@ def import_document(data: bytes, filename: str, *, module: str | None = None, dr
     Returns {"document", "version", "added", "changed", "removed", "unchanged", "unlinked_test_cases"};
     a bad document raises InvalidInput and writes nothing.
     """
+    data, filename = uploads.check(data, filename)
+    module = inputs.optional_text(module, "The module", limit=100, single_line=True)
     document = check(parse(data, filename))
     specs = scenes_of(document, (module or "").strip() or None)
     with session_scope() as session:

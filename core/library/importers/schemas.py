@@ -16,6 +16,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 from referencing.exceptions import Unresolvable
 
 from core.errors import InvalidInput
@@ -41,6 +43,10 @@ DROPPED = (
 NOT_MERGEABLE = ("$ref", "anyOf", "oneOf", "not", "if", "allOf")
 MAX_EXPANSIONS = 5000
 """References inlined into one schema at most: a guard against documents whose shared schemas multiply."""
+MAX_INTEGER_LIMIT = 2**53
+"""The largest limit an integer field may have: the workflow computes values just past each limit, and those
+must stay whole numbers within 64 bits."""
+INTEGER_LIMITS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
 
 
 def to_json_schema(node: Any, resolver: Resolver, *, legacy: bool, direction: Direction) -> dict[str, Any]:
@@ -57,6 +63,39 @@ def to_json_schema(node: Any, resolver: Resolver, *, legacy: bool, direction: Di
     if inliner.defs:
         result["$defs"] = inliner.defs
     return result
+
+
+def check_runnable(schema: dict[str, Any], what: str) -> None:
+    """Refuses a schema the workflow could not run, naming ``what`` and why.
+
+    It must be valid JSON Schema 2020-12, the dialect the workflow validates bodies with, its
+    patterns regular expressions Python compiles (rows are generated and checked with them),
+    and the limits of integer fields within ±2^53.
+    """
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as error:
+        where = "/".join(str(part) for part in error.absolute_path) or "its top level"
+        raise InvalidInput(f"{what} has a schema the workflow cannot use: {error.message[:200]} "
+                           f"(at {where}).") from None
+    if problem := _integer_limit_problem(schema):
+        raise InvalidInput(f"{what} has {problem}.")
+
+
+def _integer_limit_problem(node: Any) -> str | None:
+    if isinstance(node, list):
+        return next((found for item in node if (found := _integer_limit_problem(item))), None)
+    if not isinstance(node, dict):
+        return None
+    types = node.get("type")
+    if types == "integer" or (isinstance(types, list) and "integer" in types):
+        for keyword in INTEGER_LIMITS:
+            value = node.get(keyword)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > MAX_INTEGER_LIMIT:
+                shown = value if isinstance(value, int) else f"{value:g}"
+                return (f"an integer field whose {keyword} is {shown}, past the ±2^53 ({MAX_INTEGER_LIMIT}) "
+                        f"the workflow can compute with")
+    return next((found for value in node.values() if (found := _integer_limit_problem(value))), None)
 
 
 def lookup(resolver: Resolver, ref: str) -> Any:
