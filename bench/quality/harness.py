@@ -24,6 +24,7 @@ from typing import Any
 
 from bench import backends
 from bench.quality.documents import import_document
+from bench.quality.run import PROVIDERS
 from bench.quality.servers import Target
 from core import service
 from core.schema.responses import documented_codes, error_status
@@ -32,9 +33,6 @@ from core.schema.walk import InvalidSchemaError
 
 USER = "quality"
 PASSWORD = "quality-password-1"
-PROVIDERS = ("offline", "openai", "offline+sandbox")
-"""How rows are made: the offline provider, the OpenAI-compatible one (against the fake server), and the
-offline provider with the server itself as the module's sandbox environment (a run before review)."""
 SANDBOX_TOKEN_VARIABLE = "CASEFLOW_QUALITY_TOKEN"
 RUNS = 2
 TASK_TIMEOUT_SECONDS = 1800.0

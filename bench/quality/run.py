@@ -15,7 +15,9 @@ from typing import Any, NoReturn
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICK_OPERATIONS = 4
-PROVIDERS = ("offline", "openai")
+PROVIDERS = ("offline", "openai", "offline+sandbox")
+"""How rows are made: the offline provider, the OpenAI-compatible one (against the fake server), and the
+offline provider with the server itself as the module's sandbox environment (a run before review)."""
 
 
 def run(servers: list[str], providers: list[str], *, quick: bool = False,
