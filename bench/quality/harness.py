@@ -32,7 +32,7 @@ from core.schema.validation import validate_body
 from core.schema.walk import InvalidSchemaError
 
 USER = "quality"
-PASSWORD = "quality-password-1"
+PASSWORD = "bench-copper-lantern-7"
 SANDBOX_TOKEN_VARIABLE = "CASEFLOW_QUALITY_TOKEN"
 RUNS = 2
 TASK_TIMEOUT_SECONDS = 1800.0

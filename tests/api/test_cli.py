@@ -90,6 +90,7 @@ def test_api_token_prints_the_token_once(db_url: str, users: dict[str, str], com
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_webhook_add_list_log_remove(db_url: str, users: dict[str, str], command: Any,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASEFLOW_USER", users["admin"])  # the operator acts as admin where no --user is given
     code, added = command("webhook", "add", "--url", "https://hooks.slack.com/services/T1/B2/abcdefSECRET",
                           "--kind", "slack", "--module", "payments", "--events", "failed,completed")
     assert code == 0 and added["url"] == "https://hooks.slack.com/…CRET" and added["events"] == ["failed", "completed"]

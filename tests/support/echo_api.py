@@ -11,11 +11,9 @@ from __future__ import annotations
 import json
 import random
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -25,6 +23,7 @@ from core.schema.responses import error_status, response_schema, success_status
 from core.schema.validation import FORMAT_CHECKER
 from core.schema.values import sample
 from core.schema.walk import resolve_refs
+from tests.support.http_server import serving
 
 
 @dataclass
@@ -100,30 +99,6 @@ def serve(scenes: list[dict[str, Any]], *, fail_with: int | None = None) -> Iter
     """Runs the server on 127.0.0.1 on a free port until the block ends; ``api.base_url`` is its address."""
     api = EchoApi(routes=[route_for(scene) for scene in scenes], fail_with=fail_with)
 
-    class Handler(BaseHTTPRequestHandler):
-        def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            status, payload = api.answer(self.command, self.path, dict(self.headers), self.rfile.read(length))
-            data = b"" if status == 204 else json.dumps(payload, ensure_ascii=False).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
-
-        def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    api.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, name="echo-api", daemon=True)
-    thread.start()
-    try:
+    with serving(api.answer, "echo-api") as base_url:
+        api.base_url = base_url
         yield api
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

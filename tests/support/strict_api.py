@@ -25,11 +25,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from jsonschema import Draft202012Validator
+
+from tests.support.http_server import serving
 
 IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
 MAX_TAGS_HANDLED = 3
@@ -166,33 +167,7 @@ def serve(token: str | None = None) -> Iterator[StrictApi]:
     """Runs the server on a free loopback port until the block ends; ``api.base_url`` is its address."""
     api = StrictApi(token=token)
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            status, payload = api.answer(self.command, self.path, headers, self.rfile.read(length))
-            data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep test output quiet
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    api.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, name="strict-api", daemon=True)
-    thread.start()
-    try:
+    with serving(lambda method, target, headers, raw: api.answer(
+            method, target, {name.lower(): value for name, value in headers.items()}, raw), "strict-api") as base_url:
+        api.base_url = base_url
         yield api
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
