@@ -112,6 +112,7 @@ from core.service.tasks import (
     task_counts,
     task_steps,
     task_timeline,
+    variable_example,
 )
 from core.workflow.steps import AWAITING_REVIEW, CASE_CREATED, STEP_BY_NODE, STEPS, Step
 from core.workflow.steps import describe as describe_step

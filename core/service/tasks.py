@@ -22,6 +22,7 @@ from core.accounts.users import current_actor, require_operator
 from core.database import session_scope
 from core.errors import CaseFlowError, InvalidInput, NotFound
 from core.inputs import label, max_length
+from core.schema import variables
 from core.schema.validation import validate_rows
 from core.schema.walk import InvalidSchemaError
 from core.tasks import ai_calls, events, lifecycle, metrics, notifications, progress, reviews, wakeup
@@ -412,6 +413,11 @@ def corrected_rows(generated: list[dict[str, Any]], corrected_body: Any) -> list
     with a name and a body to add, remove or reorder rows; bad shapes raise InvalidInput.
     """
     return reviews.corrected_rows(corrected_body, generated)
+
+
+def variable_example(value: Any) -> Any:
+    """A row's body with its run-time variables as one run would send them (what the reviewer is shown)."""
+    return variables.example(value)
 
 
 def check_review_rows(scene_id: str, rows: list[dict[str, Any]]) -> dict[str, Any]:

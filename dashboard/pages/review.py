@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pandas as pd
@@ -227,11 +228,41 @@ def review(task_id: int) -> None:
     read_only = not actor.can_operate
     if read_only:
         st.info("Viewers can read the rows but not decide.", icon=":material/visibility:")
+    before_review(task["interrupt_data"]["generated_body"])
     result = review_editor.editor(task, scene, read_only=read_only)
     if not read_only:
         decision_bar(task, result)
         if decision is None and (chosen := st.session_state.get("review_decision")) is not None:
             confirm(chosen)
+
+
+def before_review(rows: list[dict[str, Any]]) -> None:
+    """What happened to the rows before review: the sandbox's answers, the repairs, and run-time variables."""
+    answered = [row for row in rows if "sandbox" in row]
+    templated = [row for row in rows if service.variable_example(row.get("body")) != row.get("body")]
+    if answered:
+        refused = [row for row in answered if not row["sandbox"]["agrees"]]
+        label = (f"Sandbox: {len(refused)} of {len(answered)} rows still disagree with the server" if refused
+                 else f"Sandbox: the server agreed with all {len(answered)} rows")
+        with st.expander(label, icon=":material/warning:" if refused else ":material/dns:", expanded=bool(refused)):
+            st.dataframe(pd.DataFrame({
+                "row": [row["name"] for row in answered],
+                "kind": [row["kind"] for row in answered],
+                "answered": [row["sandbox"]["status"] for row in answered],
+                "agrees": ["yes" if row["sandbox"]["agrees"] else "NO" for row in answered],
+                "repaired": ["; ".join(row.get("repairs", [])) for row in answered],
+                "answer": [row["sandbox"]["excerpt"][:300] for row in answered],
+            }), hide_index=True)
+    if templated:
+        with st.expander(f"Run-time variables: {len(templated)} rows send new values on every run",
+                         icon=":material/casino:"):
+            st.caption(ui.escape("{{$randomInt}}, {{$uuid}} ... are drawn afresh at each run; an example of one run:"))
+            st.dataframe(pd.DataFrame({
+                "row": [row["name"] for row in templated],
+                "template": [json.dumps(row["body"], ensure_ascii=False)[:300] for row in templated],
+                "example": [json.dumps(service.variable_example(row["body"]), ensure_ascii=False)[:300]
+                            for row in templated],
+            }), hide_index=True)
 
 
 task_id = ui.query_int("task")

@@ -151,3 +151,28 @@ def test_viewers_read_the_rows_but_cannot_decide(dashboard, demo, users, worker)
     assert "Viewers can read the rows but not decide." in text(at)
     assert len(frame(at, _grid(task))) == len(task["interrupt_data"]["generated_body"])
     assert not has(at, "button", "review_approve") and not has(at, "button", "review_remove")
+
+
+def test_the_reviewer_sees_the_sandbox_answers_and_the_run_time_variables(dashboard, users, worker) -> None:
+    from tests.support import strict_api
+
+    engineer = users["engineer"]
+    with strict_api.serve() as api:
+        service.import_openapi(api.document, "strict.json", user=engineer)
+        [case_id] = service.import_test_cases(
+            b"title,module,scene_id,expected_result\nCreate a project,Projects,createProject,201\n", "cases.csv",
+            user=engineer)["ids"]
+        service.create_environment({"name": "sandbox", "base_url": api.base_url, "sandbox_for": ["Projects"]},
+                                   user=engineer)
+        task = wait_for(service.start_workflow(case_id, "createProject", user=engineer)["task_id"], "reviewing")
+    rows = task["interrupt_data"]["generated_body"]
+    at = dashboard(users["viewer"], REVIEW, task=str(task["id"]))
+    labels = [expander.label for expander in at.expander]
+    assert f"Sandbox: the server agreed with all {len(rows)} rows" in labels
+    sandbox = frame(at, None)
+    assert set(sandbox["agrees"]) == {"yes"} and any("lower" in note for note in sandbox["repaired"])
+    templated = next(label for label in labels if label.startswith("Run-time variables:"))
+    variables = at.dataframe[1].value
+    assert int(templated.split(": ")[1].split()[0]) == len(variables) > 0
+    assert all("{{" in template and "{{" not in example
+               for template, example in zip(variables["template"], variables["example"], strict=True))
