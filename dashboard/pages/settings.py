@@ -160,10 +160,48 @@ def confirm_cleanup(days: int) -> None:
         st.rerun()
 
 
+def integrations_tab() -> None:
+    """API tokens (created, listed, revoked; a token is shown once) and webhooks with their delivery log."""
+    people = [person["username"] for person in service.list_users(user=actor.username) if person["is_active"]]
+    with st.form("new_token", clear_on_submit=True):
+        left, right = st.columns(2)
+        owner = left.selectbox("Token for", people, index=people.index(actor.username))
+        label = right.text_input("Label", placeholder="CI pipeline")
+        if st.form_submit_button("Create token", type="primary"):
+            done, created = ui.attempt(lambda: service.create_api_token(owner, name=label, user=actor.username))
+            if done and created is not None:
+                st.warning("Copy it now: it is shown this once.", icon=":material/key:")
+                st.code(created["token"], language=None)
+    tokens = service.list_api_tokens(user=actor.username)
+    if not tokens:
+        ui.empty_state("No API tokens yet: create one above, or with python -m core api-token.")
+    for token in tokens:
+        left, right = st.columns([4, 1])
+        state = "revoked" if token["revoked_at"] else f"last used {ui.local_time(token['last_used_at'])}"
+        left.text(f"{token['prefix']}… · {token['username']} · {token['name'] or 'no label'} · {state}")
+        if not token["revoked_at"] and right.button("Revoke", key=f"revoke_{token['id']}"):
+            if ui.attempt(lambda token=token: service.revoke_api_token(token["id"], user=actor.username))[0]:
+                st.session_state["settings_notice"] = f"Revoked the token {ui.escape(token['prefix'])}…"
+                st.rerun()
+    st.subheader("Webhooks")
+    hooks = service.list_webhooks(user=actor.username)
+    if not hooks:
+        ui.empty_state("No webhooks: add one with python -m core webhook add.")
+        return
+    st.dataframe(pd.DataFrame(hooks)[["id", "name", "kind", "url", "events", "scope", "user", "module", "signed"]],
+                 hide_index=True)
+    log = service.webhook_deliveries(user=actor.username, limit=50)["items"]
+    st.caption(f"Latest deliveries ({len(log)})")
+    if log:
+        st.dataframe(pd.DataFrame(log)[["webhook", "event", "task_id", "status", "attempts", "response_status",
+                                        "error", "last_attempt_at"]], hide_index=True)
+
+
 if notice := st.session_state.pop("settings_notice", None):
     st.success(notice, icon=":material/check:")
-users, ai, workers, retention = st.tabs(["Users", "AI provider", "Workers", "Retention"], key="settings_tab",
-                                        bind="query-params")
+users, ai, workers, retention, integrations = st.tabs(
+    ["Users", "AI provider", "Workers", "Retention", "API tokens & webhooks"], key="settings_tab",
+    bind="query-params")
 with users:
     users_tab()
 with ai:
@@ -172,6 +210,8 @@ with workers:
     workers_tab(overview["workers"])
 with retention:
     retention_tab(overview["retention"])
+with integrations:
+    integrations_tab()
 db = overview["database"]
 st.caption(f"Database: {db['backend']} · `{db['url']}`")
 if (days := st.session_state.get("cleanup_confirm")) is not None:

@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from core import service
-from tests.apptest.conftest import LAUNCH, METRICS, TASK, TASKS, assert_no_exception, button, frame, text
+from tests.apptest.conftest import (
+    LAUNCH,
+    METRICS,
+    SETTINGS,
+    TASK,
+    TASKS,
+    assert_no_exception,
+    button,
+    frame,
+    text,
+)
 from tests.conftest import wait_for
 from tests.support.cases import first_case
 
@@ -192,3 +202,17 @@ def test_ai_calls_show_on_the_task_and_their_cost_per_case_on_metrics(dashboard,
     tiles = {m.label: m.value for m in at.metric}
     assert tiles["Calls per case"] == "2.0" and tiles["Tokens per case"] == "6,000"
     assert tiles["Cost per case (USD)"] != "—"
+
+
+def test_admins_create_list_and_revoke_api_tokens_on_the_settings_page(dashboard, users) -> None:
+    at = dashboard(users["admin"], SETTINGS)
+    next(b for b in at.button if b.label == "Create token").click().run()
+    assert_no_exception(at)
+    shown = [code.value for code in at.code]
+    assert len(shown) == 1 and shown[0].startswith("cf_"), "the new token is shown once"
+    [listed] = service.list_api_tokens(user=users["admin"])
+    assert shown[0].startswith(listed["prefix"]) and listed["revoked_at"] is None
+    button(at, f"revoke_{listed['id']}").click().run()
+    assert_no_exception(at)
+    assert service.list_api_tokens(user=users["admin"])[0]["revoked_at"] is not None
+    assert not [code.value for code in at.code], "never shown again"
