@@ -29,6 +29,7 @@ from yaml.nodes import MappingNode, Node, SequenceNode
 
 from core import inputs
 from core.errors import InvalidInput
+from core.inputs import INTEGER_RANGE
 from core.library.importers import swagger2
 from core.schema.walk import get_at
 
@@ -40,7 +41,8 @@ MAX_ALIAS_NODES = 100_000
 MAX_DEPTH = 100
 """Levels of nesting; real documents use a few dozen at most."""
 MAX_REF_CHAIN = 20
-INT64 = range(-(2**63), 2**63)
+INT64 = INTEGER_RANGE
+"""What the workflow's checkpoints hold: signed and unsigned 64-bit integers."""
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 DATA_KEYWORDS = ("example", "examples", "default", "enum", "const")
 """Keywords whose values are data, where a "$ref" key is just a key."""

@@ -24,7 +24,13 @@ from core.database import session_scope
 from core.errors import Conflict, InvalidInput
 from core.library.importers import uploads
 from core.library.importers.documents import METHODS, Document, check, parse
-from core.library.importers.schemas import Direction, check_runnable, lookup, to_json_schema
+from core.library.importers.schemas import (
+    Direction,
+    check_runnable,
+    lookup,
+    to_json_schema,
+    without_unworkable_limits,
+)
 from db.models import Scene, TestCase
 
 if TYPE_CHECKING:
@@ -206,7 +212,7 @@ def _parameters(document: Document, resolver: Resolver, declared: list[Any]) -> 
 
 def _schema(document: Document, resolver: Resolver, node: Any, direction: Direction, what: str) -> dict[str, Any]:
     """The standalone schema of ``node``, if the workflow can use it (else InvalidInput naming ``what``)."""
-    schema = to_json_schema(node, resolver, legacy=document.legacy, direction=direction)
+    schema = without_unworkable_limits(to_json_schema(node, resolver, legacy=document.legacy, direction=direction))
     check_runnable(schema, what)
     return schema
 

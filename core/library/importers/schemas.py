@@ -69,8 +69,7 @@ def check_runnable(schema: dict[str, Any], what: str) -> None:
     """Refuses a schema the workflow could not run, naming ``what`` and why.
 
     It must be valid JSON Schema 2020-12, the dialect the workflow validates bodies with, its
-    patterns regular expressions Python compiles (rows are generated and checked with them),
-    and the limits of integer fields within ±2^53.
+    and its patterns regular expressions Python compiles (rows are generated and checked with them).
     """
     try:
         Draft202012Validator.check_schema(schema)
@@ -78,24 +77,24 @@ def check_runnable(schema: dict[str, Any], what: str) -> None:
         where = "/".join(str(part) for part in error.absolute_path) or "its top level"
         raise InvalidInput(f"{what} has a schema the workflow cannot use: {error.message[:200]} "
                            f"(at {where}).") from None
-    if problem := _integer_limit_problem(schema):
-        raise InvalidInput(f"{what} has {problem}.")
 
 
-def _integer_limit_problem(node: Any) -> str | None:
+def without_unworkable_limits(node: Any) -> Any:
+    """``node`` without the limits of integer fields past ±2^53, which the workflow cannot compute with.
+
+    Documents written by Java or Go tooling bound integers by the int64 or uint64 range
+    (``maximum: 9223372036854775807``): such a limit means "no limit" in practice, so it is
+    dropped (no boundary or invalid row targets it) rather than refusing the document.
+    """
     if isinstance(node, list):
-        return next((found for item in node if (found := _integer_limit_problem(item))), None)
+        return [without_unworkable_limits(item) for item in node]
     if not isinstance(node, dict):
-        return None
+        return node
     types = node.get("type")
-    if types == "integer" or (isinstance(types, list) and "integer" in types):
-        for keyword in INTEGER_LIMITS:
-            value = node.get(keyword)
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > MAX_INTEGER_LIMIT:
-                shown = value if isinstance(value, int) else f"{value:g}"
-                return (f"an integer field whose {keyword} is {shown}, past the ±2^53 ({MAX_INTEGER_LIMIT}) "
-                        f"the workflow can compute with")
-    return next((found for value in node.values() if (found := _integer_limit_problem(value))), None)
+    integer = types == "integer" or (isinstance(types, list) and "integer" in types)
+    return {key: without_unworkable_limits(value) for key, value in node.items()
+            if not (integer and key in INTEGER_LIMITS and isinstance(value, (int, float))
+                    and not isinstance(value, bool) and abs(value) > MAX_INTEGER_LIMIT)}
 
 
 def lookup(resolver: Resolver, ref: str) -> Any:
