@@ -465,8 +465,6 @@ def _export_module(args: argparse.Namespace) -> dict[str, Any]:
 def _run_case(args: argparse.Namespace) -> dict[str, Any]:
     from core import service
 
-    if args.timeout <= 0:
-        raise InvalidInput("--timeout must be more than 0 seconds.")
     token = None if args.base_url is None else os.environ.get(service.RUN_TOKEN_VARIABLE) or None
     run = service.run_case(_case_id(args.case_id), args.base_url, environment=args.environment, user=args.user,
                            timeout=args.timeout, token=token)

@@ -80,6 +80,8 @@ def run_case(case_id: int, base_url: str | None = None, *, user: str, environmen
     else the default environment of the case's module.
     """
     case_id = inputs.record_id(case_id, "automation case")
+    if base_url is not None:
+        inputs.text(base_url, "The base URL", single_line=True)
     actor = require_operator(current_actor(user), "run automation cases")
     return runs.run_case(case_id, base_url, actor=actor, environment=environment, token=token, timeout=timeout)
 

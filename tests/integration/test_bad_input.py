@@ -120,7 +120,9 @@ def test_a_database_error_in_a_step_is_shown_without_its_sql(db_url: str, demo: 
 
 
 def test_the_command_line_refuses_bad_starts_and_reviews_with_exit_code_2(db_url: str, reviewing: dict[str, Any],
-                                                                          tmp_path: Path) -> None:
+                                                                          tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASEFLOW_USER", "admin")  # the commands act as the operator's admin
     case_id, scene_id = first_case_and_scene()
     files = {
         "nan.json": b'[{"name": "x", "body": {"a": NaN}}]',

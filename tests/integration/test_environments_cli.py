@@ -13,6 +13,7 @@ from tests.support.environments import ORDERS, SECRET, SECRET_VARIABLE, orders_c
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_environments_from_the_command_line(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(SECRET_VARIABLE, raising=False)
+    monkeypatch.setenv("CASEFLOW_USER", "admin")  # the commands act as the operator's admin
     ok("setup", db_url=db_url, CASEFLOW_ADMIN_PASSWORD=TEST_PASSWORD)
     case = f"UC{orders_case()}"
     with_secret = {SECRET_VARIABLE: SECRET}

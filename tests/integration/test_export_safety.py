@@ -145,7 +145,7 @@ def assert_exports_are_data(case_id: int, tmp_path: Path, hostile: Hostile) -> d
 
 def test_hostile_text_in_every_field_is_exported_as_data(db_url: str, users: dict[str, str], worker: Any,
                                                          hostile: Hostile, tmp_path: Path) -> None:
-    nul = db_url.startswith("sqlite")  # PostgreSQL text columns cannot hold NUL; its JSON columns can
+    nul = False  # NUL is refused in text on every backend (core.inputs); bodies and checks below still carry it
     service.import_openapi(json.dumps(hostile_document(hostile, nul)).encode(), "hostile.json", user="admin")
     data_scene = scene_with_method("POST")
     text = hostile.text(300, nul=nul)
@@ -198,8 +198,9 @@ def test_a_path_no_client_can_send_fails_its_rows_in_both_runners(users: dict[st
 
 
 def test_the_probes_partner_document_runs_no_code(db_url: str, users: dict[str, str], worker: Any,
-                                                  tmp_path: Path) -> None:
+                                                  tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The probe's reproduction, command by command: import, start, approve, export, run pytest."""
+    monkeypatch.setenv("CASEFLOW_USER", users["admin"])  # the commands act as the operator's admin
     markers = [tmp_path / "pwned-marker", ROOT / "pwned-marker"]  # the document touches a relative path
     ok("import-openapi", str(PARTNER), db_url=db_url)
     cases = tmp_path / "cases_partner.csv"

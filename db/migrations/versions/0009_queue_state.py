@@ -43,8 +43,10 @@ def downgrade() -> None:
     """Downgrade schema."""
     with op.batch_alter_table('workflow_tasks', schema=None) as batch_op:
         batch_op.drop_index('idx_workflow_tasks_claim_rank')
-        batch_op.create_index('idx_workflow_tasks_claim_order', ['status', sa.text('priority DESC'), 'created_at'])
         batch_op.drop_column('ranked_at')
+    # outside the batch: SQLite's table copy cannot carry an index on an expression (priority DESC)
+    op.create_index('idx_workflow_tasks_claim_order', 'workflow_tasks', ['status', sa.text('priority DESC'),
+                                                                          'created_at'])
     op.drop_table('system_state')
 
 
