@@ -228,8 +228,8 @@ def review(task_id: int) -> None:
     read_only = not actor.can_operate
     if read_only:
         st.info("Viewers can read the rows but not decide.", icon=":material/visibility:")
-    before_review(task["interrupt_data"]["generated_body"])
     result = review_editor.editor(task, scene, read_only=read_only)
+    before_review(task["interrupt_data"]["generated_body"])
     if not read_only:
         decision_bar(task, result)
         if decision is None and (chosen := st.session_state.get("review_decision")) is not None:
