@@ -46,7 +46,7 @@ def run(plan: chaos.Plan) -> chaos.Report:
         os.environ.update({"DATABASE_URL": url, "AI_PROVIDER": "auto"})
         release()
         service.upgrade_database()
-        service.create_user(USER, "engineer", "chaos-password-1")
+        service.create_user(USER, "engineer", "amber-lantern-quay-9")
         service.load_demo_data()
         cases = sorted((case["id"], case["scene_id"]) for case in service.list_test_cases(limit=100)["items"])
         return chaos.run(plan, cluster, url, USER, cases)
