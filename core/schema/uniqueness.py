@@ -16,13 +16,12 @@ from core.records import DataRow
 from core.schema import variables
 from core.schema.validation import intent_problem, validate_body
 from core.schema.values import json_type
-from core.schema.walk import Field, escape, replaced, resolve_refs, walk
+from core.schema.walk import Field, escape, related, replaced, resolve_refs, schema_pointer, walk
 
 HINTS = frozenset({"name", "username", "login", "slug", "key", "code", "email", "mail", "handle", "title", "label",
                    "alias", "sku", "account", "identifier", "nick", "nickname"})
 """Words of field names (snake_case or camelCase) whose values servers often keep unique."""
 WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
-ITEM_INDEX = re.compile(r"/\d+(?=/|$)")
 SUFFIXES = ("_{{$randomInt}}", "-{{$randomInt}}", "{{$randomInt}}", "{{$randomLetters}}", "_{{$randomLetters}}")
 
 
@@ -42,10 +41,10 @@ def _may_be_unique(field: Field) -> bool:
 def _vary_row(schema: dict[str, Any], fields: dict[str, Field], row: DataRow) -> DataRow:
     body = row["body"]
     for pointer, current in list(_strings(body, "")):
-        field = fields.get(ITEM_INDEX.sub("/0", pointer))  # the schema walk names array items /0
+        field = fields.get(schema_pointer(pointer))
         if field is None or variables.has_template(current):
             continue
-        if row["kind"] == "invalid" and _related(pointer, row["pointer"]):
+        if row["kind"] == "invalid" and related(pointer, row["pointer"]):
             continue
         exact = row["kind"] == "boundary" and pointer == row["pointer"]  # keep the length it tests
         for candidate in templates(current, field.schema, exact):
@@ -85,6 +84,3 @@ def templates(value: str, node: dict[str, Any], exact: bool) -> list[str]:
         found.append(f"{{{{$randomLetters:{min(len(head), 99)}}}}}{at}{domain}")
     return found
 
-
-def _related(pointer: str, target: str) -> bool:
-    return pointer == target or pointer.startswith(f"{target}/") or target.startswith(f"{pointer}/")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -232,3 +233,16 @@ def display(pointer: str) -> str:
     for part in parse_pointer(pointer):
         text += f"[{part}]" if part.isdigit() else (f".{part}" if text else part)
     return text or "the request body"
+
+
+_ITEM_INDEX = re.compile(r"/\d+(?=/|$)")
+
+
+def schema_pointer(pointer: str) -> str:
+    """The walk's name for a body pointer: every array index becomes /0, as walk() names items."""
+    return _ITEM_INDEX.sub("/0", pointer)
+
+
+def related(pointer: str, target: str) -> bool:
+    """Whether two pointers are the same field or one lies inside the other."""
+    return pointer == target or pointer.startswith(f"{target}/") or target.startswith(f"{pointer}/")

@@ -15,7 +15,7 @@ from core.generation.offline.mentions import mentioned_fields, mentioned_keyword
 from core.generation.offline.rows import base_body, baseline_plan, build_body, target_plans, valid_plans
 from core.records import Analysis, DataRow, RowAssertions, RowPlan, RowSource, SceneInput, TestCaseInput, Verdict
 from core.schema.responses import statuses
-from core.schema.walk import Target, resolve_refs
+from core.schema.walk import Target, related, resolve_refs
 
 MAX_ROWS = 40
 """Rows per scene at most (the baseline included)."""
@@ -151,7 +151,7 @@ class _Focus:
     def score(self, plan: RowPlan) -> int:
         """Lower plans first: near a focus field, on a named keyword, a boundary when asked, top level."""
         pointer = plan["pointer"]
-        near = any(_related(pointer, field) for field in self.fields)
+        near = bool(pointer) and any(related(pointer, field) for field in self.fields)
         score = 0 if near else 2
         score += 1 if self.keywords and plan["keyword"] not in self.keywords else 0
         score += 1 if self.boundaries and plan["kind"] != "boundary" else 0
@@ -185,10 +185,6 @@ def _row(plan: RowPlan, body: Any, source: RowSource) -> DataRow:
         body=body,
         source=source,
     )
-
-
-def _related(pointer: str, field: str) -> bool:
-    return bool(pointer) and (pointer == field or pointer.startswith(f"{field}/") or field.startswith(f"{pointer}/"))
 
 
 def _coverage_key(plan: RowPlan, target: Target) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from core.records import DataRow
 from core.schema import uniqueness, variables
 from core.schema.validation import intent_problem, validate_body
 from core.schema.values import format_sample, json_type, pattern_string, sample
-from core.schema.walk import Field, escape, get_at, remove_at, replaced, walk
+from core.schema.walk import Field, escape, get_at, related, remove_at, replaced, schema_pointer, walk
 
 
 def repair(row: DataRow, hints: list[Hint], schema: dict[str, Any], resolved: dict[str, Any],
@@ -29,10 +29,10 @@ def repair(row: DataRow, hints: list[Hint], schema: dict[str, Any], resolved: di
     body, notes = row["body"], []
     for hint in hints:
         for pointer in _pointers(body, hint):
-            if row["kind"] == "invalid" and _related(pointer, row["pointer"]):
+            if row["kind"] == "invalid" and related(pointer, row["pointer"]):
                 continue
             exact = row["kind"] == "boundary" and pointer == row["pointer"]  # a boundary keeps its length
-            fixed = _fix(body, pointer, hint, fields.get(_schema_pointer(pointer)), rng, exact)
+            fixed = _fix(body, pointer, hint, fields.get(schema_pointer(pointer)), rng, exact)
             if fixed is None or fixed == body:
                 continue
             errors = validate_body(schema, variables.example(fixed))
@@ -218,14 +218,6 @@ def _describe(hint: Hint, pointer: str) -> str:
         "required": f"added {where}", "unknown": f"removed {where}", "lowercase": f"lower-cased {where}",
         "uppercase": f"upper-cased {where}", "unique": f"made {where} differ on every run",
     }.get(hint.rule, f"changed {where} ({hint.rule.replace('_', ' ')})")
-
-
-def _schema_pointer(pointer: str) -> str:
-    return re.sub(r"/\d+(?=/|$)", "/0", pointer)
-
-
-def _related(pointer: str, target: str) -> bool:
-    return pointer == target or pointer.startswith(f"{target}/") or target.startswith(f"{pointer}/")
 
 
 def _identifier_like(pointer: str) -> bool:
