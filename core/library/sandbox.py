@@ -8,6 +8,7 @@ or an id in the answer plus a DELETE operation on the created resource's path.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import time
@@ -28,6 +29,9 @@ from db.models import Scene
 TIMEOUT_SECONDS = 10.0
 EXCERPT_CHARS = 2000
 """Enough of an answer to read a validation error from."""
+LONG_TEXT = 200
+"""A JSON answer's strings are cut to this many characters, so that a validation error echoing a long
+input keeps every message within the excerpt, and stays valid JSON."""
 ID_KEYS = ("id", "uuid", "key", "name", "slug")
 
 
@@ -83,9 +87,30 @@ def _send(client: httpx.Client, request: CaseRequest, row: DataRow, values: Mapp
         failed = Verdict(status=None, excerpt=f"request failed: {type(error).__name__}: {error}"[:EXCERPT_CHARS],
                          duration_ms=_since(clock), agrees=False)
         return failed, None
-    verdict = Verdict(status=response.status_code, excerpt=response.text[:EXCERPT_CHARS], duration_ms=_since(clock),
+    verdict = Verdict(status=response.status_code, excerpt=excerpt(response.text), duration_ms=_since(clock),
                       agrees=agrees(row["kind"], response.status_code))
     return verdict, _created(response, delete_path) if response.is_success else None
+
+
+def excerpt(text: str) -> str:
+    """The start of an answer; a JSON answer with its long strings and lists cut first, so it still parses."""
+    if len(text) <= EXCERPT_CHARS:
+        return text
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text[:EXCERPT_CHARS]
+    return json.dumps(_shortened(data), ensure_ascii=False)[:EXCERPT_CHARS]
+
+
+def _shortened(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if len(value) <= LONG_TEXT else value[:LONG_TEXT] + "…"
+    if isinstance(value, list):
+        return [_shortened(item) for item in value[:20]]
+    if isinstance(value, dict):
+        return {key: _shortened(item) for key, item in value.items()}
+    return value
 
 
 def agrees(kind: str, status: int) -> bool:
