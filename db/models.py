@@ -232,6 +232,8 @@ class AutomationCase(Base):
     method: Mapped[str] = mapped_column(String(10))
     path: Mapped[str] = mapped_column(String(500))
     rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    setup: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
+    """The requests sent before each row (core.records.SetupStep): what the path's resources need to exist."""
     provider: Mapped[str] = mapped_column(String(50), default="")
     model: Mapped[str] = mapped_column(String(100), default="")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

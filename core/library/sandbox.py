@@ -20,8 +20,9 @@ import httpx
 
 from core.database import session_scope
 from core.library import catalog, environments
+from core.library.case_requests import CaseRequest, case_request, resolved
 from core.library.environments import RunTarget
-from core.library.runs import CaseRequest, case_request, resolved
+from core.library.setup_run import SetupFailed, clean_up, run_setup
 from core.records import DataRow, Verdict
 from core.schema import variables
 from db.models import Scene
@@ -46,7 +47,8 @@ def for_task(state: Mapping[str, Any], rows: list[DataRow]) -> dict[str, Verdict
         scene = session.get(Scene, state["scene"]["scene_id"])
         if scene is None:
             return None
-        request = case_request(scene.method, scene.path, scene.parameters, rows, scene.request_media_type)
+        request = case_request(scene.method, scene.path, scene.parameters, rows, scene.request_media_type,
+                               state["scene"].get("setup"))
         delete_path = catalog.delete_path(session, scene)
     return check(target, replace(request, headers=target.headers), rows, delete_path)
 
@@ -79,17 +81,26 @@ def _send(client: httpx.Client, request: CaseRequest, row: DataRow, values: Mapp
           delete_path: str | None) -> tuple[Verdict, str | None]:
     clock = time.monotonic()
     try:
-        body = variables.resolve(row["body"], values)
-        sent = resolved(request, dict(values))
+        prepared, cleanups = run_setup(client, request.setup, values, request.headers)
+    except SetupFailed as error:
+        return _failed(str(error), clock), None
+    try:
+        body = variables.resolve(row["body"], prepared)
+        sent = resolved(request, prepared)
         response = client.request(sent.method, sent.path, params=sent.query, headers=sent.headers,
                                   **sent.body_arguments(body))
     except (httpx.HTTPError, variables.UnknownVariable) as error:
-        failed = Verdict(status=None, excerpt=f"request failed: {type(error).__name__}: {error}"[:EXCERPT_CHARS],
-                         duration_ms=_since(clock), agrees=False)
-        return failed, None
+        return _failed(f"request failed: {type(error).__name__}: {error}", clock), None
+    finally:
+        clean_up(client, cleanups)
     verdict = Verdict(status=response.status_code, excerpt=excerpt(response.text), duration_ms=_since(clock),
                       agrees=agrees(row["kind"], response.status_code))
     return verdict, _created(response, delete_path) if response.is_success else None
+
+
+def _failed(problem: str, clock: float) -> Verdict:
+    """The verdict of a row that was not sent: no status, and why."""
+    return Verdict(status=None, excerpt=problem[:EXCERPT_CHARS], duration_ms=_since(clock), agrees=False)
 
 
 def excerpt(text: str) -> str:

@@ -107,6 +107,7 @@ def assemble_draft(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> U
         "path": scene["path"],
         "analysis": state["analysis"],
         "rows": rows,
+        "setup": scene.get("setup", []),
         "provider": runtime.context.provider.name,
         "model": runtime.context.provider.model,
     }

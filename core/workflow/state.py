@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 from core.generation.provider import Provider
-from core.records import Analysis, DataRow, RowAssertions, RowPlan, SceneInput, TestCaseInput, Verdict
+from core.records import Analysis, DataRow, RowAssertions, RowPlan, SceneInput, SetupStep, TestCaseInput, Verdict
 from core.schema.validation import ValidationResult
 
 
@@ -20,6 +20,8 @@ class Decision(TypedDict):
     feedback: str
     reviewer: str
     round: int
+    setup: NotRequired[list[SetupStep] | None]
+    """The corrected setup steps; absent or None keeps the generated ones."""
 
 
 class CreatedCase(TypedDict):

@@ -105,8 +105,10 @@ def test_a_module_exports_as_a_zip_and_bad_requests_are_refused(users, worker, t
         stem = f"uc{case['id']}_cancelorder_from_the_library"
         assert names == {"README.txt", f"test_{stem}.py", f"{stem}.json"}
         test_source = archive.read(f"test_{stem}.py").decode()
-    assert embedded_case(test_source)["request"]["path"] == "/orders/ORD-20260001/cancellation", \
-        "the documented example fills the path"
+    request = embedded_case(test_source)["request"]
+    assert request["path"] == "/orders/{{orderId}}/cancellation", "the order the path names is made first"
+    assert [(step["method"], step["path"], list(step["captures"])) for step in request["setup"]] == [
+        ("POST", "/orders", ["orderId"])]
     archive_dir = tmp_path / "bundle"
     zipfile.ZipFile(io.BytesIO(bundle.content)).extractall(archive_dir)
     with serve(scenes()) as api:

@@ -1,0 +1,154 @@
+"""Which operations a case's setup sends: the resources its path names, created (or found) first.
+
+For every path parameter of an operation (``/buckets/{bucket_id}/collections/{id}``) the
+document usually has an operation that makes one: ``POST`` on the collection the parameter
+indexes (``POST /buckets``, then ``POST /buckets/{bucket_id}/collections``). Its answer holds
+the new resource's id (``data.id``, ``id``, ``bucket_id``...): a setup step sends a minimal
+valid body to it and captures the id into a variable named for the parameter. Where nothing
+creates the resource but the collection can be listed (``GET /dags``), the step reads the
+first item's id instead. A DELETE on the resource, when the document has one, removes what
+a step created after the row. Plans come from the same document (the scenes of one source).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.library.case_requests import parameter_value
+from core.records import DataRow, SetupStep
+from core.schema import uniqueness
+from core.schema.responses import documented_codes, response_schema
+from core.schema.values import sample
+from core.schema.walk import properties, resolve_refs
+from db.models import Scene
+
+PLACEHOLDER = re.compile(r"\{([^{}/]+)\}")
+ID_NAMES = ("id", "uuid", "key", "name", "slug", "code")
+"""What an id is often called in an answer, after the parameter's own name and its last word."""
+WRAPPERS = ("data", "result", "item", "resource")
+"""Objects APIs wrap a created resource in (``{"data": {"id": ...}}``)."""
+LIST_KEYS = ("data", "items", "results", "records", "entries", "content")
+"""Where a list operation's answer keeps its items, when the document does not say."""
+MAX_STEPS = 4
+
+
+def plan(session: Session, scene: Scene) -> list[SetupStep]:
+    """The setup steps for ``scene``'s path parameters, outermost first; none for a path without any,
+    or for a scene that was not imported from a document."""
+    names = PLACEHOLDER.findall(scene.path)
+    if not names or scene.source is None:
+        return []
+    others = {(item.method, shape(item.path)): item for item in session.scalars(
+        select(Scene).where(Scene.source == scene.source, Scene.id != scene.id).order_by(Scene.id))}
+    steps: list[SetupStep] = []
+    for index, name in enumerate(names[:MAX_STEPS]):
+        collection = _collection(scene.path, name)
+        step = _step(others, collection, names[:index], name)
+        if step is None:
+            break  # what lies below a resource nothing creates cannot be created either
+        steps.append(step)
+    return steps
+
+
+def shape(path: str) -> str:
+    """A path with its parameters unnamed (``/buckets/{}/collections``), to match paths across operations."""
+    return PLACEHOLDER.sub("{}", path.rstrip("/")) or "/"
+
+
+def _collection(path: str, name: str) -> str:
+    """The path up to the collection the parameter indexes: ``/buckets/{bucket_id}/collections`` for ``id``."""
+    return path[:path.index("{" + name + "}")].rstrip("/")
+
+
+def _step(others: dict[tuple[str, str], Scene], collection: str, outer: list[str],
+          name: str) -> SetupStep | None:
+    resource = shape(collection) + "/{}"
+    deleter = others.get(("DELETE", resource))
+    creator = others.get(("POST", shape(collection)))
+    if creator is not None:
+        return SetupStep(
+            name=f"create {_noun(collection)}", method="POST", path=_filled(creator.path, outer),
+            query=_query(creator), body=_body(creator), media_type=creator.request_media_type,
+            captures={name: _capture_paths(name, _success_schema(creator))},
+            cleanup=None if deleter is None else _filled(deleter.path, [*outer, name]), scene_id=creator.id)
+    lister = others.get(("GET", shape(collection)))
+    if lister is not None:
+        return SetupStep(
+            name=f"find a {_noun(collection)}", method="GET", path=_filled(lister.path, outer), query=_query(lister),
+            body=None, media_type="application/json", captures={name: _listed_paths(name, _success_schema(lister))},
+            cleanup=None, scene_id=lister.id)
+    return None
+
+
+def _noun(collection: str) -> str:
+    last = collection.rstrip("/").rsplit("/", 1)[-1] or "resource"
+    return last[:-1] if last.endswith("s") and len(last) > 3 else last
+
+
+def _filled(path: str, names: list[str]) -> str:
+    """``path`` with its first parameters replaced by the variables of the steps before (in order)."""
+    values = iter(names)
+    return PLACEHOLDER.sub(lambda match: "{{" + next(values, match.group(1)) + "}}", path)
+
+
+def _query(scene: Scene) -> dict[str, str]:
+    return {item["name"]: parameter_value(item) for item in scene.parameters
+            if item["in"] == "query" and item.get("required")}
+
+
+def _body(scene: Scene) -> Any:
+    """A minimal valid body (required fields only, documented values first) whose unique-looking values
+    differ on every run; None for an operation without one."""
+    if not scene.request_schema:
+        return None
+    body = sample(resolve_refs(scene.request_schema), random.Random(scene.id), optional=False)
+    row = DataRow(name="setup", kind="valid", keyword=None, pointer="", description="", expected_status=200,
+                  body=body, source="offline")
+    return uniqueness.vary(scene.request_schema, [row])[0]["body"]
+
+
+def _success_schema(scene: Scene) -> dict[str, Any]:
+    codes = [code for code in documented_codes(scene.responses) if 200 <= code < 300]
+    return next((resolve_refs(found) for code in codes if (found := response_schema(scene.responses, code))), {})
+
+
+def _names(parameter: str) -> list[str]:
+    """What the answer may call the parameter: itself, its last word (``pool_name`` -> ``name``), an id."""
+    words = re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", parameter)
+    last = words[-1].lower() if words else parameter
+    return list(dict.fromkeys([parameter, last, *ID_NAMES]))
+
+
+def _capture_paths(parameter: str, schema: dict[str, Any]) -> list[str]:
+    """Dotted paths to the created resource's id, those the documented answer has first."""
+    names = _names(parameter)
+    members = _members(schema)
+    documented = [name for name in names if name in members]
+    wrapped = [f"{wrapper}.{name}" for wrapper in WRAPPERS if wrapper in members
+               for name in names if name in _members(members[wrapper])]
+    generic = [path for name in names for path in (name, *(f"{wrapper}.{name}" for wrapper in WRAPPERS[:1]))]
+    return list(dict.fromkeys([*documented, *wrapped, *generic]))
+
+
+def _listed_paths(parameter: str, schema: dict[str, Any]) -> list[str]:
+    """Dotted paths to the first listed item's id: in the answer's documented array, or a common one."""
+    members = _members(schema)
+    arrays = [key for key, sub in members.items() if isinstance(sub, dict) and sub.get("type") == "array"]
+    places = [f"{key}.0" for key in arrays] or (["0"] if schema.get("type") == "array" else [])
+    places += [f"{key}.0" for key in LIST_KEYS if f"{key}.0" not in places] + ["0"]
+    return list(dict.fromkeys(f"{place}.{name}" for place in places for name in _names(parameter)))
+
+
+def _members(schema: Any) -> dict[str, Any]:
+    """An object schema's properties, those of its allOf parts too."""
+    if not isinstance(schema, dict):
+        return {}
+    members = dict(properties(schema))
+    for part in schema.get("allOf") or []:
+        members.update(_members(part))
+    return members
