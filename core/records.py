@@ -58,6 +58,8 @@ class SetupStep(TypedDict):
     """The DELETE path of what the step created (with its variables), sent after the row; None: kept."""
     scene_id: str | None
     """The scene of the operation the step sends, when it came from the document."""
+    repairs: NotRequired[list[str]]
+    """What the sandbox run changed in its body after the server refused it, one sentence each."""
 
 
 class Analysis(TypedDict):
@@ -99,6 +101,13 @@ class Verdict(TypedDict):
     duration_ms: int
     agrees: bool
     """The answer fits the row's kind: 2xx for a valid or boundary row, 4xx for an invalid one."""
+
+
+class SandboxRun(TypedDict):
+    """What a sandbox run found: each row's verdict, and the setup as the server accepted it."""
+
+    verdicts: dict[str, Verdict]
+    setup: list[SetupStep]
 
 
 class DataRow(RowPlan):

@@ -17,13 +17,15 @@ from dataclasses import replace
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
 from core.database import session_scope
+from core.generation.offline.server_repairs import repair_body
 from core.library import catalog, environments
 from core.library.case_requests import CaseRequest, case_request, resolved
 from core.library.environments import RunTarget
 from core.library.setup_run import SetupFailed, clean_up, run_setup
-from core.records import DataRow, Verdict
+from core.records import DataRow, SandboxRun, SetupStep, Verdict
 from core.schema import variables
 from db.models import Scene
 
@@ -34,29 +36,35 @@ LONG_TEXT = 200
 """A JSON answer's strings are cut to this many characters, so that a validation error echoing a long
 input keeps every message within the excerpt, and stays valid JSON."""
 ID_KEYS = ("id", "uuid", "key", "name", "slug")
+MAX_SETUP_REPAIRS = 4
+"""Tries of a case's setup before the rows; each refused one fixes what the server named."""
 
 
-def for_task(state: Mapping[str, Any], rows: list[DataRow]) -> dict[str, Verdict] | None:
+def for_task(state: Mapping[str, Any], rows: list[DataRow]) -> SandboxRun | None:
     """The workflow's sandbox (WorkflowContext.sandbox): the rows sent to the task's module's sandbox
     environment, or None when the module has none (then nothing is sent anywhere)."""
     name = environments.module_environment(state["module_id"], "sandbox")
     if name is None:
         return None
     target = environments.target(name)
+    setup = state["scene"].get("setup") or []
     with session_scope(read_only=True) as session:
         scene = session.get(Scene, state["scene"]["scene_id"])
         if scene is None:
             return None
-        request = case_request(scene.method, scene.path, scene.parameters, rows, scene.request_media_type,
-                               state["scene"].get("setup"))
+        request = case_request(scene.method, scene.path, scene.parameters, rows, scene.request_media_type, setup)
         delete_path = catalog.delete_path(session, scene)
-    return check(target, replace(request, headers=target.headers), rows, delete_path)
+        schemas = {item.id: item.request_schema for item in session.scalars(
+            select(Scene).where(Scene.id.in_({step["scene_id"] for step in setup if step["scene_id"]})))}
+    return check(target, replace(request, headers=target.headers), rows, delete_path, schemas)
 
 
 def check(target: RunTarget, request: CaseRequest, rows: list[DataRow], delete_path: str | None,
-          timeout: float = TIMEOUT_SECONDS) -> dict[str, Verdict]:
+          schemas: Mapping[str, dict[str, Any]] | None = None, timeout: float = TIMEOUT_SECONDS) -> SandboxRun:
     """Sends every row and returns its verdict; resources the rows created are deleted afterwards.
 
+    The request's setup is tried first and a step the server refuses is repaired from its answer
+    (``schemas``: each step's scene's request schema); the rows use the setup as repaired.
     ``delete_path`` is the path of the DELETE operation on one created resource (``/things/{id}``),
     when the API has one. Secrets the target sends are masked out of the verdicts.
     """
@@ -64,6 +72,7 @@ def check(target: RunTarget, request: CaseRequest, rows: list[DataRow], delete_p
     verdicts: dict[str, Verdict] = {}
     created: list[str] = []
     with httpx.Client(base_url=target.base_url, headers=target.auth_headers, timeout=timeout) as client:
+        request = replace(request, setup=_repaired_setup(client, request, values, schemas or {}))
         for row in rows:
             verdict, location = _send(client, request, row, values, delete_path)
             verdicts[row["name"]] = target.redact(verdict)
@@ -74,7 +83,30 @@ def check(target: RunTarget, request: CaseRequest, rows: list[DataRow], delete_p
                 client.delete(location)
             except httpx.HTTPError:
                 pass  # the sandbox keeps it; nothing the review depends on
-    return verdicts
+    return SandboxRun(verdicts=verdicts, setup=request.setup)
+
+
+def _repaired_setup(client: httpx.Client, request: CaseRequest, values: Mapping[str, str],
+                    schemas: Mapping[str, dict[str, Any]]) -> list[SetupStep]:
+    """The setup, each step the server refuses fixed from its answer (at most MAX_SETUP_REPAIRS times)."""
+    steps = list(request.setup)
+    for _ in range(MAX_SETUP_REPAIRS if steps else 0):
+        try:
+            _, cleanups = run_setup(client, steps, values, request.headers)
+        except SetupFailed as failure:
+            step = steps[failure.step]
+            schema = schemas.get(step["scene_id"] or "")
+            if failure.status is None or not 400 <= failure.status < 500 or not schema or step["body"] is None:
+                break
+            body, notes = repair_body(step["body"], failure.status, failure.answer, schema)
+            if not notes:
+                break
+            steps[failure.step] = SetupStep(**{**step, "body": body,
+                                               "repairs": [*step.get("repairs", []), *notes]})
+            continue
+        clean_up(client, cleanups)
+        break
+    return steps
 
 
 def _send(client: httpx.Client, request: CaseRequest, row: DataRow, values: Mapping[str, str],

@@ -25,6 +25,10 @@ SETUP_EXCERPT_CHARS = 300
 class SetupFailed(Exception):
     """A setup step was refused, or its answer held none of the values to capture."""
 
+    def __init__(self, message: str, step: int, status: int | None = None, answer: str = "") -> None:
+        super().__init__(message)
+        self.step, self.status, self.answer = step, status, answer
+
 
 def run_setup(client: Any, steps: list[dict[str, Any]], values: Mapping[str, str],
               headers: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
@@ -34,9 +38,9 @@ def run_setup(client: Any, steps: list[dict[str, Any]], values: Mapping[str, str
     """
     values, cleanups = dict(values), []
     try:
-        for step in steps:
-            response = _send(client, step, values, headers)
-            values.update(captured(step, response))
+        for index, step in enumerate(steps):
+            response = _send(client, index, step, values, headers)
+            values.update(captured(index, step, response))
             if step.get("cleanup"):
                 cleanups.append(resolved_target(step["cleanup"], {}, {}, values)[0])
     except SetupFailed:
@@ -54,7 +58,8 @@ def clean_up(client: Any, paths: list[str]) -> None:
             pass
 
 
-def _send(client: Any, step: dict[str, Any], values: dict[str, str], headers: Mapping[str, str]) -> Any:
+def _send(client: Any, index: int, step: dict[str, Any], values: dict[str, str],
+          headers: Mapping[str, str]) -> Any:
     path, query, sent_headers = resolved_target(step["path"], step.get("query") or {}, headers, values)
     where = f"setup step {step.get('name') or step['method']} ({step['method']} {path})"
     try:
@@ -63,13 +68,14 @@ def _send(client: Any, step: dict[str, Any], values: dict[str, str], headers: Ma
                                   **body_arguments(step.get("media_type") or "application/json",
                                                    step.get("body") is not None, body))
     except Exception as error:  # noqa: BLE001 - a transport error or an unknown variable, reported as the step's
-        raise SetupFailed(f"{where} failed: {type(error).__name__}: {error}") from None
+        raise SetupFailed(f"{where} failed: {type(error).__name__}: {error}", index) from None
     if not 200 <= response.status_code < 300:
-        raise SetupFailed(f"{where} answered {response.status_code}: {response.text[:SETUP_EXCERPT_CHARS]}")
+        raise SetupFailed(f"{where} answered {response.status_code}: {response.text[:SETUP_EXCERPT_CHARS]}", index,
+                          response.status_code, response.text)
     return response
 
 
-def captured(step: dict[str, Any], response: Any) -> dict[str, str]:
+def captured(index: int, step: dict[str, Any], response: Any) -> dict[str, str]:
     """The step's variables from its answer: the first of each one's dotted paths that holds a value, else
     the last segment of the Location header."""
     try:
@@ -83,7 +89,7 @@ def captured(step: dict[str, Any], response: Any) -> dict[str, str]:
         if value is None and not location:
             raise SetupFailed(f"setup step {step.get('name') or step['method']} answered {response.status_code} "
                               f"without {' or '.join(paths) or 'a value'} for {{{{{name}}}}}: "
-                              f"{response.text[:SETUP_EXCERPT_CHARS]}")
+                              f"{response.text[:SETUP_EXCERPT_CHARS]}", index)
         found[name] = location if value is None else value
     return found
 

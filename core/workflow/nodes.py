@@ -50,12 +50,13 @@ def validate_bodies(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> 
     validation = validate_rows(state["scene"]["request_schema"], state["rows"])
     sandbox = runtime.context.sandbox
     sendable = [row for row in state["rows"] if row["name"] not in validation["mismatched"]]
-    verdicts = sandbox(state, sendable) if sandbox is not None and sendable else None
-    if verdicts is None:
+    run = sandbox(state, sendable) if sandbox is not None and sendable else None
+    if run is None:
         return {"validation": validation}
+    verdicts = run["verdicts"]
     rows = [DataRow(**{**row, "sandbox": verdicts[row["name"]]}) if row["name"] in verdicts else row
             for row in state["rows"]]
-    return {"validation": validation, "rows": rows}
+    return {"validation": validation, "rows": rows, "scene": {**state["scene"], "setup": run["setup"]}}
 
 
 def repair_bodies(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> Update:
@@ -121,6 +122,7 @@ def human_review(state: WorkflowState) -> Update:
             "generated_body": state["draft"]["rows"],
             "validation_result": state["validation"],
             "round": state.get("review_round", 0) + 1,
+            "setup": state["draft"].get("setup", []),
         }
     )
     update: Update = {"decision": decision, "review_round": state.get("review_round", 0) + 1}

@@ -62,6 +62,9 @@ class InterruptData(BaseModel):
                                                  description="One row per request: name, kind, body, checks, ...")
     validation_result: dict[str, Any] = Field(default_factory=dict, description="Each row checked against the schema")
     round: int | None = Field(default=None, description="The review round; 1 unless rows were rejected before")
+    setup: list[dict[str, Any]] = Field(default_factory=list, description=(
+        "Requests sent before each row to create (or find) what its path names: name, method, path, body, "
+        "captures (variable -> dotted paths into the answer), cleanup (the DELETE path), repairs"))
 
 
 class TaskDetail(TaskSummary):

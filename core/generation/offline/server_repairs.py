@@ -15,12 +15,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from core.generation.offline.server_errors import Hint
+from core.generation.offline.server_errors import Hint, read
 from core.records import DataRow
 from core.schema import uniqueness, variables
 from core.schema.validation import intent_problem, validate_body
 from core.schema.values import format_sample, json_type, pattern_string, sample
-from core.schema.walk import Field, escape, get_at, related, remove_at, replaced, schema_pointer, walk
+from core.schema.walk import Field, escape, get_at, related, remove_at, replaced, resolve_refs, schema_pointer, walk
 
 
 def repair(row: DataRow, hints: list[Hint], schema: dict[str, Any], resolved: dict[str, Any],
@@ -42,6 +42,13 @@ def repair(row: DataRow, hints: list[Hint], schema: dict[str, Any], resolved: di
                 body = fixed
                 notes.append(f"{_describe(hint, pointer)} (the server said: {hint.message})")
     return body, notes
+
+
+def repair_body(body: Any, status: int, answer: str, schema: dict[str, Any]) -> tuple[Any, list[str]]:
+    """A valid body the server refused (a setup step's), fixed the way a valid row would be."""
+    row = DataRow(name="setup", kind="valid", keyword=None, pointer="", description="", expected_status=200,
+                  body=body, source="offline")
+    return repair(row, read(status, answer), schema, resolve_refs(schema), random.Random(answer))
 
 
 def _pointers(body: Any, hint: Hint) -> list[str]:
