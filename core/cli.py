@@ -100,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("thread_id")
     review.add_argument("--status", required=True, choices=["approved", "rejected"])
     review.add_argument("--body-file", type=Path, help="JSON file: the corrected body (a list of objects)")
+    review.add_argument("--setup-file", type=Path,
+                        help="JSON file: the corrected setup steps sent before each row (interrupt_data.setup)")
     review.add_argument("--feedback")
     review.add_argument("--wait", type=float, default=10.0, help="seconds to wait for the task to settle (0-600)")
     _user_option(review)
@@ -202,8 +204,9 @@ def _review(args: argparse.Namespace) -> dict[str, Any]:
     from core import service
 
     body = _read_json(args.body_file, service.MAX_REVIEW_BODY_BYTES) if args.body_file else None
+    setup = _read_json(args.setup_file, service.MAX_REVIEW_BODY_BYTES) if args.setup_file else None
     return service.submit_review(args.thread_id, args.status, corrected_body=body, feedback=args.feedback,
-                                 reviewer=args.user, wait_seconds=args.wait)
+                                 reviewer=args.user, wait_seconds=args.wait, corrected_setup=setup)
 
 
 def _read_json(path: Path, max_bytes: int) -> Any:

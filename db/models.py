@@ -211,6 +211,8 @@ class Review(Base):
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     review_status: Mapped[str] = mapped_column(String(20))  # approved | rejected
     corrected_body: Mapped[list[Any] | None] = mapped_column(JSON)
+    corrected_setup: Mapped[list[Any] | None] = mapped_column(JSON)
+    """The setup steps as the reviewer corrected them; None keeps the generated ones."""
     feedback: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
 

@@ -171,20 +171,22 @@ def _statuses(status: Any) -> list[str]:
 
 def submit_review(
     thread_id: str, review_status: str, *, corrected_body: Any = None, feedback: str | None = None,
-    reviewer: str, expected_round: int | None = None, wait_seconds: float = 0,
+    reviewer: str, expected_round: int | None = None, wait_seconds: float = 0, corrected_setup: Any = None,
 ) -> dict[str, Any]:
     """Applies a decision to a task awaiting review.
 
     Returns {thread_id, status, current_step, new_usercase_id, created_case}. The task
     resumes in the background; with ``wait_seconds`` the call waits that long for it to
     settle (completed, back in review, failed), as the specification's synchronous call did:
-    at most MAX_WAIT_SECONDS, checked before the decision is recorded.
+    at most MAX_WAIT_SECONDS, checked before the decision is recorded. ``corrected_setup`` replaces the
+    requests sent before each row (interrupt_data.setup).
     """
     if not _is_wait(wait_seconds):
         raise InvalidInput(f"The wait must be a number of seconds from 0 to {MAX_WAIT_SECONDS}, not {wait_seconds!r}.")
     thread_id, feedback = inputs.text(thread_id, "The thread id"), inputs.optional_text(feedback, "The feedback")
     actor = require_operator(current_actor(reviewer), "review tasks")
-    task_id = reviews.submit(thread_id, review_status, corrected_body, feedback, actor, expected_round)
+    task_id = reviews.submit(thread_id, review_status, corrected_body, feedback, actor, expected_round,
+                             corrected_setup)
     wakeup.notify(task_id)
     task = _wait_until_settled(task_id, wait_seconds)
     return {key: task[key] for key in ("thread_id", "status", "current_step", "new_usercase_id", "created_case")}

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from core import service
+from core.errors import InvalidInput
 from tests.conftest import wait_for
 from tests.support import strict_api
 from tests.support.exports import run_pytest
@@ -80,8 +83,15 @@ def test_a_resource_the_path_names_is_created_first_and_deleted_after(users, wor
         refused = [(row["name"], row["sandbox"]) for row in rows if not row["sandbox"]["agrees"]]
         assert not refused and len(rows) >= 4
 
-        service.submit_review(task["thread_id"], "approved", reviewer=engineer, wait_seconds=30)
+        with pytest.raises(InvalidInput, match="method must be one of"):
+            service.submit_review(task["thread_id"], "approved", reviewer=engineer,
+                                  corrected_setup=[{**step, "method": "FETCH"}])
+        assert service.get_task(task["id"])["status"] == "reviewing", "a bad setup changes nothing"
+        renamed = [{**step, "name": "make a project to configure"}]
+        service.submit_review(task["thread_id"], "approved", reviewer=engineer, corrected_setup=renamed,
+                              wait_seconds=30)
         case = int(service.get_task(task["id"])["new_usercase_id"].removeprefix("UC"))
+        assert [item["name"] for item in service.get_automation_case(case)["setup"]] == ["make a project to configure"]
         runs = [service.run_case(case, user=engineer) for _ in range(2)]
         exported = service.export_case(case, "pytest")
         test_file = tmp_path / exported.filename

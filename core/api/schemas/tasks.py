@@ -101,11 +101,16 @@ class ReviewRequest(BaseModel):
         description="Request bodies, one per generated row in order; or row objects with a name and a body "
                     "to add, remove or reorder rows. null keeps the generated rows.",
     )
+    corrected_setup: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="The requests sent before each row (interrupt_data.setup), corrected: each with name, method, "
+                    "path, query, body, media_type, captures (variable -> dotted paths) and cleanup. null keeps them.",
+    )
     feedback: Feedback | None = Field(default=None, description="Required for a rejection: what to change")
     expected_round: int | None = Field(default=None, ge=1, le=MAX_ID,
                                        description="The round the reviewer saw; another round answers 409")
 
-    @field_validator("corrected_body")
+    @field_validator("corrected_body", "corrected_setup")
     @classmethod
     def _storable(cls, value: Any) -> Any:
         return encodable(value)

@@ -1,4 +1,5 @@
-"""automation case setup: the requests sent before each row (resources its path names, created first)
+"""automation case setup: the requests sent before each row (resources its path names, created first), and a
+reviewer's corrected setup
 
 Revision ID: 0010
 Revises: 0009
@@ -21,9 +22,13 @@ def upgrade() -> None:
     """Upgrade schema."""
     with op.batch_alter_table('automation_cases', schema=None) as batch_op:
         batch_op.add_column(sa.Column('setup', sa.JSON(), server_default='[]', nullable=False))
+    with op.batch_alter_table('reviews', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('corrected_setup', sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    with op.batch_alter_table('reviews', schema=None) as batch_op:
+        batch_op.drop_column('corrected_setup')
     with op.batch_alter_table('automation_cases', schema=None) as batch_op:
         batch_op.drop_column('setup')
