@@ -95,6 +95,7 @@ from core.service.tasks import (
     cancel_task,
     cancel_tasks,
     check_review_rows,
+    check_setup,
     corrected_rows,
     events_since,
     explain_task,

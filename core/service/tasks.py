@@ -22,6 +22,7 @@ from core.accounts.users import current_actor, require_operator
 from core.database import session_scope
 from core.errors import CaseFlowError, InvalidInput, NotFound
 from core.inputs import label, max_length
+from core.library import setup_plan
 from core.schema import variables
 from core.schema.validation import validate_rows
 from core.schema.walk import InvalidSchemaError
@@ -420,6 +421,11 @@ def corrected_rows(generated: list[dict[str, Any]], corrected_body: Any) -> list
 def variable_example(value: Any) -> Any:
     """A row's body with its run-time variables as one run would send them (what the reviewer is shown)."""
     return variables.example(value)
+
+
+def check_setup(steps: Any) -> list[dict[str, Any]]:
+    """A reviewer's setup steps as they would be kept, or InvalidInput saying what is wrong (no writes)."""
+    return [dict(step) for step in setup_plan.checked(steps)]
 
 
 def check_review_rows(scene_id: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
