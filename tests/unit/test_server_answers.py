@@ -144,3 +144,13 @@ def test_a_long_answer_keeps_every_message_in_its_excerpt() -> None:
     assert len(text) <= EXCERPT_CHARS
     assert [(hint.path, hint.rule) for hint in read(422, text)] == [(("entities", str(index)), "unknown")
                                                                       for index in range(3)]
+
+
+def test_a_refused_value_inside_a_list_is_taken_out_of_it() -> None:
+    schema = {"type": "object", "properties": {"name": {"type": "string"},
+                                               "tags": {"type": "array", "items": {"type": "string"}}}}
+    answer = {"detail": "The tag 'urgent' is not allowed here"}
+    body, notes = repair(row(body={"name": "a", "tags": ["urgent", "ok"]}), read(400, json.dumps(answer)), schema,
+                         resolve_refs(schema), random.Random(0))
+    assert body == {"name": "a", "tags": ["ok"]} and notes == ["removed tags.0 (the server said: "
+                                                               "The tag 'urgent' is not allowed here)"]
