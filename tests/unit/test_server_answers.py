@@ -132,6 +132,28 @@ def test_a_rule_named_in_words_is_followed(schema: dict[str, Any], body: Any, an
     assert notes and all(note.startswith("removed") for note in notes)
 
 
+NESTED = {"type": "object", "properties": {
+    "data": {"type": "object", "properties": {"id": {"type": "string"}, "password": {"type": "string"}}},
+    "permissions": {"type": "object", "properties": {"read": {"type": "array", "items": {"type": "string"}}}}}}
+
+
+@pytest.mark.parametrize(("body", "answer", "check"), [
+    # Cornice names a nested field the document calls optional: it is added where it belongs
+    ({"data": {"password": "S3cure!Pass"}},
+     {"code": 400, "details": [{"location": "body", "name": "data.id", "description": "data.id in body: Required"}]},
+     lambda body: set(body["data"]) == {"id", "password"}),
+    # "at least one of": the body had none of them, the first named is added
+    ({}, {"code": 400, "details": [{"location": "body", "name": "data",
+                                    "description": "Provide at least one of data or permissions"}]},
+     lambda body: list(body) == ["data"]),
+])
+def test_a_field_the_server_wants_is_added_where_it_belongs(body: Any, answer: dict[str, Any], check: Any) -> None:
+    fixed, notes = repair(DataRow(**{**row(), "body": body}), read(400, json.dumps(answer)), NESTED,
+                          resolve_refs(NESTED), random.Random(0))
+    assert check(fixed), fixed
+    assert notes and notes[0].startswith("added")
+
+
 def test_words_inside_other_words_name_no_rule() -> None:
     assert read(400, "Validation failed for the update of this resource")[0].rule == "other"
 

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Rule = Literal["exclusive", "required", "unknown", "pattern", "lowercase", "uppercase", "enum", "max_length",
+Rule = Literal["exclusive", "any_of", "required", "unknown", "pattern", "lowercase", "uppercase", "enum", "max_length",
                "min_length", "length_between", "between", "maximum", "minimum", "format", "type", "unique", "other"]
 
 BODY_LOCATIONS = {"body", "json", "request", "payload"}
@@ -120,6 +120,7 @@ PATTERNS: tuple[tuple[Rule, re.Pattern[str]], ...] = (
                           r"uniqueness|conflict|已存在|重复", re.I)),
     ("exclusive", re.compile(r"exactly one of|only one of|one and only one|mutually exclusive|cannot be (?:used|set|"
                              r"given|provided|specified) together|not both|二选一|只能(?:填|选)一", re.I)),
+    ("any_of", re.compile(r"at least one of|one or more of|至少(?:填|提供)?一", re.I)),
     ("required", re.compile(r"\b(?:field|value|property|parameter)? ?(?:is )?required\b|missing|must not be "
                             r"(?:null|blank|empty)|may not be (?:null|blank)|cannot be (?:null|blank|empty)|"
                             r"not be null|必填|不能为空", re.I)),

@@ -29,7 +29,7 @@ def repair(row: DataRow, hints: list[Hint], schema: dict[str, Any], resolved: di
     fields = {field.pointer: field for field in walk(resolved)}
     body, notes = row["body"], []
     for hint in hints:
-        pointers = _pointers(body, hint)
+        pointers = _absent_named(body, hint, fields) if hint.rule == "any_of" else _pointers(body, hint)
         for pointer in pointers[1:] if hint.rule == "exclusive" else pointers:  # exactly one: the first stays
             if row["kind"] == "invalid" and related(pointer, row["pointer"]):
                 continue
@@ -58,8 +58,9 @@ def _pointers(body: Any, hint: Hint) -> list[str]:
         found = _match(body, list(hint.path), "")
         if found is not None:
             return _named(body, found, hint.message) or [found]
-        if hint.rule == "required" and isinstance(body, dict) and len(hint.path) == 1:
-            return ["/" + escape(hint.path[0])]
+        parent = _match(body, list(hint.path[:-1]), "") if hint.rule == "required" else None
+        if parent is not None and isinstance(_at(body, parent), dict):  # the field it misses, in its object
+            return [f"{parent}/{escape(hint.path[-1])}"]
         last = hint.path[-1].lower()
         return [pointer for pointer, _ in _leaves(body, "") if pointer.rsplit("/", 1)[-1].lower() == last][:1]
     named = _named(body, "", hint.message)
@@ -73,6 +74,22 @@ def _pointers(body: Any, hint: Hint) -> list[str]:
         return [pointer for pointer, value in _leaves(body, "") if isinstance(value, str)
                 and not variables.has_template(value) and _identifier_like(pointer)]
     return []
+
+
+def _absent_named(body: Any, hint: Hint, fields: dict[str, Field]) -> list[str]:
+    """For "at least one of A or B": the first of the fields named that the body lacks, when it has none of them
+    (under the object the hint points at)."""
+    text = hint.message.lower()
+    path = list(hint.path)
+    if path and re.search(rf"(?<![\w.]){re.escape(path[-1].lower())}(?!\w)", text):
+        path = path[:-1]  # the hint points at one of the fields it names
+    parent = _match(body, path, "") or ""
+    named = sorted((found.start(), pointer) for pointer, field in fields.items()
+                   if pointer.rsplit("/", 1)[0] == schema_pointer(parent) and field.name
+                   and (found := re.search(rf"(?<![\w.]){re.escape(field.name.lower())}(?!\w)", text)))
+    present = [pointer for _, pointer in named if _at(body, parent + pointer[len(schema_pointer(parent)):])
+               is not None]
+    return [] if present or not named else [parent + named[0][1][len(schema_pointer(parent)):]]
 
 
 def _named(body: Any, pointer: str, message: str) -> list[str]:
@@ -136,7 +153,7 @@ def _fix(body: Any, pointer: str, hint: Hint, field: Field | None, rng: random.R
         current = get_at(body, pointer)
     except (KeyError, IndexError, TypeError, ValueError):
         current = _MISSING
-    if hint.rule == "required":
+    if hint.rule in ("required", "any_of"):
         return replaced(body, pointer, sample(node, rng, pointer.rsplit("/", 1)[-1])) if current is _MISSING else None
     if current is _MISSING:
         return None
@@ -258,7 +275,8 @@ _FIXES: dict[str, Callable[[Any, Hint, dict[str, Any], random.Random], Any]] = {
 def _describe(hint: Hint, pointer: str) -> str:
     where = pointer.strip("/").replace("/", ".") or "the body"
     return {
-        "required": f"added {where}", "unknown": f"removed {where}", "exclusive": f"removed {where}",
+        "required": f"added {where}", "any_of": f"added {where}", "unknown": f"removed {where}",
+        "exclusive": f"removed {where}",
         "lowercase": f"lower-cased {where}", "uppercase": f"upper-cased {where}",
         "unique": f"made {where} differ on every run",
     }.get(hint.rule, f"changed {where} ({hint.rule.replace('_', ' ')})")
