@@ -1,0 +1,51 @@
+"""webhook secrets encrypted at rest: webhooks.secret (plain) becomes webhooks.encrypted_secret (Fernet)
+
+Existing secrets are encrypted with the configured key (CASEFLOW_SECRET_KEY, else CaseFlow's
+own key file, created here if there is a secret to encrypt; see core.encryption). The
+downgrade decrypts them back, so it needs the same key.
+
+Revision ID: 0010_webhook_secrets
+Revises: 0009
+Create Date: 2026-12-02 10:00:00.000000
+
+"""
+from collections.abc import Callable, Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from core import encryption
+
+# revision identifiers, used by Alembic.
+revision: str = '0010_webhook_secrets'
+down_revision: str | Sequence[str] | None = '0009'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Upgrade schema."""
+    with op.batch_alter_table('webhooks', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('encrypted_secret', sa.Text(), nullable=True))
+    _convert('secret', 'encrypted_secret', encryption.encrypt)
+    with op.batch_alter_table('webhooks', schema=None) as batch_op:
+        batch_op.drop_column('secret')
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    with op.batch_alter_table('webhooks', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('secret', sa.String(length=200), nullable=True))
+    _convert('encrypted_secret', 'secret', encryption.decrypt)
+    with op.batch_alter_table('webhooks', schema=None) as batch_op:
+        batch_op.drop_column('encrypted_secret')
+
+
+def _convert(source: str, target: str, convert: Callable[[str], str]) -> None:
+    """Writes convert(source) into target on every row that has a secret."""
+    webhooks = sa.table('webhooks', sa.column('id', sa.Integer()), sa.column(source, sa.Text()),
+                        sa.column(target, sa.Text()))
+    bind = op.get_bind()
+    rows = bind.execute(sa.select(webhooks.c.id, webhooks.c[source]).where(webhooks.c[source].is_not(None))).all()
+    for webhook_id, value in rows:
+        bind.execute(webhooks.update().where(webhooks.c.id == webhook_id).values({target: convert(value)}))
