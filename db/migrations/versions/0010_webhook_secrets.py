@@ -1,20 +1,20 @@
 """webhook secrets encrypted at rest: webhooks.secret (plain) becomes webhooks.encrypted_secret (Fernet)
 
 Existing secrets are encrypted with the configured key (CASEFLOW_SECRET_KEY, else CaseFlow's
-own key file, created here if there is a secret to encrypt; see core.encryption). The
-downgrade decrypts them back, so it needs the same key.
+own key file, created here if there is a secret to encrypt): `python -m core db upgrade` hands
+this migration core.encryption as the config attribute "secrets" (db/ imports nothing of core).
+The downgrade decrypts them back, so it needs the same key.
 
 Revision ID: 0010_webhook_secrets
 Revises: 0009
 Create Date: 2026-12-02 10:00:00.000000
 
 """
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-
-from core import encryption
 
 # revision identifiers, used by Alembic.
 revision: str = '0010_webhook_secrets'
@@ -27,7 +27,7 @@ def upgrade() -> None:
     """Upgrade schema."""
     with op.batch_alter_table('webhooks', schema=None) as batch_op:
         batch_op.add_column(sa.Column('encrypted_secret', sa.Text(), nullable=True))
-    _convert('secret', 'encrypted_secret', encryption.encrypt)
+    _convert('secret', 'encrypted_secret', 'encrypt')
     with op.batch_alter_table('webhooks', schema=None) as batch_op:
         batch_op.drop_column('secret')
 
@@ -36,16 +36,28 @@ def downgrade() -> None:
     """Downgrade schema."""
     with op.batch_alter_table('webhooks', schema=None) as batch_op:
         batch_op.add_column(sa.Column('secret', sa.String(length=200), nullable=True))
-    _convert('encrypted_secret', 'secret', encryption.decrypt)
+    _convert('encrypted_secret', 'secret', 'decrypt')
     with op.batch_alter_table('webhooks', schema=None) as batch_op:
         batch_op.drop_column('encrypted_secret')
 
 
-def _convert(source: str, target: str, convert: Callable[[str], str]) -> None:
-    """Writes convert(source) into target on every row that has a secret."""
+def _convert(source: str, target: str, how: str) -> None:
+    """Writes secrets.<how>(source) into target on every row that has a secret."""
     webhooks = sa.table('webhooks', sa.column('id', sa.Integer()), sa.column(source, sa.Text()),
                         sa.column(target, sa.Text()))
     bind = op.get_bind()
     rows = bind.execute(sa.select(webhooks.c.id, webhooks.c[source]).where(webhooks.c[source].is_not(None))).all()
+    if not rows:
+        return
+    convert = getattr(_secrets(), how)
     for webhook_id, value in rows:
         bind.execute(webhooks.update().where(webhooks.c.id == webhook_id).values({target: convert(value)}))
+
+
+def _secrets() -> Any:
+    config = op.get_context().config
+    secrets = config.attributes.get('secrets') if config is not None else None
+    if secrets is None:
+        raise RuntimeError("webhook secrets are stored here and this migration needs CaseFlow's key to convert them: "
+                           "run it with `python -m core db upgrade`")
+    return secrets
