@@ -216,8 +216,10 @@ def _stored_secrets() -> list[str | None]:
 
 
 @SQLITE_ONLY
-def test_the_api_manages_webhooks_and_refuses_internal_addresses(api_without_worker: Api,
-                                                                 users: dict[str, str]) -> None:
+def test_the_api_manages_webhooks_and_refuses_internal_addresses(api_without_worker: Api, users: dict[str, str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.config import get_settings
+
     alice, bob = api_without_worker.client("engineer"), api_without_worker.client("engineer2")
     for url in ("http://127.0.0.1:9/hook", "http://169.254.169.254/latest/meta-data/", "http://[::1]/",
                 "http://localhost:8080/", "http://10.1.2.3/", "http://0.0.0.0/", "gopher://example.com/"):
@@ -247,6 +249,13 @@ def test_the_api_manages_webhooks_and_refuses_internal_addresses(api_without_wor
     assert bob.delete(f"/api/v1/webhooks/{hook['id']}").status_code == 403
     assert alice.delete(f"/api/v1/webhooks/{hook['id']}").json()["id"] == hook["id"]
     assert alice.delete(f"/api/v1/webhooks/{hook['id']}").status_code == 404
+
+    monkeypatch.setenv("CASEFLOW_SECRET_KEY", "not-a-fernet-key")
+    get_settings.cache_clear()
+    misconfigured = alice.post("/api/v1/webhooks", json={"url": "https://8.8.8.8/"})
+    assert misconfigured.status_code == 503 and misconfigured.json()["error"] == "secret_key"
+    assert "CASEFLOW_SECRET_KEY is not a Fernet key" in misconfigured.json()["message"]
+    assert "not-a-fernet-key" not in misconfigured.text
 
 
 def test_a_delivery_to_a_host_that_now_resolves_internally_is_refused_without_a_request(
