@@ -28,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         _check_acting_user(args)
-        if not getattr(args, "migrates", False):
+        if not (getattr(args, "migrates", False) or getattr(args, "offline", False)):
             _check_database()
         result = args.handler(args)
     except CaseFlowError as error:
@@ -140,6 +140,8 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--name", help="a label telling this token from the user's others")
     token.set_defaults(handler=_api_token)
     _webhook_commands(commands)
+    commands.add_parser("secret-key", help="print a new key for CASEFLOW_SECRET_KEY (encrypts webhook secrets)"
+                        ).set_defaults(handler=_secret_key, offline=True)
 
     user = commands.add_parser("create-user", help="add a user")
     user.add_argument("--username", required=True)
@@ -288,6 +290,12 @@ def _api_token(args: argparse.Namespace) -> dict[str, str]:
     from core import service
 
     return {"token": service.create_api_token(args.username, name=args.name)["token"]}
+
+
+def _secret_key(args: argparse.Namespace) -> dict[str, str]:
+    from core import service
+
+    return {"key": service.new_secret_key()}
 
 
 def _webhook_commands(commands: Any) -> None:

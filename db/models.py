@@ -383,7 +383,7 @@ class Webhook(Base):
     name: Mapped[str] = mapped_column(String(100), default="")
     kind: Mapped[str] = mapped_column(String(20))  # generic | wecom | dingtalk | feishu | slack
     url: Mapped[str] = mapped_column(String(1000))  # chat webhooks carry their key in it: never shown whole
-    secret: Mapped[str | None] = mapped_column(String(200))  # signs deliveries; never shown again, never sent
+    encrypted_secret: Mapped[str | None] = mapped_column(Text)  # signs deliveries (core.encryption); never shown
     events: Mapped[list[str]] = mapped_column(JSON)  # need_review, failed, completed
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))  # this user's tasks
     module: Mapped[str | None] = mapped_column(String(100))  # or every task of this module

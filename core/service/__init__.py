@@ -55,6 +55,7 @@ from core.service.integrations import (
     WEBHOOK_SIGNATURE_HEADER,
     add_webhook,
     list_webhooks,
+    new_secret_key,
     notification_feed,
     remove_webhook,
     user_notification_feed,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from core import encryption
 from core.accounts.users import Actor, current_actor, require_admin, require_operator
 from core.errors import InvalidInput
 from core.tasks import notifications
@@ -81,6 +82,11 @@ def webhook_deliveries(*, user: str, webhook_id: int | None = None, limit: int =
     return registry.deliveries(webhook_id=webhook_id, owner_id=owner_id, limit=limit, offset=offset)
 
 
+def new_secret_key() -> str:
+    """A fresh key for CASEFLOW_SECRET_KEY, the key that encrypts webhook secrets at rest."""
+    return encryption.new_key()
+
+
 def _owner_or_admin(actor: Actor, webhook_id: int, action: str) -> None:
     if actor.id not in registry.owners(webhook_id):
         require_admin(actor, action)
@@ -88,5 +94,5 @@ def _owner_or_admin(actor: Actor, webhook_id: int, action: str) -> None:
 
 __all__ = [
     "MAX_FEED", "WEBHOOK_EVENTS", "WEBHOOK_KINDS", "WEBHOOK_SIGNATURE_HEADER", "add_webhook", "list_webhooks",
-    "notification_feed", "remove_webhook", "user_notification_feed", "webhook_deliveries",
+    "new_secret_key", "notification_feed", "remove_webhook", "user_notification_feed", "webhook_deliveries",
 ]

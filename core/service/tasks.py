@@ -27,7 +27,7 @@ from core.schema import variables
 from core.schema.validation import validate_rows
 from core.schema.walk import InvalidSchemaError
 from core.tasks import ai_calls, events, lifecycle, metrics, notifications, progress, reviews, wakeup
-from core.workflow.steps import STEP_BY_NODE
+from core.workflow.steps import step_of
 from db.models import AutomationCase, Review, Scene, TaskStatus, TestCase, User, WorkflowTask
 from db.types import isoformat, utcnow
 
@@ -267,7 +267,7 @@ def _task_summary(task: WorkflowTask, username: str) -> dict[str, Any]:
 
 def _task_detail(session: Session, task: WorkflowTask) -> dict[str, Any]:
     username = session.scalar(select(User.username).where(User.id == task.user_id)) or ""
-    step = STEP_BY_NODE.get(task.current_step or "")
+    step = step_of(task.current_step)
     return {
         **_task_summary(task, username),
         "task_type": task.task_type,

@@ -25,7 +25,7 @@ from core.config import get_settings
 from core.database import session_scope
 from core.errors import Conflict, LeaseLost, NotFound
 from core.tasks import events, queue_control, telemetry
-from core.workflow.steps import AWAITING_REVIEW, CASE_CREATED, REVIEW_PROGRESS
+from core.workflow.steps import AWAITING_REVIEW, CASE_CREATED, REVIEW_PROGRESS, STARTED_PROGRESS
 from db.models import TaskStatus, WorkflowTask
 from db.types import isoformat, utcnow
 
@@ -152,6 +152,7 @@ def _take(session: Session, task_id: int, worker_id: str, now: datetime, lease_s
     telemetry.claimed(now - max(task.updated_at or task.created_at, task.run_after or task.created_at))
     first_run = task.started_at is None
     task.status = PROCESSING
+    task.progress = max(task.progress, STARTED_PROGRESS)
     task.lease_owner = worker_id
     task.lease_expires_at = now + timedelta(seconds=lease_seconds)
     task.attempts += 1
