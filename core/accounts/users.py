@@ -168,7 +168,7 @@ def authenticate(username: object, password: object, *, address: str | None = No
     except InvalidInput:
         return None
     now = now or utcnow()
-    keys = [throttle.key_of(name)] + ([throttle.address_key(address)] if address else [])
+    keys = [throttle.key_of(name)] + ([throttle.address_key(address)] if isinstance(address, str) and address else [])
     with session_scope() as session:
         for key in keys:
             if until := throttle.locked_until(session, key, now):

@@ -1,4 +1,5 @@
-"""A real `streamlit run app.py` server on a fresh SQLite database, and headless Debian chromium driving it.
+"""A real `streamlit run serve.py` server (app.py with its session-cookie routes) on a fresh SQLite database,
+and headless Debian chromium driving it.
 
 One server per test module. Without /usr/bin/chromium the tests skip (CI=true: they fail).
 Screenshots go to test-artifacts/screenshots/ (git-ignored), kept as the run's artefacts.
@@ -77,7 +78,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     log = workdir / "streamlit.log"
     with log.open("w") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+            [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.headless", "true",
              "--server.port", str(port), "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
             cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
         )
