@@ -23,6 +23,7 @@ TOAST_ICON = {
     "workflow_need_review": ":material/rate_review:",
     "workflow_failed": ":material/error:",
     "workflow_completed": ":material/check_circle:",
+    "review_reminder": ":material/alarm:",
 }
 MAX_TOASTS = 4
 KEPT_NOTIFICATIONS = 8
