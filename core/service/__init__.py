@@ -87,6 +87,7 @@ from core.service.library import (
     get_test_case,
     import_openapi,
     import_test_cases,
+    library_is_empty,
     list_automation_cases,
     list_modules,
     list_scenes,
