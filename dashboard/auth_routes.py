@@ -5,6 +5,10 @@ exchanges a sign-in's one-time grant for the signed, HTTP-only session cookie an
 redirects to the page the user was on; /auth/signout drops the cookie (the session itself
 was already revoked by the sign-out) and redirects to the sign-in form. Redirects go only to
 paths of this server, never to another site.
+
+The grant is taken only from a navigation the dashboard's own page started: a browser
+that says the request came from another site (``Sec-Fetch-Site``) gets no cookie, so a link
+planted elsewhere cannot sign a visitor into someone else's account (login CSRF).
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ def local_path(target: str | None) -> str:
 async def take_session(request: Request) -> RedirectResponse:
     """GET /auth/session?grant=G&next=/review?task=7: the cookie for a live grant, then back to ``next``."""
     response = _redirect(local_path(request.query_params.get("next")))
+    if request.headers.get("sec-fetch-site", "same-origin") != "same-origin":
+        return response
     try:
         cookie = await run_in_threadpool(service.redeem_session_grant, request.query_params.get("grant", ""))
     except service.CaseFlowError:  # the database is away: no cookie, the sign-in form says the rest

@@ -145,12 +145,13 @@ def check_page(page: Any, name: str) -> None:
 
 
 def sign_in(page: Any, server: Server, username: str, password: str, path: str = "/") -> None:
-    """Opens ``path`` (a new session: signed out) and signs in; the page at ``path`` then shows."""
+    """Opens ``path`` (a new browser context: signed out) and signs in; the page at ``path`` then shows."""
     page.goto(server.url + path)
     settle(page)
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    with page.expect_navigation(timeout=30_000):  # to /auth/session for the cookie, and back to ``path``
+        page.get_by_role("button", name="Sign in").click()
     settle(page, 1.0)
 
 

@@ -181,6 +181,11 @@ def test_the_routes_set_the_cookie_once_and_only_redirect_home(users) -> None:
     replayed = client.get("/auth/session", params={"grant": grant, "next": "/tasks"})
     assert replayed.status_code == 303 and "set-cookie" not in replayed.headers
 
+    planted = service.start_session(users["engineer"])  # a grant sent to someone else from another site
+    crossed = client.get("/auth/session", params={"grant": planted}, headers={"Sec-Fetch-Site": "cross-site"})
+    assert crossed.status_code == 303 and "set-cookie" not in crossed.headers
+    assert service.redeem_session_grant(planted) is not None, "refused without being spent"
+
     dropped = client.get("/auth/signout")
     assert dropped.headers["location"] == "/" and 'caseflow_session=""' in dropped.headers["set-cookie"]
 
