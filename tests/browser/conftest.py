@@ -145,7 +145,8 @@ def check_page(page: Any, name: str) -> None:
 
 
 def sign_in(page: Any, server: Server, username: str, password: str, path: str = "/") -> None:
-    """Opens ``path`` (a new browser context: signed out) and signs in; the page at ``path`` then shows."""
+    """Opens ``path`` signed out (the context's cookies dropped first) and signs in; the page at ``path`` then shows."""
+    page.context.clear_cookies()
     page.goto(server.url + path)
     settle(page)
     page.get_by_label("Username").fill(username)
