@@ -10,12 +10,13 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from prometheus_client import generate_latest
 from sqlalchemy import select
 
 from core import service
 from core.config import get_settings
 from core.database import session_scope
-from core.tasks import events, lifecycle, metrics, review_deadlines
+from core.tasks import events, lifecycle, metrics, review_deadlines, telemetry
 from core.tasks.webhooks import delivery
 from db.models import TaskEvent
 from db.types import utcnow
@@ -65,6 +66,7 @@ def test_a_waiting_review_is_reminded_once_per_interval_then_cancelled(demo, wor
 
     summary = metrics.summary(metrics.TimeRange.last(1))
     assert summary["overdue_reviews"] == 1 and summary["oldest_review_age_seconds"] >= 25 * 3600
+    assert b"caseflow_reviews_overdue 1.0" in generate_latest(telemetry.registry())
 
     age_review(task_id, timedelta(days=14))
     assert worker.reviews() == {"reminded": [], "expired": [task_id]}
