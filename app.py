@@ -11,7 +11,7 @@ import streamlit as st
 
 from core import service
 from core.service import Actor
-from dashboard import ui
+from dashboard import auth, ui
 
 st.set_page_config(page_title="CaseFlow", page_icon="🧪", layout="wide")
 st.secrets.load_if_toml_exists()  # root-level secrets become environment variables, read by core.config
@@ -23,6 +23,7 @@ TOAST_ICON = {
     "workflow_need_review": ":material/rate_review:",
     "workflow_failed": ":material/error:",
     "workflow_completed": ":material/check_circle:",
+    "review_reminder": ":material/alarm:",
 }
 MAX_TOASTS = 4
 KEPT_NOTIFICATIONS = 8
@@ -85,8 +86,12 @@ def change_password_dialog(actor: Actor) -> None:
         if st.form_submit_button("Change password", type="primary"):
             if new != again:
                 st.error("The two new passwords differ.")
-            elif ui.attempt(lambda: service.change_password(actor.username, current, new))[0]:
-                st.success("Password changed. Use the new one next time you sign in.")
+            else:
+                done, ended = ui.attempt(lambda: service.change_password(
+                    actor.username, current, new, session_cookie=auth.session_cookie()))
+                if done:
+                    st.success("Password changed. Use the new one next time you sign in."
+                               + (f" Signed out {ended} other session(s)." if ended else ""))
 
 
 def sidebar(actor: Actor) -> None:
@@ -98,12 +103,13 @@ def sidebar(actor: Actor) -> None:
                 if st.button("Password", icon=":material/key:", type="tertiary", key="change_password"):
                     change_password_dialog(actor)
                 if st.button("Sign out", icon=":material/logout:", type="tertiary", key="sign_out"):
-                    ui.sign_out()
+                    auth.sign_out()
                     st.rerun()
         live_sidebar()
 
 
-actor = ui.refresh_actor()
+actor = auth.current()
+auth.follow_handoff()
 if actor is None:
     st.navigation(sign_in_pages(), position="hidden").run()
 else:

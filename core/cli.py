@@ -305,7 +305,7 @@ def _webhook_commands(commands: Any) -> None:
     add = actions.add_parser("add", help="add a webhook; a generic one's generated secret is shown once")
     add.add_argument("--url", required=True)
     add.add_argument("--kind", default="generic", help="generic (signed JSON), wecom, dingtalk, feishu or slack")
-    add.add_argument("--events", help="comma-separated: need_review,failed,completed (default: all)")
+    add.add_argument("--events", help="comma-separated: need_review,failed,completed,review_reminder (default: all)")
     scope = add.add_mutually_exclusive_group()
     scope.add_argument("--owner", help="report this user's tasks (default: the acting user's)")
     scope.add_argument("--module", help="report every task of this module (admins)")

@@ -78,6 +78,36 @@ class Settings(BaseSettings):
     max_review_rounds: int = Field(default=3, ge=0, description="rejections that regenerate the rows")
     max_repair_rounds: int = Field(default=5, ge=0)
 
+    review_remind_hours: float = Field(
+        default=24, ge=0, description="a task waiting for review this long gets a reminder, again each as long; 0: off",
+    )
+    review_expire_days: float = Field(
+        default=14, ge=0, description="a task waiting for review this long is cancelled; 0: never",
+    )
+    session_hours: float = Field(default=168, gt=0, le=24 * 366, description="a dashboard sign-in lasts this long")
+    session_idle_hours: float = Field(
+        default=24, gt=0, description="a dashboard session unused this long ends sooner",
+    )
+    session_secret: SecretStr | None = Field(
+        default=None, description="signs session cookies; unset: a random key kept in the database",
+    )
+    session_cookie_secure: bool | None = Field(
+        default=None, description="send the session cookie over HTTPS only; unset: when the request came over HTTPS",
+    )
+    sso_provider: str | None = Field(
+        default=None, description="single sign-on: the provider's name under [auth.NAME] in .streamlit/secrets.toml",
+    )
+    sso_username_claim: str = Field(default="preferred_username", description="the ID token claim naming the user")
+    sso_roles_claim: str = Field(default="groups", description="the ID token claim listing the user's groups or roles")
+    sso_role_map: dict[str, Literal["admin", "engineer", "viewer"]] = Field(
+        default_factory=dict, description='JSON {"group or role": "admin|engineer|viewer"}; the highest role wins',
+    )
+    sso_default_role: Literal["admin", "engineer", "viewer", "none"] = Field(
+        default="viewer", description="role of a new single sign-on user no mapped group names; none: refused",
+    )
+    sso_allow_passwords: bool = Field(
+        default=False, description="with single sign-on, CaseFlow passwords still sign in too",
+    )
     review_wait_seconds: float = Field(
         default=10.0, ge=0, le=120, description="how long the HTTP review call waits for step 10 before answering 202"
     )

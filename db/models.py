@@ -88,14 +88,40 @@ Index("uq_users_username_lower", func.lower(User.username), unique=True)
 
 
 class SignInFailure(Base):
-    """A failed sign-in, kept for core.accounts.throttle's 15 minutes; shared by every dashboard process."""
+    """A failed sign-in, kept for core.accounts.throttle's 15 minutes; shared by every dashboard process.
+
+    Each failure is two rows: one for the username (scope "user") and, when the client's
+    address is known, one for it (scope "address").
+    """
 
     __tablename__ = "sign_in_failures"
-    __table_args__ = (Index("idx_sign_in_failures_username", "username", "failed_at"),)
+    __table_args__ = (Index("idx_sign_in_failures_key", "scope", "username", "failed_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    username: Mapped[str] = mapped_column(String(100))  # as typed, lower-cased; it need not exist
+    scope: Mapped[str] = mapped_column(String(10), default="user", server_default="user")  # user | address
+    username: Mapped[str] = mapped_column(String(100))  # the key: a username as typed, lower-cased, or an address
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UserSession(Base):
+    """A signed-in browser: the dashboard's session cookie names it (core.accounts.sessions).
+
+    Only digests are stored. A session starts as a one-time grant (``grant_hash``), which the
+    browser exchanges within a minute for the cookie's token (``token_hash``).
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    grant_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    grant_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    address: Mapped[str | None] = mapped_column(String(64))  # the client's address at sign-in, when known
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Scene(Base):

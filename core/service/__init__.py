@@ -14,7 +14,19 @@ from __future__ import annotations
 from core.accounts.users import Actor, current_actor
 from core.errors import CaseFlowError, Conflict, Forbidden, InvalidInput, NotFound, RateLimited
 from core.paging import MAX_PAGE, MAX_SEARCH
-from core.service.access import authenticate_token, create_api_token, list_api_tokens, revoke_api_token
+from core.service.access import (
+    SESSION_COOKIE,
+    authenticate_token,
+    create_api_token,
+    end_session,
+    list_api_tokens,
+    redeem_session_grant,
+    revoke_api_token,
+    session_actor,
+    session_lifetime_seconds,
+    sso_sign_in,
+    start_session,
+)
 from core.service.admin import (
     add_user,
     ai_provider_info,
@@ -76,6 +88,7 @@ from core.service.library import (
     get_test_case,
     import_openapi,
     import_test_cases,
+    library_is_empty,
     list_automation_cases,
     list_modules,
     list_scenes,

@@ -46,9 +46,9 @@ def add_webhook(
 ) -> dict[str, Any]:
     """A webhook for ``owner``'s tasks (default: the caller's) or for every task of ``module``.
 
-    ``events`` are some of need_review, failed, completed (default: all). A generic webhook
-    without a secret gets one, returned once as "secret"; DingTalk and Feishu take an
-    optional signing secret. The URL is shown masked from then on.
+    ``events`` are some of need_review, failed, completed, review_reminder (default: all). A
+    generic webhook without a secret gets one, returned once as "secret"; DingTalk and Feishu
+    take an optional signing secret. The URL is shown masked from then on.
     """
     actor = require_operator(current_actor(user), "add webhooks")
     if module is not None and owner is not None:

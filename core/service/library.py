@@ -92,16 +92,25 @@ def run_junit(run_id: int) -> str:
     return runs.junit_xml(run, case_name)
 
 
-def load_demo_data() -> dict[str, Any]:
-    """The demo scenes and test cases (the operator's command; the CLI is trusted as admin)."""
+def load_demo_data(*, user: str | None = None) -> dict[str, Any]:
+    """The demo scenes and test cases not there yet: {scenes, test_cases} added.
+
+    Engineers and admins load them from the dashboard; ``user=None`` is the operator's command line.
+    """
+    if user is not None:
+        require_operator(current_actor(user), "load the demo data")
     return demo_data.load()
+
+
+def library_is_empty() -> bool:
+    """No scene and no test case yet: a first run, where the dashboard shows its guide."""
+    return demo_data.is_empty()
 
 
 __all__ = [
     "DEFAULT_RUN_TIMEOUT_SECONDS", "DEFAULT_TEST_CASE_PRIORITY", "Export", "Preview", "RUN_TOKEN_VARIABLE",
     "TEST_CASE_PRIORITIES", "create_test_case", "export_case", "export_module", "get_automation_case", "get_scene",
     "get_test_case", "import_openapi", "import_test_cases", "list_automation_cases", "list_modules", "list_scenes",
-    "list_scenes_page", "list_test_cases", "load_demo_data", "preview_test_cases", "row_checks", "run_case",
-    "run_junit",
-    "update_test_case",
+    "list_scenes_page", "list_test_cases", "library_is_empty", "load_demo_data", "preview_test_cases", "row_checks",
+    "run_case", "run_junit", "update_test_case",
 ]

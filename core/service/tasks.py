@@ -26,7 +26,7 @@ from core.library import setup_plan
 from core.schema import variables
 from core.schema.validation import validate_rows
 from core.schema.walk import InvalidSchemaError
-from core.tasks import ai_calls, events, lifecycle, metrics, notifications, progress, reviews, wakeup
+from core.tasks import ai_calls, events, lifecycle, notifications, progress, reviews, wakeup
 from core.workflow.steps import step_of
 from db.models import AutomationCase, Review, Scene, TaskStatus, TestCase, User, WorkflowTask
 from db.types import isoformat, utcnow
@@ -378,7 +378,7 @@ def review_queue(*, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """
     paging.check(limit, offset)
     reviewing = WorkflowTask.status == TaskStatus.REVIEWING.value
-    asked = metrics.review_requested()
+    asked = events.review_requests()
     waiting = (
         select(WorkflowTask.id, asked.c.asked)
         .outerjoin(asked, asked.c.task_id == WorkflowTask.id)

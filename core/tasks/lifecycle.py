@@ -335,12 +335,31 @@ def cancel(session: Session, task_id: int, by: str) -> WorkflowTask:
     task = _for_update(session, task_id)
     if task.status in {s.value for s in TaskStatus.terminal()}:
         raise Conflict(f"Task {task_id} is already {task.status}.")
+    return _cancelled(session, task, f"Cancelled by {by}", {})
+
+
+def expire_review(session: Session, task_id: int, asked_by: datetime, message: str) -> bool:
+    """Cancels a task still waiting for the review it asked for at or before ``asked_by``; False if it moved on.
+
+    Checked under the row's lock: a decision or a newer review round since the caller looked wins.
+    """
+    task = session.get(WorkflowTask, task_id, with_for_update=True)
+    if task is None or task.status != TaskStatus.REVIEWING.value:
+        return False
+    asked = events.review_asked(session, task_id)
+    if asked is None or asked > asked_by:
+        return False
+    _cancelled(session, task, message, {"reason": "review_expired"})
+    return True
+
+
+def _cancelled(session: Session, task: WorkflowTask, message: str, data: dict[str, Any]) -> WorkflowTask:
     task.status = TaskStatus.CANCELLED.value
     task.need_review = False
     task.lease_owner = None
     task.lease_expires_at = None
     task.completed_at = utcnow()
-    events.record(session, task.id, events.TASK_CANCELLED, f"Cancelled by {by}", data={"status": task.status})
+    events.record(session, task.id, events.TASK_CANCELLED, message, data={"status": task.status, **data})
     telemetry.finished(task.status)
     return task
 

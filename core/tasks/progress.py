@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from core.config import get_settings
 from core.database import session_scope
 from core.errors import NotFound
-from core.tasks import events
+from core.tasks import events, review_deadlines
 from core.tasks import health as workers
 from core.workflow.steps import STEP_BY_NODE
 from db.models import TaskEvent, TaskStatus, WorkflowTask
@@ -149,7 +150,14 @@ def _reviewing(task: WorkflowTask, last: Facts, queue: dict[str, Any], alive: li
     round_ = (task.interrupt_data or {}).get("round", 1)
     rows = len((task.interrupt_data or {}).get("generated_body", []))
     headline = f"Waiting for a reviewer since {_at(since)} (round {round_}, {rows} generated rows)."
-    return _result("warning", headline, ["Approve, correct or reject the rows on the Review page."])
+    details = ["Approve, correct or reject the rows on the Review page."]
+    deadlines = review_deadlines.Deadlines.of(get_settings())
+    reminded = last.get(events.REVIEW_REMINDER)
+    if reminded is not None and since is not None and reminded.created_at >= since:
+        details.append(f"Reminder sent at {_at(reminded.created_at)}: {reminded.message.lower()}.")
+    if since is not None and (expires := deadlines.expires_at(since)) is not None:
+        details.append(f"Cancelled automatically at {_at(expires)} unless reviewed (REVIEW_EXPIRE_DAYS).")
+    return _result("warning", headline, details)
 
 
 def _completed(task: WorkflowTask, last: Facts, queue: dict[str, Any], alive: list[WorkerRow],

@@ -76,7 +76,10 @@ def tiles(summary: dict[str, Any], label: str) -> None:
                   help=f"approved / all decisions made in {label}: {summary['approved']} of {summary['reviews']}")
     row[3].metric("Backlog", f"{summary['backlog']:,}", border=True,
                   help=f"Tasks pending now (waiting for a worker); {summary['processing']} running")
-    row[4].metric("Awaiting review", f"{summary['awaiting_review']:,}", border=True, help="Tasks paused at step 9 now")
+    overdue = summary["overdue_reviews"]
+    row[4].metric("Awaiting review", f"{summary['awaiting_review']:,}", border=True,
+                  delta=f"{overdue:,} overdue" if overdue else None, delta_color="inverse", delta_arrow="off",
+                  help="Tasks paused at step 9 now; overdue: waiting longer than REVIEW_REMIND_HOURS")
     row[5].metric("Oldest review", ui.duration_text(summary["oldest_review_age_seconds"], compact=True), border=True,
                   help="How long the longest-waiting task has waited for a reviewer")
 

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from core import service
-from dashboard import ui
+from dashboard import first_run, ui
 
 PAGE_SIZE = 25
 REFRESH_SECONDS = 2
@@ -198,6 +198,7 @@ def go_to_task() -> None:
         st.session_state["open_task"] = int(raw)
 
 
+first_run.guide(actor)
 head, goto = st.columns([4, 1], vertical_alignment="bottom")
 head.title("Tasks")
 goto.text_input("Open task", key="goto", placeholder="Task # and Enter", on_change=go_to_task,
