@@ -15,16 +15,17 @@ import time
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from sqlalchemy import select
 
 from core.database import session_scope
 from core.generation.offline.server_repairs import repair_body
-from core.library import catalog, environments
+from core.library import catalog, environments, setup_plan
 from core.library.case_requests import CaseRequest, case_request, resolved
 from core.library.environments import RunTarget
-from core.library.setup_run import SetupFailed, clean_up, run_setup
+from core.library.setup_run import SetupFailed, at_path, clean_up, run_setup
 from core.records import DataRow, SandboxRun, SetupStep, Verdict
 from core.schema import variables
 from db.models import Scene
@@ -35,7 +36,6 @@ EXCERPT_CHARS = 2000
 LONG_TEXT = 200
 """A JSON answer's strings are cut to this many characters, so that a validation error echoing a long
 input keeps every message within the excerpt, and stays valid JSON."""
-ID_KEYS = ("id", "uuid", "key", "name", "slug")
 MAX_SETUP_REPAIRS = 4
 """Tries of a case's setup before the rows; each refused one fixes what the server named."""
 
@@ -174,12 +174,12 @@ def _created(response: httpx.Response, delete_path: str | None) -> str | None:
         data: Any = response.json()
     except ValueError:
         return None
-    record = data.get("data", data) if isinstance(data, dict) else None
-    ident = next((record[key] for key in ID_KEYS if isinstance(record, dict) and isinstance(record.get(key),
-                                                                                          (str, int))), None)
-    if ident is None:
+    last = re.search(r"\{([^{}]+)\}$", delete_path)
+    paths = setup_plan.capture_paths(last.group(1), {}) if last else []
+    ident = next((found for path in paths if (found := at_path(data, path)) is not None), None)
+    if ident is None or last is None:
         return None
-    return re.sub(r"\{[^{}]+\}$", str(ident), delete_path, count=1)
+    return delete_path[:last.start()] + quote(ident, safe="")
 
 
 def _since(clock: float) -> int:

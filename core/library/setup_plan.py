@@ -47,14 +47,26 @@ def plan(session: Session, scene: Scene) -> list[SetupStep]:
         return []
     others = {(item.method, shape(item.path)): item for item in session.scalars(
         select(Scene).where(Scene.source == scene.source, Scene.id != scene.id).order_by(Scene.id))}
+    declared = {item["name"]: item for item in scene.parameters if item["in"] == "path"}
     steps: list[SetupStep] = []
-    for index, name in enumerate(names[:MAX_STEPS]):
-        collection = _collection(scene.path, name)
-        step = _step(others, collection, names[:index], name)
+    known: list[str] = []
+    """What each parameter so far stands for in a path: its variable, or the value the document fixes."""
+    for name in names[:MAX_STEPS]:
+        if _fixed(declared.get(name)):
+            known.append(parameter_value(declared[name]))
+            continue
+        step = _step(others, _collection(scene.path, name), known, name)
         if step is None:
             break  # what lies below a resource nothing creates cannot be created either
         steps.append(step)
+        known.append("{{" + name + "}}")
     return steps
+
+
+def _fixed(parameter: dict[str, Any] | None) -> bool:
+    """Whether the document fixes the parameter's value (``const``, an ``enum``): nothing to create."""
+    schema = resolve_refs((parameter or {}).get("schema") or {})
+    return "const" in schema or bool(schema.get("enum"))
 
 
 def shape(path: str) -> str:
@@ -69,6 +81,7 @@ def _collection(path: str, name: str) -> str:
 
 def _step(others: dict[tuple[str, str], Scene], collection: str, outer: list[str],
           name: str) -> SetupStep | None:
+    """``outer``: what the parameters before ``name`` stand for, in order."""
     resource = shape(collection) + "/{}"
     deleter = others.get(("DELETE", resource))
     creator = others.get(("POST", shape(collection)))
@@ -76,8 +89,9 @@ def _step(others: dict[tuple[str, str], Scene], collection: str, outer: list[str
         return SetupStep(
             name=f"create {_noun(collection)}", method="POST", path=_filled(creator.path, outer),
             query=_query(creator), body=_body(creator), media_type=creator.request_media_type,
-            captures={name: _capture_paths(name, _success_schema(creator))},
-            cleanup=None if deleter is None else _filled(deleter.path, [*outer, name]), scene_id=creator.id)
+            captures={name: capture_paths(name, _success_schema(creator))},
+            cleanup=None if deleter is None else _filled(deleter.path, [*outer, "{{" + name + "}}"]),
+            scene_id=creator.id)
     lister = others.get(("GET", shape(collection)))
     if lister is not None:
         return SetupStep(
@@ -89,13 +103,14 @@ def _step(others: dict[tuple[str, str], Scene], collection: str, outer: list[str
 
 def _noun(collection: str) -> str:
     last = collection.rstrip("/").rsplit("/", 1)[-1] or "resource"
+    last = re.sub(r"_?[iI]d$", "", last.strip("{}")) or last.strip("{}")
     return last[:-1] if last.endswith("s") and len(last) > 3 else last
 
 
-def _filled(path: str, names: list[str]) -> str:
-    """``path`` with its first parameters replaced by the variables of the steps before (in order)."""
-    values = iter(names)
-    return PLACEHOLDER.sub(lambda match: "{{" + next(values, match.group(1)) + "}}", path)
+def _filled(path: str, known: list[str]) -> str:
+    """``path`` with its first parameters replaced by what they stand for (in order); the rest as variables."""
+    values = iter(known)
+    return PLACEHOLDER.sub(lambda match: next(values, "{{" + match.group(1) + "}}"), path)
 
 
 def _query(scene: Scene) -> dict[str, str]:
@@ -126,7 +141,7 @@ def _names(parameter: str) -> list[str]:
     return list(dict.fromkeys([parameter, last, *ID_NAMES]))
 
 
-def _capture_paths(parameter: str, schema: dict[str, Any]) -> list[str]:
+def capture_paths(parameter: str, schema: dict[str, Any]) -> list[str]:
     """Dotted paths to the created resource's id, those the documented answer has first."""
     names = _names(parameter)
     members = _members(schema)
@@ -143,7 +158,8 @@ def _listed_paths(parameter: str, schema: dict[str, Any]) -> list[str]:
     arrays = [key for key, sub in members.items() if isinstance(sub, dict) and sub.get("type") == "array"]
     places = [f"{key}.0" for key in arrays] or (["0"] if schema.get("type") == "array" else [])
     places += [f"{key}.0" for key in LIST_KEYS if f"{key}.0" not in places] + ["0"]
-    return list(dict.fromkeys(f"{place}.{name}" for place in places for name in _names(parameter)))
+    listed = [f"{place}.{name}" for place in places for name in _names(parameter)]
+    return list(dict.fromkeys([*listed, *capture_paths(parameter, schema)]))  # or one object, not a list
 
 
 def _members(schema: Any) -> dict[str, Any]:

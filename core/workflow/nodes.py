@@ -11,8 +11,8 @@ from typing import Any, Literal
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from core.records import DataRow, Verdict
-from core.schema import uniqueness
+from core.records import DataRow, SceneInput, Verdict
+from core.schema import path_fields, uniqueness
 from core.schema.validation import problems_of, validate_rows
 from core.workflow.state import Decision, WorkflowContext, WorkflowState
 
@@ -41,7 +41,13 @@ def generate_bodies(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> 
     """Step 4: one request body per planned row, heeding the reviewers' feedback."""
     provider = runtime.context.provider
     rows = provider.generate_bodies(state["case"], state["scene"], state["plan"], state.get("feedback", []))
-    return {"rows": uniqueness.vary(state["scene"]["request_schema"], rows), "repair_rounds": 0, "sandbox_rounds": 0}
+    return {"rows": _run_ready(state["scene"], rows), "repair_rounds": 0, "sandbox_rounds": 0}
+
+
+def _run_ready(scene: SceneInput, rows: list[DataRow]) -> list[DataRow]:
+    """Rows whose values must differ per run get templates; fields naming the path's resource, its variable."""
+    captured = [name for step in scene.get("setup") or [] for name in step["captures"]]
+    return path_fields.bind(scene["request_schema"], uniqueness.vary(scene["request_schema"], rows), captured)
 
 
 def validate_bodies(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> Update:
@@ -70,7 +76,7 @@ def repair_bodies(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> Up
     if refused and state.get("sandbox_rounds", 0) < runtime.context.max_sandbox_rounds:
         rows = provider.repair_from_server(state["case"], scene, rows, refused)
         update["sandbox_rounds"] = state.get("sandbox_rounds", 0) + 1
-    return {**update, "rows": uniqueness.vary(scene["request_schema"], rows)}
+    return {**update, "rows": _run_ready(scene, rows)}
 
 
 def _refused(state: WorkflowState) -> dict[str, Verdict]:

@@ -119,7 +119,8 @@ PATTERNS: tuple[tuple[Rule, re.Pattern[str]], ...] = (
     ("unique", re.compile(r"already (?:exists?|taken|registered|in use|used)|duplicate|not unique|must be unique|"
                           r"uniqueness|conflict|已存在|重复", re.I)),
     ("exclusive", re.compile(r"exactly one of|only one of|one and only one|mutually exclusive|cannot be (?:used|set|"
-                             r"given|provided|specified) together|not both|二选一|只能(?:填|选)一", re.I)),
+                             r"given|provided|specified) together|not both|cannot both|both are set|are both set|"
+                             r"二选一|只能(?:填|选)一", re.I)),
     ("any_of", re.compile(r"at least one of|one or more of|至少(?:填|提供)?一", re.I)),
     ("required", re.compile(r"\b(?:field|value|property|parameter)? ?(?:is )?required\b|missing|must not be "
                             r"(?:null|blank|empty)|may not be (?:null|blank)|cannot be (?:null|blank|empty)|"
@@ -196,7 +197,7 @@ def _pattern(message: str, context: dict[str, Any]) -> str | None:
 def _choices(message: str, context: dict[str, Any]) -> tuple[str, ...]:
     """The allowed values a message lists: quoted ones, else a bracketed or comma-separated list."""
     expected = context.get("expected")
-    text = expected if isinstance(expected, str) else message
+    text = expected if isinstance(expected, str) else re.split(r"\bis not one of\b", message)[-1]  # not the refused
     quoted = [next(part for part in found if part) for found in re.findall(r"'([^']*)'|\"([^\"]*)\"|`([^`]*)`", text)
               if any(found)]
     if quoted:
