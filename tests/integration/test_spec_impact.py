@@ -3,7 +3,6 @@ and the broken cases can be regenerated."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -18,24 +17,9 @@ from core.tasks.worker import stop_in_process_worker
 from db.models import WorkflowTask
 from tests.support.cases import all_scenes, approved_case, offline_case
 from tests.support.cli import in_process
+from tests.support.documents import FIXTURES, RAIL, rail_version_two
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "openapi"
-RAIL = FIXTURES / "lumen-rail.json"
 SHOP = FIXTURES / "harbor-shop.yaml"
-
-
-def version_two() -> bytes:
-    """Lumen Rail with one change of every kind the impact names."""
-    content = json.loads(RAIL.read_text(encoding="utf-8"))
-    schemas = content["components"]["schemas"]
-    del schemas["BookingRequest"]["properties"]["bicycle_spaces"]  # a removed field
-    schemas["Passenger"]["properties"]["first_name"]["maxLength"] = 20  # a tightened limit (was 50)
-    schemas["BookingUpdate"]["properties"]["reason"] = {"type": "string"}  # a new required field
-    schemas["BookingUpdate"]["required"] = ["reason"]
-    trips = content["paths"]["/trips"]["get"]["responses"]
-    trips["206"] = trips.pop("200")  # a changed status
-    del content["paths"]["/bookings/{bookingId}"]["delete"]  # a removed operation
-    return json.dumps(content).encode()
 
 
 def expected_create_booking(row: dict[str, Any]) -> set[str]:
@@ -73,7 +57,7 @@ def test_a_new_version_names_what_it_breaks_before_replacing_and_regenerates(use
     trips, cancel, untouched = offline_case("searchTrips"), offline_case("cancelBooking"), offline_case("createOrder")
     before = snapshot()
 
-    preview = service.import_openapi(version_two(), "lumen-rail-v2.json", user=users["engineer"], dry_run=True)
+    preview = service.import_openapi(rail_version_two(), "lumen-rail-v2.json", user=users["engineer"], dry_run=True)
     assert snapshot() == before, "the preview changes nothing"
     impact = {case["case_id"]: case for case in preview["impact"]}
     assert list(impact) == [booking["id"], update["id"], trips, cancel], "exactly the broken cases, in id order"
@@ -92,7 +76,7 @@ def test_a_new_version_names_what_it_breaks_before_replacing_and_regenerates(use
     assert impact[cancel]["reasons"][0]["kind"] == "operation_removed" and impact[cancel]["rows"] == []
     assert [case["regenerable"] for case in impact.values()] == [True, True, False, False]
 
-    done = service.import_openapi(version_two(), "lumen-rail-v2.json", user=users["engineer"])
+    done = service.import_openapi(rail_version_two(), "lumen-rail-v2.json", user=users["engineer"])
     assert done["impact"] == preview["impact"] and done["removed"] == ["cancelBooking"]
     with pytest.raises(Forbidden, match="viewer"):
         service.regenerate_cases(list(impact), user=users["viewer"])
@@ -113,7 +97,7 @@ def test_the_command_line_prints_the_impact_and_regenerates(users: dict[str, str
                                           "scene_id": "searchTrips"}, user=users["engineer"])
     trips = offline_case("searchTrips", test_case_id=test_case["id"])
     document = str(tmp_path / "lumen-rail-v2.json")
-    Path(document).write_bytes(version_two())
+    Path(document).write_bytes(rail_version_two())
     code, preview = in_process(capsys, "import-openapi", document, "--dry-run", "--user", users["engineer"])
     assert code == 0 and preview["dry_run"] and [case["case_id"] for case in preview["impact"]] == [trips]
     assert service.get_scene("searchTrips")["responses"].keys() == {"200", "400"}, "nothing written"
