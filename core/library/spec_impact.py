@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from sqlalchemy import select
@@ -46,6 +47,29 @@ from db.models import AutomationCase, Scene, TestCase
 
 MESSAGE_CHARS = 300
 ROW_KINDS = ("valid", "boundary", "invalid")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Version:
+    """One version of a scene, with the fields its request schema describes (pointer -> schema), worked out once."""
+
+    method: str
+    path: str
+    request_schema: dict[str, Any]
+    responses: dict[str, Any]
+    fields: dict[str, dict[str, Any]]
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> Version:
+        """From a scene's fields: method, path, request_schema, responses."""
+        schema = values["request_schema"] or {}
+        fields = {field.pointer: field.schema for field in walk(resolve_refs(schema))} if schema else {}
+        return cls(method=values["method"], path=values["path"], request_schema=schema,
+                   responses=values["responses"] or {}, fields=fields)
+
+
+Changes = Mapping[str, tuple[Version, Version | None]]
+"""Scene id -> its stored version and the new one (None: the new document removes it)."""
 
 
 class Reason(TypedDict):
@@ -80,6 +104,8 @@ def assess(session: Session, changes: Mapping[str, tuple[Scene, Mapping[str, Any
     """
     if not changes:
         return []
+    versions: Changes = {scene_id: (Version.of(_scene_fields(old)), None if new is None else Version.of(new))
+                         for scene_id, (old, new) in changes.items()}
     setups = dict(session.execute(select(AutomationCase.id, AutomationCase.setup)).all())
     touched = [case_id for case_id, steps in setups.items()
                if any(isinstance(step, dict) and step.get("scene_id") in changes for step in steps or [])]
@@ -87,29 +113,34 @@ def assess(session: Session, changes: Mapping[str, tuple[Scene, Mapping[str, Any
         AutomationCase.scene_id.in_(list(changes)) | AutomationCase.id.in_(touched)).order_by(AutomationCase.id)).all()
     linked = set(session.scalars(select(TestCase.id).where(
         TestCase.id.in_({case.test_case_id for case in cases if case.test_case_id is not None}))))
-    found = [_case_impact(case, changes, case.test_case_id in linked) for case in cases]
+    found = [_case_impact(case, versions, case.test_case_id in linked) for case in cases]
     return [impact for impact in found if impact["reasons"] or impact["rows"]]
 
 
-def _case_impact(case: AutomationCase, changes: Mapping[str, tuple[Scene, Mapping[str, Any] | None]],
-                 has_test_case: bool) -> CaseImpact:
+def _scene_fields(scene: Scene) -> dict[str, Any]:
+    return {"method": scene.method, "path": scene.path, "request_schema": scene.request_schema,
+            "responses": scene.responses}
+
+
+def _case_impact(case: AutomationCase, changes: Changes, has_test_case: bool) -> CaseImpact:
     reasons = _setup_reasons(case.setup or [], changes)
     rows: list[RowImpact] = []
     old, new = changes.get(case.scene_id or "", (None, None))
-    if old is not None and new is None:
+    removed = old is not None and new is None
+    if removed:
         reasons.insert(0, Reason(kind="operation_removed", message=f"The document no longer has {case.method} "
                                                                     f"{case.path} (scene {case.scene_id})."))
     elif old is not None and new is not None:
-        if (case.method, case.path) != (new["method"], new["path"]):
+        if (case.method, case.path) != (new.method, new.path):
             reasons.insert(0, Reason(kind="operation_moved", message=f"The operation moved: {case.method} "
-                                                                     f"{case.path} → {new['method']} {new['path']}."))
+                                                                     f"{case.path} → {new.method} {new.path}."))
         rows = [impact for row in case.rows if (impact := _row_impact(row, old, new))["reasons"]]
     return CaseImpact(case_id=case.id, code=case.code, name=case.name, scene_id=case.scene_id,
                       test_case_id=case.test_case_id, reasons=reasons, rows=rows,
-                      regenerable=has_test_case and not (old is not None and new is None))
+                      regenerable=has_test_case and not removed)
 
 
-def _setup_reasons(steps: list[Any], changes: Mapping[str, tuple[Scene, Mapping[str, Any] | None]]) -> list[Reason]:
+def _setup_reasons(steps: list[Any], changes: Changes) -> list[Reason]:
     reasons = []
     for step in steps:
         old, new = changes.get(step.get("scene_id") or "", (None, None)) if isinstance(step, dict) else (None, None)
@@ -118,37 +149,32 @@ def _setup_reasons(steps: list[Any], changes: Mapping[str, tuple[Scene, Mapping[
         what = f"The setup step {str(step.get('name'))[:100]!r} sends {old.method} {old.path}"
         if new is None:
             reasons.append(Reason(kind="setup", message=f"{what}, which the document no longer has."))
-        elif (old.method, old.path) != (new["method"], new["path"]):
-            reasons.append(Reason(kind="setup", message=f"{what}, which moved to {new['method']} {new['path']}."))
+        elif (old.method, old.path) != (new.method, new.path):
+            reasons.append(Reason(kind="setup", message=f"{what}, which moved to {new.method} {new.path}."))
     return reasons
 
 
-def _row_impact(row: Any, old: Scene, new: Mapping[str, Any]) -> RowImpact:
+def _row_impact(row: Any, old: Version, new: Version) -> RowImpact:
     if not isinstance(row, dict):
         return RowImpact(name=str(row)[:100], kind="", reasons=[])
     body = variables.example(row.get("body"))
-    removed = removed_fields(body, old.request_schema or {}, new["request_schema"] or {})
+    removed = removed_fields(body, old, new)
     reasons = [Reason(kind="field_removed", message=f"It sends {display(pointer)}, which the new document no "
                                                     f"longer has.") for pointer in removed]
-    reasons += _schema_reasons(row, body, removed, old.request_schema or {}, new["request_schema"] or {})
-    reasons += _status_reasons(row, old.responses or {}, new["responses"] or {})
+    reasons += _schema_reasons(row, body, removed, old, new)
+    reasons += _status_reasons(row, old.responses, new.responses)
     return RowImpact(name=str(row.get("name")), kind=str(row.get("kind")), reasons=reasons)
 
 
-def removed_fields(body: Any, old_schema: dict[str, Any], new_schema: dict[str, Any]) -> list[str]:
-    """The pointers of the fields ``body`` sends that ``old_schema`` describes and ``new_schema`` does not
+def removed_fields(body: Any, old: Version, new: Version) -> list[str]:
+    """The pointers of the fields ``body`` sends that the old version describes and the new one does not
     (the outermost only: a removed object's own fields are not listed again)."""
-    old_fields, new_fields = _fields(old_schema), _fields(new_schema)
     found: list[str] = []
     for pointer in _members(body, ""):
         place = schema_pointer(pointer)
-        if place in old_fields and place not in new_fields and not any(related(pointer, done) for done in found):
+        if place in old.fields and place not in new.fields and not any(related(pointer, done) for done in found):
             found.append(pointer)
     return found
-
-
-def _fields(schema: dict[str, Any]) -> set[str]:
-    return {field.pointer for field in walk(resolve_refs(schema))} if schema else set()
 
 
 def _members(value: Any, pointer: str) -> Iterator[str]:
@@ -163,26 +189,24 @@ def _members(value: Any, pointer: str) -> Iterator[str]:
             yield from _members(item, f"{pointer}/{index}")
 
 
-def _schema_reasons(row: dict[str, Any], body: Any, removed: list[str], old_schema: dict[str, Any],
-                    new_schema: dict[str, Any]) -> list[Reason]:
+def _schema_reasons(row: dict[str, Any], body: Any, removed: list[str], old: Version,
+                    new: Version) -> list[Reason]:
     """How the new schema breaks the row's intent, when the stored one did not (removed fields aside)."""
     kind, keyword, pointer = row.get("kind"), row.get("keyword"), str(row.get("pointer") or "")
     if kind not in ROW_KINDS or (kind == "invalid" and any(related(pointer, gone) for gone in removed)):
         return []
-    before = _errors(old_schema, body)
-    if before is None or intent_problem(kind, keyword, pointer, before) is not None:
-        return []
     stripped = copy.deepcopy(body)
     for gone in removed:
         remove_at(stripped, gone)
-    errors = _errors(new_schema, stripped) or []
+    errors = _errors(new.request_schema, stripped) or []
     problem = intent_problem(kind, keyword, pointer, errors)
-    if problem is None:
+    before = None if problem is None else _errors(old.request_schema, body)  # most rows stop here, checked once
+    if problem is None or before is None or intent_problem(kind, keyword, pointer, before) is not None:
         return []
     if kind == "invalid":
         required = any(error["keyword"] == "required" and error not in before for error in errors)
         return [Reason(kind="field_required" if required else "constraint", message=problem[:MESSAGE_CHARS])]
-    return [_error_reason(error, old_schema, new_schema) for error in errors]
+    return [_error_reason(error, old, new) for error in errors]
 
 
 def _errors(schema: dict[str, Any], body: Any) -> list[BodyError] | None:
@@ -195,22 +219,19 @@ def _errors(schema: dict[str, Any], body: Any) -> list[BodyError] | None:
         return None
 
 
-def _error_reason(error: BodyError, old_schema: dict[str, Any], new_schema: dict[str, Any]) -> Reason:
-    where = display(error["pointer"])
-    if error["keyword"] == "required":
+def _error_reason(error: BodyError, old: Version, new: Version) -> Reason:
+    where, keyword = display(error["pointer"]), error["keyword"]
+    if keyword == "required":
         return Reason(kind="field_required", message=f"The new document requires {where}, which the row does not "
                                                      f"send.")
-    keyword = error["keyword"]
-    now, before = _keyword_value(new_schema, error["pointer"], keyword), _keyword_value(old_schema, error["pointer"],
-                                                                                         keyword)
+    now, before = (_keyword_value(version, error["pointer"], keyword) for version in (new, old))
     limit = f" ({keyword} {now} in the new document, {before} before)" if now != before else ""
     return Reason(kind="constraint", message=f"{where} breaks {keyword}{limit}: {error['message']}"[:MESSAGE_CHARS])
 
 
-def _keyword_value(schema: dict[str, Any], pointer: str, keyword: str) -> str:
+def _keyword_value(version: Version, pointer: str, keyword: str) -> str:
     """The keyword's value at the field, as JSON ("none" when the field does not set it)."""
-    fields = {field.pointer: field.schema for field in walk(resolve_refs(schema))} if schema else {}
-    node = fields.get(schema_pointer(pointer), {})
+    node = version.fields.get(schema_pointer(pointer), {})
     return json.dumps(node[keyword], ensure_ascii=False)[:60] if keyword in node else "none"
 
 
