@@ -389,7 +389,10 @@ def _library_commands(commands: Any) -> None:
     openapi = commands.add_parser("import-openapi", help="import an OpenAPI 3.0/3.1 document: one scene per operation")
     openapi.add_argument("file", type=Path)
     openapi.add_argument("--module", help="module of every scene (default: each operation's first tag)")
-    openapi.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
+    openapi.add_argument("--dry-run", action="store_true", help="report what would change and the automation cases "
+                                                                 "it breaks (impact), write nothing")
+    openapi.add_argument("--regenerate", action="store_true",
+                         help="after the import, start a task for every automation case it broke")
     _user_option(openapi)
     openapi.set_defaults(handler=_import_openapi)
 
@@ -418,8 +421,16 @@ def _library_commands(commands: Any) -> None:
     target.add_argument("--environment", help="a named environment (default: the case's module's default one)")
     run.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default 10)")
     run.add_argument("--junit", type=Path, help="also write the run as JUnit XML to this file (for CI)")
+    run.add_argument("--mutants", action="store_true",
+                     help="also check each row fails on wrong responses made from its own (assertion strength)")
     _user_option(run)
     run.set_defaults(handler=_run_case)
+
+    strength = commands.add_parser("assertion-strength", help="whether a case's checks fail on wrong responses made "
+                                                              "from a stored run's (default: its latest)")
+    strength.add_argument("case_id", help="the case's id or code, e.g. 12 or UC12")
+    strength.add_argument("--run", type=int, help="the run's id (default: the case's latest run)")
+    strength.set_defaults(handler=_assertion_strength)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -439,8 +450,14 @@ def _case_id(text: str) -> int:
 def _import_openapi(args: argparse.Namespace) -> dict[str, Any]:
     from core import service
 
-    return service.import_openapi(_read_bytes(args.file), args.file.name, user=args.user, module=args.module,
-                                  dry_run=args.dry_run)
+    if args.regenerate and args.dry_run:
+        raise InvalidInput("--regenerate starts tasks after an import: a --dry-run imports nothing.")
+    report = service.import_openapi(_read_bytes(args.file), args.file.name, user=args.user, module=args.module,
+                                    dry_run=args.dry_run)
+    broken = [case["case_id"] for case in report["impact"] if case["regenerable"]]
+    if args.regenerate and broken:
+        report["regenerated"] = service.regenerate_cases(broken, user=args.user)
+    return report
 
 
 def _import_cases(args: argparse.Namespace) -> Any:
@@ -484,7 +501,15 @@ def _run_case(args: argparse.Namespace) -> dict[str, Any]:
             args.junit.write_text(service.run_junit(run["id"]), encoding="utf-8")
         except OSError as error:
             raise InvalidInput(f"Cannot write {args.junit}: {error.strerror}.") from None
+    if args.mutants:
+        run["assertion_strength"] = service.assertion_strength(run["case_id"], run["id"])
     return run
+
+
+def _assertion_strength(args: argparse.Namespace) -> dict[str, Any]:
+    from core import service
+
+    return service.assertion_strength(_case_id(args.case_id), args.run)
 
 
 AUTH_OPTIONS = {  # option -> (auth kind, field)

@@ -26,6 +26,9 @@ from db.models import AutomationCase, CaseRun, Scene
 from db.types import utcnow
 
 EXCERPT_CHARS = 500
+RECORDED_BODY_CHARS = 4000
+"""A response body of EXCERPT_CHARS to this many characters is also kept whole (``response_body``), so that
+assertion strength can make wrong responses from it; a shorter one is whole in its excerpt, a longer one is not kept."""
 DEFAULT_TIMEOUT_SECONDS = 10.0
 MAX_TIMEOUT_SECONDS = 300.0
 """As long as case_runs.base_url holds."""
@@ -128,7 +131,16 @@ def _sent(client: httpx.Client, request: CaseRequest, row: dict[str, Any], value
         result["defect"] = {"curl": curl_command(sent, url, body)}
     return {**result, "url": url, "status_code": response.status_code,
             "passed": not problems, "failures": problems, "response_excerpt": response.text[:EXCERPT_CHARS],
+            **({"response_body": response.text} if EXCERPT_CHARS <= len(response.text) <= RECORDED_BODY_CHARS else {}),
             "duration_ms": round((time.monotonic() - clock) * 1000)}
+
+
+def recorded_response(outcome: dict[str, Any]) -> str | None:
+    """The whole body of the response a stored row got, or None when the run did not keep it whole."""
+    body, excerpt = outcome.get("response_body"), outcome.get("response_excerpt")
+    if isinstance(body, str):
+        return body
+    return excerpt if isinstance(excerpt, str) and len(excerpt) < EXCERPT_CHARS else None
 
 
 def _not_sent(result: dict[str, Any], problem: str, clock: float) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from core.accounts.users import current_actor, require_operator
 from core.database import session_scope
 from core.errors import CaseFlowError, InvalidInput, NotFound
 from core.inputs import label, max_length
-from core.library import setup_plan
+from core.library import setup_plan, spec_impact
 from core.schema import variables
 from core.schema.validation import validate_rows
 from core.schema.walk import InvalidSchemaError
@@ -298,14 +298,38 @@ def retry_tasks(task_ids: Sequence[int], *, user: str) -> list[dict[str, Any]]:
     return _bulk(task_ids, user, "retry tasks", lambda task_id: retry_task(task_id, user=user), "Requeued")
 
 
+def regenerate_cases(case_ids: Sequence[int], *, user: str) -> list[dict[str, Any]]:
+    """Starts a task per automation case from its test case and (current) scene, named and filed as the case:
+    [{case_id, ok, task_id, message}], in the order given. The cases stay until someone retires them."""
+    ids = _selected(case_ids, "automation case")
+    require_operator(current_actor(user), "regenerate automation cases")
+    outcomes = []
+    for case_id in ids:
+        try:
+            with session_scope(read_only=True) as session:
+                target = spec_impact.regeneration_target(session, case_id)
+            started = start_workflow(**target, user=user)
+        except CaseFlowError as error:
+            outcomes.append({"case_id": case_id, "ok": False, "task_id": None, "message": error.message})
+        else:
+            outcomes.append({"case_id": case_id, "ok": True, "task_id": started["task_id"], "message": "Queued"})
+    return outcomes
+
+
+def _selected(ids: Sequence[int], kind: str) -> list[int]:
+    """The ids of a bulk action, each once, checked: at least one, at most a page."""
+    if isinstance(ids, (str, bytes)) or not isinstance(ids, Sequence):
+        raise InvalidInput(f"Give the {kind}s as a list of ids.")
+    unique = list(dict.fromkeys(inputs.record_id(item, kind) for item in ids))
+    if not unique:
+        raise InvalidInput(f"Select at least one {kind}.")
+    if len(unique) > paging.MAX_PAGE:
+        raise InvalidInput(f"Select at most {paging.MAX_PAGE} {kind}s at a time.")
+    return unique
+
+
 def _bulk(task_ids: Sequence[int], user: str, action: str, apply: Any, done: str) -> list[dict[str, Any]]:
-    if isinstance(task_ids, (str, bytes)) or not isinstance(task_ids, Sequence):
-        raise InvalidInput("Give the tasks as a list of ids.")
-    ids = list(dict.fromkeys(inputs.record_id(task_id, "task") for task_id in task_ids))
-    if not ids:
-        raise InvalidInput("Select at least one task.")
-    if len(ids) > paging.MAX_PAGE:
-        raise InvalidInput(f"Select at most {paging.MAX_PAGE} tasks at a time.")
+    ids = _selected(task_ids, "task")
     require_operator(current_actor(user), action)
     outcomes = []
     for task_id in ids:

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from core import service
-from core.cli import main
+from tests.support.cli import in_process
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,12 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def command(capsys: pytest.CaptureFixture[str]) -> Any:
     """Runs ``python -m core ARGS`` in this process: (exit code, JSON printed on stdout or stderr)."""
 
-    def run(*args: str) -> tuple[int, Any]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, json.loads(out if code == 0 else err)
-
-    return run
+    return lambda *args: in_process(capsys, *args)
 
 
 def _free_port() -> int:
