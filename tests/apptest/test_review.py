@@ -156,15 +156,8 @@ def test_viewers_read_the_rows_but_cannot_decide(dashboard, demo, users, worker)
 def test_the_reviewer_sees_the_sandbox_answers_and_the_run_time_variables(dashboard, users, worker) -> None:
     from tests.support import strict_api
 
-    engineer = users["engineer"]
     with strict_api.serve() as api:
-        service.import_openapi(api.document, "strict.json", user=engineer)
-        [case_id] = service.import_test_cases(
-            b"title,module,scene_id,expected_result\nCreate a project,Projects,createProject,201\n", "cases.csv",
-            user=engineer)["ids"]
-        service.create_environment({"name": "sandbox", "base_url": api.base_url, "sandbox_for": ["Projects"]},
-                                   user=engineer)
-        task = wait_for(service.start_workflow(case_id, "createProject", user=engineer)["task_id"], "reviewing")
+        task = strict_api.reviewing_task(api, users["engineer"], "createProject", "Create a project")
     rows = task["interrupt_data"]["generated_body"]
     at = dashboard(users["viewer"], REVIEW, task=str(task["id"]))
     labels = [expander.label for expander in at.expander]
@@ -184,13 +177,7 @@ def test_the_setup_a_path_needs_is_shown_and_a_reviewer_can_correct_it(dashboard
 
     engineer = users["engineer"]
     with strict_api.serve() as api:
-        service.import_openapi(api.document, "strict.json", user=engineer)
-        [case_id] = service.import_test_cases(
-            b"title,module,scene_id,expected_result\nSettings,Projects,putProjectSettings,200\n", "cases.csv",
-            user=engineer)["ids"]
-        service.create_environment({"name": "sandbox", "base_url": api.base_url, "sandbox_for": ["Projects"]},
-                                   user=engineer)
-        task = wait_for(service.start_workflow(case_id, "putProjectSettings", user=engineer)["task_id"], "reviewing")
+        task = strict_api.reviewing_task(api, engineer, "putProjectSettings", "Settings")
     [step] = task["interrupt_data"]["setup"]
     at = dashboard(engineer, REVIEW, task=str(task["id"]))
     assert "Setup before each row: 1 request" in [expander.label for expander in at.expander]

@@ -62,20 +62,10 @@ def test_without_a_sandbox_nothing_is_sent_before_review(users, worker) -> None:
     assert api.received == [] and not any("sandbox" in row for row in task["interrupt_data"]["generated_body"])
 
 
-SETTINGS_CSV = (b"title,module,scene_id,steps,expected_result\n"
-                b"Replace settings,Projects,putProjectSettings,1. Send the settings of a project,"
-                b"200 with the settings\n")
-
-
 def test_a_resource_the_path_names_is_created_first_and_deleted_after(users, worker, tmp_path: Path) -> None:
     engineer = users["engineer"]
     with strict_api.serve() as api:
-        service.import_openapi(api.document, "strict.json", user=engineer)
-        [case_id] = service.import_test_cases(SETTINGS_CSV, "cases.csv", user=engineer)["ids"]
-        service.create_environment({"name": "staging", "base_url": api.base_url, "sandbox_for": ["Projects"],
-                                    "default_for": ["Projects"]}, user=engineer)
-        started = service.start_workflow(case_id, "putProjectSettings", user=engineer)
-        task = wait_for(started["task_id"], "reviewing")
+        task = strict_api.reviewing_task(api, engineer, "putProjectSettings", "Replace settings", default=True)
         [step] = task["interrupt_data"]["setup"]
         assert (step["method"], step["path"], step["cleanup"]) == ("POST", "/projects", "/projects/{{project_name}}")
         assert any("lower" in note for note in step["repairs"]), "the server's unstated rule fixed the setup's body"

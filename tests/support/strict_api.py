@@ -185,3 +185,18 @@ def serve(token: str | None = None) -> Iterator[StrictApi]:
             method, target, {name.lower(): value for name, value in headers.items()}, raw), "strict-api") as base_url:
         api.base_url = base_url
         yield api
+
+
+def reviewing_task(api: StrictApi, user: str, scene_id: str, title: str, *, default: bool = False) -> dict[str, Any]:
+    """The server's document imported, a test case for ``scene_id``, the server as the module's sandbox (and its
+    default environment with ``default``), and a task started on it: the task once it awaits review."""
+    from core import service
+    from tests.conftest import wait_for
+
+    service.import_openapi(api.document, "strict.json", user=user)
+    [case_id] = service.import_test_cases(
+        f"title,module,scene_id,expected_result\n{title},Projects,{scene_id},2xx as documented\n".encode(),
+        "cases.csv", user=user)["ids"]
+    service.create_environment({"name": "staging", "base_url": api.base_url, "sandbox_for": ["Projects"],
+                                "default_for": ["Projects"] if default else []}, user=user)
+    return wait_for(service.start_workflow(case_id, scene_id, user=user)["task_id"], "reviewing")
