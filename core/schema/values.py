@@ -31,6 +31,11 @@ WORDS = (
 """Property-name fragments -> realistic values for free-text strings."""
 
 DEFAULT_WORDS = ("sample value", "demo text", "example entry")
+IDENTIFIER_WORDS = frozenset({"id", "uid", "key", "slug", "code", "handle", "identifier", "ref"})
+"""The last word of a field name that says its value is an identifier: servers that state no pattern for it
+usually still refuse spaces and capitals ("Invalid object id")."""
+IDENTIFIERS = ("sample_value", "demo_text", "example_entry")
+NAME_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 JSON_TEXT_NAMES = ("extra", "json", "metadata", "config", "conf", "settings", "params", "payload")
 """Free-text fields whose name says they hold JSON text: they get "{}"."""
 INVALID_FORMATS = {
@@ -200,6 +205,9 @@ def word(name: str, rng: random.Random) -> str:
     lowered = name.lower()
     if any(fragment in lowered for fragment in JSON_TEXT_NAMES):
         return "{}"
+    words = NAME_WORDS.findall(name)
+    if words and words[-1].lower() in IDENTIFIER_WORDS:
+        return rng.choice(IDENTIFIERS)
     for fragments, words in WORDS:
         if any(fragment in lowered for fragment in fragments):
             return rng.choice(words)
