@@ -33,7 +33,7 @@ def queue_position(task_id: int, *, now: datetime | None = None) -> dict[str, An
     with session_scope() as session:
         task = session.get(WorkflowTask, task_id)
         if task is None:
-            raise NotFound(f"No task with id {task_id}.")
+            raise NotFound("No task with id {task_id}.", task_id=task_id)
         return {"task_id": task_id, "status": task.status, **_queue(session, task, now)}
 
 
@@ -59,7 +59,7 @@ def explain(task_id: int, *, now: datetime | None = None, zone: str | None = Non
     with session_scope() as session:
         task = session.get(WorkflowTask, task_id)
         if task is None:
-            raise NotFound(f"No task with id {task_id}.")
+            raise NotFound("No task with id {task_id}.", task_id=task_id)
         last = _last_events(session, task_id)
         queue = _queue(session, task, now)
         alive = _alive_workers(session, now)
@@ -241,7 +241,7 @@ def step_timeline(task_id: int) -> list[dict[str, Any]]:
     with session_scope() as session:
         task = session.get(WorkflowTask, task_id)
         if task is None:
-            raise NotFound(f"No task with id {task_id}.")
+            raise NotFound("No task with id {task_id}.", task_id=task_id)
         done = session.execute(
             select(TaskEvent.step, TaskEvent.duration_ms, TaskEvent.created_at)
             .where(TaskEvent.task_id == task_id, TaskEvent.type == events.STEP_COMPLETED)

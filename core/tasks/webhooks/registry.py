@@ -36,13 +36,14 @@ def add(*, kind: str, url: str, events: Sequence[str] | None, name: str | None, 
     chosen = _checked_events(events)
     generated = None
     if kind not in KINDS:
-        raise InvalidInput(f"Unknown webhook kind {kind!r}: use one of {', '.join(KINDS)}.")
+        raise InvalidInput("Unknown webhook kind {kind!r}: use one of {value}.", kind=kind, value=', '.join(KINDS))
     if secret is not None and kind not in SIGNING:
-        raise InvalidInput(f"{kind} webhooks are not signed; leave the secret out (the key is in the URL).")
+        raise InvalidInput("{kind} webhooks are not signed; leave the secret out (the key is in the URL).", kind=kind)
     if kind == "generic" and not secret:
         secret = generated = secrets.token_urlsafe(32)
     if secret is not None and not 16 <= len(secret) <= MAX_SECRET_LENGTH:
-        raise InvalidInput(f"A webhook secret needs 16 to {MAX_SECRET_LENGTH} characters.")
+        raise InvalidInput("A webhook secret needs 16 to {max_secret_length} characters.",
+                           max_secret_length=MAX_SECRET_LENGTH)
     label = _checked_text((name or "").strip(), "name", MAX_NAME_LENGTH)
     module = _checked_text(module.strip(), "module", 100) if module is not None else None
     if (user_id is None) == (not module):
@@ -75,7 +76,7 @@ def owners(webhook_id: int) -> set[int]:
     with session_scope(read_only=True) as session:
         row = session.get(Webhook, webhook_id)
         if row is None:
-            raise NotFound(f"No webhook with id {webhook_id}.")
+            raise NotFound("No webhook with id {webhook_id}.", webhook_id=webhook_id)
         return {user_id for user_id in (row.user_id, row.created_by) if user_id is not None}
 
 
@@ -84,7 +85,7 @@ def remove(webhook_id: int) -> dict[str, Any]:
     with session_scope() as session:
         row = session.get(Webhook, webhook_id)
         if row is None:
-            raise NotFound(f"No webhook with id {webhook_id}.")
+            raise NotFound("No webhook with id {webhook_id}.", webhook_id=webhook_id)
         removed = _webhook(row, _names(session, [row]))
         session.delete(row)
         return removed
@@ -124,7 +125,7 @@ def _checked_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput("A webhook URL must start with http:// or https:// and name a host.")
     if len(url) > MAX_URL_LENGTH:
-        raise InvalidInput(f"A webhook URL has at most {MAX_URL_LENGTH} characters.")
+        raise InvalidInput("A webhook URL has at most {max_url_length} characters.", max_url_length=MAX_URL_LENGTH)
     return url
 
 
@@ -140,7 +141,8 @@ def _checked_events(chosen: Sequence[str] | None) -> list[str]:
 
 def _checked_text(value: str, field: str, limit: int) -> str:
     if len(value) > limit:
-        raise InvalidInput(f"The webhook's {field} has {len(value)} characters; at most {limit} are allowed.")
+        raise InvalidInput("The webhook's {field} has {value_count} characters; at most {limit} are allowed.",
+                           field=field, value_count=len(value), limit=limit)
     return value
 
 
