@@ -16,6 +16,7 @@ from core.errors import CaseFlowError, Conflict, Forbidden, InvalidInput, NotFou
 from core.paging import MAX_PAGE, MAX_SEARCH
 from core.service.access import authenticate_token, create_api_token, list_api_tokens, revoke_api_token
 from core.service.admin import (
+    LANGUAGES,
     add_user,
     ai_provider_info,
     authenticate,
@@ -28,12 +29,14 @@ from core.service.admin import (
     queue_status,
     resume_queue,
     run_cleanup,
+    set_user_preferences,
     setup,
     start_embedded_worker,
     stop_embedded_worker,
     system_overview,
     update_user,
     upgrade_database,
+    user_preferences,
     usernames,
 )
 from core.service.environments import (
