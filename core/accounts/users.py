@@ -24,6 +24,7 @@ from core import inputs
 from core.accounts import throttle
 from core.database import session_scope
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
+from core.messages import phrase
 from db.models import Role, User
 from db.types import utcnow
 
@@ -56,13 +57,14 @@ def require_operator(actor: Actor, action: str) -> Actor:
     """The actor, if they may launch, review and edit (admins, engineers); else Forbidden naming ``action``."""
     if not actor.can_operate:
         raise Forbidden("{actor_username} is a {actor_role} and cannot {action}.",
-                        actor_username=actor.username, actor_role=actor.role.value, action=action)
+                        actor_username=actor.username, actor_role=actor.role.value,
+                        action=phrase(action))
     return actor
 
 
 def require_admin(actor: Actor, action: str) -> Actor:
     if actor.role is not Role.ADMIN:
-        raise Forbidden("Only admins can {action}.", action=action)
+        raise Forbidden("Only admins can {action}.", action=phrase(action))
     return actor
 
 

@@ -134,8 +134,10 @@ def _checked_events(chosen: Sequence[str] | None) -> list[str]:
         return list(EVENTS)
     unknown = [name for name in chosen if name not in EVENTS]
     if unknown or not chosen:
-        raise InvalidInput(f"Webhook events are one or more of {', '.join(EVENTS)}"
-                           + (f", not {unknown[0]!r}." if unknown else "."))
+        if unknown:
+            raise InvalidInput("Webhook events are one or more of {events}, not {event!r}.",
+                               events=", ".join(EVENTS), event=unknown[0])
+        raise InvalidInput("Webhook events are one or more of {events}.", events=", ".join(EVENTS))
     return [name for name in EVENTS if name in chosen]
 
 
