@@ -75,19 +75,19 @@ def current_locale() -> str:
     return st.session_state.get(LOCALE_KEY) or ENGLISH
 
 
-def _(message: str, **fields: Any) -> str:
+def _(message: str, /, **fields: Any) -> str:
     """``message`` in the user's language, its {fields} filled in."""
     translated = translations(current_locale()).gettext(message)
     return translated.format(**fields) if fields else translated
 
 
-def _n(singular: str, plural: str, count: int, **fields: Any) -> str:
-    """The singular or plural of a message about ``count`` things (Chinese has one form)."""
-    translated = translations(current_locale()).ngettext(singular, plural, count)
+def _n(singular: str, plural: str, n: int, /, **fields: Any) -> str:
+    """The singular or plural of a message about ``n`` things (Chinese has one form)."""
+    translated = translations(current_locale()).ngettext(singular, plural, n)
     return translated.format(**fields) if fields else translated
 
 
-def N_(message: str) -> str:  # noqa: N802 (gettext's name)
+def N_(message: str, /) -> str:  # noqa: N802 (gettext's name)
     """Marks ``message`` for the catalog where it is defined; ``_`` translates it where it is shown."""
     return message
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from core.config import get_settings
 from core.database import session_scope
 from core.errors import Conflict, LeaseLost, NotFound
+from core.messages import phrase
 from core.tasks import events, queue_control, telemetry
 from core.workflow.steps import AWAITING_REVIEW, CASE_CREATED, REVIEW_PROGRESS
 from db.models import TaskStatus, WorkflowTask
@@ -334,13 +335,14 @@ def cancel(session: Session, task_id: int, by: str) -> WorkflowTask:
     """Stops a pending, running or reviewing task; a running worker's next fenced write fails."""
     task = _for_update(session, task_id)
     if task.status in {s.value for s in TaskStatus.terminal()}:
-        raise Conflict("Task {task_id} is already {task_status}.", task_id=task_id, task_status=task.status)
+        raise Conflict("Task {task_id} is already {task_status}.", task_id=task_id, task_status=phrase(task.status))
     task.status = TaskStatus.CANCELLED.value
     task.need_review = False
     task.lease_owner = None
     task.lease_expires_at = None
     task.completed_at = utcnow()
-    events.record(session, task.id, events.TASK_CANCELLED, f"Cancelled by {by}", data={"status": task.status})
+    events.record(session, task.id, events.TASK_CANCELLED, f"Cancelled by {by}",
+                  data={"status": task.status, "by": by})
     telemetry.finished(task.status)
     return task
 
@@ -350,7 +352,7 @@ def retry(session: Session, task_id: int, by: str) -> WorkflowTask:
     task = _for_update(session, task_id)
     if task.status not in (TaskStatus.FAILED.value, TaskStatus.CANCELLED.value):
         raise Conflict("Only failed or cancelled tasks can be retried; task {task_id} is {task_status}.",
-                       task_id=task_id, task_status=task.status)
+                       task_id=task_id, task_status=phrase(task.status))
     if (task.result_data or {}).get("outcome") == "rejected":
         raise Conflict("Task {task_id} used all its review rounds; start a new task instead.", task_id=task_id)
     task.status = PENDING
@@ -358,7 +360,7 @@ def retry(session: Session, task_id: int, by: str) -> WorkflowTask:
     task.completed_at = None
     task.attempts = 0
     task.run_after = None
-    events.record(session, task.id, events.TASK_RETRIED, f"Retried by {by}", data={"status": task.status})
+    events.record(session, task.id, events.TASK_RETRIED, f"Retried by {by}", data={"status": task.status, "by": by})
     return task
 
 

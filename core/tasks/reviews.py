@@ -12,6 +12,7 @@ from core.accounts.users import Actor
 from core.database import session_scope
 from core.errors import Conflict, InvalidInput, NotFound
 from core.inputs import json_type, label, max_length, plain_json
+from core.messages import phrase
 from core.records import Check, RowKind
 from core.tasks import events, lifecycle
 from core.workflow.state import Decision
@@ -100,13 +101,14 @@ def _not_reviewable(session: Session, task: WorkflowTask | None) -> Conflict:
     ).first()
     status = session.scalar(select(WorkflowTask.status).where(WorkflowTask.id == task.id))
     if latest is None:
-        return Conflict("Task {task_id} is {status}, not awaiting review.", task_id=task.id, status=status)
+        return Conflict("Task {task_id} is {status}, not awaiting review.", task_id=task.id, status=phrase(status))
     review, username = latest
     return Conflict(
         "{username} already {review_status} round {round} of this task at {at}; it is now "
         "{status}. Reload it to see where it is.",
-        username=username, review_status=review.review_status, round=review.round, at=isoformat(review.created_at),
-        status=status
+        username=username, review_status=phrase(review.review_status), round=review.round,
+        at=isoformat(review.created_at),
+        status=phrase(status)
     )
 
 

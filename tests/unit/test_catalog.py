@@ -60,7 +60,7 @@ def calls(keywords: dict[str, tuple[int, ...] | None], paths: list[Path]) -> lis
 
 def built(node: ast.expr) -> bool:
     """A message made at run time: Babel cannot extract it, and the catalog cannot hold it."""
-    return isinstance(node, (ast.JoinedStr, ast.BinOp)) or (
+    return isinstance(node, (ast.JoinedStr, ast.BinOp, ast.IfExp)) or (
         isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format")
 
 
@@ -74,7 +74,8 @@ def test_messages_are_literal_templates_babel_can_extract() -> None:
     wrong = [f"{path.relative_to(ROOT)}:{call.lineno}"
              for path, call in calls(messages.DASHBOARD_KEYWORDS, dashboard) if not call.args or built(call.args[0])]
     wrong += [f"{path.relative_to(ROOT)}:{call.lineno}"
-              for path, call in calls(dict.fromkeys(messages.ERRORS), core) if call.args and built(call.args[0])]
+              for path, call in calls(dict.fromkeys((*messages.ERRORS, "Text", "phrase")), core)
+              if call.args and built(call.args[0])]
     assert not wrong, "messages Babel cannot extract (use a literal template with {fields}):\n" + "\n".join(wrong)
 
 
