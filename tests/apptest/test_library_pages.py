@@ -78,7 +78,7 @@ def test_library_pages_show_launch_export_and_run(dashboard, users: dict[str, st
     case_id = offline_case("createOrder")
     autos = select_row(dashboard(users["engineer"], AUTOMATION_CASES), "auto_table")
     assert autos.header[0].value.startswith(f"UC{case_id}")
-    assert "Never run yet." in text(autos)
+    assert "Never run yet" in text(autos)
     run = form(autos, "run_case")
     with serve(all_scenes()) as api:
         run.text_input[0].set_value(api.base_url)

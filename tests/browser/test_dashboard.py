@@ -126,7 +126,7 @@ def test_launch_watch_review_approve(server: Server, page: Any) -> None:
 
     nav(page, "Metrics")
     wait_for_text(page, "Success rate")
-    assert "100.0 %" in page.inner_text("body")
+    assert "100.0%" in page.inner_text("body")
     check_page(page, "12-metrics")
 
     for label, address, name in (("Test cases", "test_cases", "13-library-test-cases"),
