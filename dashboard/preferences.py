@@ -25,15 +25,16 @@ def switches(actor: Actor) -> None:
     """Language (shown as a select box) and time zone (in a popover beside it)."""
     stored = i18n.preferences(actor.username)
     names = list(i18n.LANGUAGE_NAMES)
-    st.session_state.setdefault(LANGUAGE, i18n.current_locale())
-    st.session_state.setdefault(TIME_ZONE, stored.get("time_zone") or BROWSER)
+    options = [BROWSER, *zones()]
+    chosen_zone = stored.get("time_zone") or BROWSER
     with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-        st.selectbox(_("Language"), names, format_func=i18n.LANGUAGE_NAMES.get, key=LANGUAGE,
-                     label_visibility="collapsed", on_change=_save, args=(actor.username,), width=150)
+        st.selectbox(_("Language"), names, index=names.index(i18n.current_locale()),
+                     format_func=i18n.LANGUAGE_NAMES.get, key=LANGUAGE, label_visibility="collapsed",
+                     on_change=_save, args=(actor.username,), width=150)
         with st.popover(i18n.zone_name(), icon=":material/schedule:", type="tertiary", help=_("Time zone")):
             browser = st.context.timezone or "UTC"
-            st.selectbox(_("Time zone"), [BROWSER, *zones()], key=TIME_ZONE, on_change=_save,
-                         args=(actor.username,),
+            st.selectbox(_("Time zone"), options, index=options.index(chosen_zone) if chosen_zone in options else 0,
+                         key=TIME_ZONE, on_change=_save, args=(actor.username,),
                          format_func=lambda zone: zone or _("The browser's ({zone})", zone=browser),
                          help=_("Times on every page are shown in this zone."))
 
