@@ -37,7 +37,7 @@ def pick_scene(scenes_all: list[dict[str, Any]]) -> dict[str, Any]:
     with st.container(border=True):
         st.markdown(f"**{scene['method']}** {ui.escape(scene['path'])} &nbsp; **{ui.escape(scene['name'])}** "
                     f":gray-badge[{ui.escape(scene['module'])}] "
-                    f":gray-badge[{_('{count} body fields', count=scene['fields'])}]")
+                    + ":gray-badge[" + _("{count} body fields", count=scene["fields"]) + "]")
         if scene["summary"]:
             st.text(scene["summary"])
     return scene

@@ -93,7 +93,7 @@ def tiles(summary: dict[str, Any], label: str) -> None:
 
 
 def per_day_chart(rows: list[dict[str, Any]]) -> None:
-    st.markdown(f"**{_('Tasks per day by status')}**")
+    st.markdown("**" + _("Tasks per day by status") + "**")
     if not rows:
         st.caption(_("No task was created in this range."))
         return
@@ -116,7 +116,7 @@ def _status_order() -> str:
 
 
 def duration_chart(rows: list[dict[str, Any]]) -> None:
-    st.markdown(f"**{_('Execution time per day (p50, p95)')}**")
+    st.markdown("**" + _("Execution time per day (p50, p95)") + "**")
     if not rows:
         st.caption(_("No task completed in this range."))
         return
@@ -135,7 +135,7 @@ def duration_chart(rows: list[dict[str, Any]]) -> None:
 
 
 def approval_chart(rows: list[dict[str, Any]]) -> None:
-    st.markdown(f"**{_('Review approval rate per day')}**")
+    st.markdown("**" + _("Review approval rate per day") + "**")
     if not rows:
         st.caption(_("No review decision was made in this range."))
         return
@@ -150,7 +150,7 @@ def approval_chart(rows: list[dict[str, Any]]) -> None:
 
 
 def steps_chart(rows: list[dict[str, Any]]) -> None:
-    st.markdown(f"**{_('Average duration per step')}**")
+    st.markdown("**" + _("Average duration per step") + "**")
     if not rows:
         st.caption(_("No step ran in this range."))
         return

@@ -23,7 +23,7 @@ if not ok or overview is None:
 def users_tab() -> None:
     people = service.list_users(user=actor.username)
     st.dataframe(pd.DataFrame({
-        "username": [u["username"] for u in people], "role": [u["role"] for u in people],
+        "username": [u["username"] for u in people], "role": [ui.role_text(u["role"]) for u in people],
         "active": [u["is_active"] for u in people],
         "created": [ui.local_time(u["created_at"], seconds=False) for u in people],
     }), hide_index=True, column_config={
@@ -34,7 +34,7 @@ def users_tab() -> None:
     })
     add, edit = st.columns(2, gap="large")
     with add, st.container(border=True):
-        st.markdown(f"**{_('Add a user')}**")
+        st.markdown("**" + _("Add a user") + "**")
         with st.form("add_user", clear_on_submit=True, border=False):
             username = st.text_input(_("Username"))
             role = st.selectbox(_("Role"), ROLES, format_func=ui.role_text,
@@ -53,7 +53,7 @@ def users_tab() -> None:
                         created["username"]), role=ui.role_text(created["role"])) + shown
                     st.rerun()
     with edit, st.container(border=True):
-        st.markdown(f"**{_('Change a user')}**")
+        st.markdown("**" + _("Change a user") + "**")
         names = [u["username"] for u in people]
         who = st.selectbox(_("User"), names, key="edit_user")
         current = next(u for u in people if u["username"] == who)
@@ -194,7 +194,8 @@ def integrations_tab() -> None:
     for token in tokens:
         left, right = st.columns([4, 1])
         state = _("revoked") if token["revoked_at"] else _("last used {at}", at=ui.local_time(token["last_used_at"]))
-        left.text(f"{token['prefix']}… · {token['username']} · {token['name'] or _('no label')} · {state}")
+        label = token["name"] or _("no label")
+        left.text(f"{token['prefix']}… · {token['username']} · {label} · {state}")
         if not token["revoked_at"] and right.button(_("Revoke"), key=f"revoke_{token['id']}"):
             if ui.attempt(lambda token=token: service.revoke_api_token(token["id"], user=actor.username))[0]:
                 st.session_state["settings_notice"] = _("Revoked the token {prefix}…",

@@ -113,7 +113,7 @@ def inputs_tab(task: dict[str, Any]) -> None:
     params = task["input_params"] or {}
     left, right = st.columns(2)
     with left, st.container(border=True):
-        st.markdown(f"**{_('Test case')}**")
+        st.markdown("**" + _("Test case") + "**")
         case = None
         if task["test_case_id"] is not None:
             case = ui.attempt(lambda: service.get_test_case(task["test_case_id"]))[1]
@@ -128,7 +128,7 @@ def inputs_tab(task: dict[str, Any]) -> None:
                     st.caption(label)
                     st.text(case[key])
     with right, st.container(border=True):
-        st.markdown(f"**{_('Scene')}**")
+        st.markdown("**" + _("Scene") + "**")
         scene = ui.attempt(lambda: service.get_scene(params.get("scene_id", "")))[1]
         if scene is not None:
             st.markdown(f"**{scene['method']}** {ui.escape(scene['path'])}  \n{ui.escape(scene['id'])} · "
@@ -137,7 +137,7 @@ def inputs_tab(task: dict[str, Any]) -> None:
                 st.text(scene["summary"])
             fields = (scene["request_schema"] or {}).get("properties", {})
             st.caption(_("{count} body fields: {fields}", count=len(fields), fields=ui.escape(", ".join(fields))))
-        st.markdown(f"**{_('Launch parameters')}**")
+        st.markdown("**" + _("Launch parameters") + "**")
         st.dataframe(pd.DataFrame({"parameter": list(params), "value": [str(v) for v in params.values()]}),
                      hide_index=True, column_config={"parameter": _("Parameter"), "value": _("Value")})
 
@@ -207,7 +207,7 @@ def attempts_tab(task: dict[str, Any]) -> None:
         st.info(_("Next automatic retry not before {at}.", at=ui.local_time(task["run_after"])),
                 icon=":material/schedule:")
     decisions = service.reviews_of_task(task["id"])
-    st.markdown(f"**{_('Reviews')}**")
+    st.markdown("**" + _("Reviews") + "**")
     if not decisions:
         st.caption(_("No review decision yet."))
         return

@@ -104,7 +104,8 @@ def empty(filtered: bool) -> None:
 
 def heading(case: dict[str, Any], scenes: dict[str, dict[str, Any]]) -> None:
     st.header(f"{case['id']} · {ui.escape(case['title'])}")
-    st.caption(f"{ui.escape(case['module'] or _('no module'))} · {case['priority']} · "
+    module = case["module"] or _("no module")
+    st.caption(f"{ui.escape(module)} · {case['priority']} · "
                + _("scene: {scene}", scene=ui.escape(scene_label(scenes, case["scene_id"])))
                + " · " + _("updated {at}", at=ui.local_time(case["updated_at"])))
 
