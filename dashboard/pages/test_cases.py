@@ -9,7 +9,7 @@ import streamlit as st
 
 from core import service
 from dashboard import ui
-from dashboard.i18n import _
+from dashboard.i18n import _, _n
 
 SHOWN = 200
 
@@ -74,7 +74,8 @@ def pick_case(scenes: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
         "scene": [scene_label(scenes, item["scene_id"]) if item["scene_id"] else "" for item in page["items"]],
         "updated": [ui.local_time(item["updated_at"], seconds=False) for item in page["items"]],
     })
-    picked = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row", key="cases_table",
+    picked = st.dataframe(table, hide_index=True, on_select="rerun", key="cases_table",
+                          selection_mode="multi-row" if actor.can_operate else "single-row",
                           column_config={
                               "id": st.column_config.NumberColumn("#", format="%d", width=50),
                               "title": st.column_config.TextColumn(_("Title"), width=320),
@@ -83,10 +84,31 @@ def pick_case(scenes: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
                               "scene": st.column_config.TextColumn(_("Scene"), width=240),
                               "updated": st.column_config.TextColumn(_("Updated ({zone})", zone=ui.zone_name()),
                                                                      width=170)})
-    if not picked.selection.rows:
-        st.caption(_("Select a test case to see, edit or launch it."))
+    chosen = [page["items"][row] for row in picked.selection.rows if 0 <= row < len(page["items"])]
+    if actor.can_operate:
+        launch_selected(chosen)
+    if len(chosen) != 1:
+        st.caption(_("Select a test case to see, edit or launch it; select several to launch one task each."))
         return None
-    return service.get_test_case(page["items"][picked.selection.rows[0]]["id"])
+    return service.get_test_case(chosen[0]["id"])
+
+
+def launch_selected(chosen: list[dict[str, Any]]) -> None:
+    """The list's own launch: one task per selected test case, on the scene each links to (as the detail does)."""
+    for started in st.session_state.pop("cases_launched", []):
+        ui.page_link_to_task(started, label=_("Follow task #{id}", id=started), icon=":material/open_in_new:")
+    linked = [case for case in chosen if case["scene_id"]]
+    if not chosen:
+        return
+    if st.button(_n("Launch {count} task", "Launch {count} tasks", len(linked), count=len(linked)),
+                 icon=":material/rocket_launch:", disabled=not linked, key="cases_launch_selected",
+                 help=_("One task per selected test case, on the scene it links to; priority 5.")):
+        started = [ui.attempt(lambda case=case: service.start_workflow(case["id"], case["scene_id"],
+                                                                       user=actor.username))[1] for case in linked]
+        st.session_state["cases_launched"] = [item["task_id"] for item in started if item is not None]
+        st.rerun()
+    if len(linked) < len(chosen):
+        st.caption(_("Test cases without a scene are skipped: edit them to pick one."))
 
 
 def empty(filtered: bool) -> None:
