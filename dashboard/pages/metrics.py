@@ -154,9 +154,9 @@ def steps_chart(rows: list[dict[str, Any]]) -> None:
     if not rows:
         st.caption(_("No step ran in this range."))
         return
-    frame = pd.DataFrame(rows)
-    frame["step_name"] = frame.apply(lambda r: f"{int(r['number'])}. {i18n.text(r['label'])}" if pd.notna(r["number"])
-                                     else i18n.text(r["label"]), axis=1)
+    frame = pd.DataFrame(rows)  # named from the rows: a pandas string column keeps no core Text
+    frame["step_name"] = [f"{int(row['number'])}. {i18n.text(row['label'])}" if row["number"] is not None
+                          else i18n.text(row["label"]) for row in rows]
     chart = alt.Chart(frame).mark_bar(color="#2f6f8f").encode(
         y=alt.Y("step_name:N", title=None, sort=list(frame["step_name"]), axis=alt.Axis(labelLimit=240)),
         x=alt.X("avg_ms:Q", title=_("milliseconds")),

@@ -16,16 +16,23 @@ down_revision: str | Sequence[str] | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+LOWER_USERNAME = "uq_users_username_lower"
+"""An index on an expression (lower(username)): SQLite's batch table copy cannot carry it."""
+
 
 def upgrade() -> None:
-    """Upgrade schema."""
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('locale', sa.String(length=20), nullable=True))
-        batch_op.add_column(sa.Column('time_zone', sa.String(length=64), nullable=True))
+    """Upgrade schema: plain ADD COLUMNs (no table copy on SQLite)."""
+    op.add_column('users', sa.Column('locale', sa.String(length=20), nullable=True))
+    op.add_column('users', sa.Column('time_zone', sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
-    """Downgrade schema."""
+    """Downgrade schema; on SQLite the columns go with a table copy, and the expression index is made again."""
+    copying = op.get_bind().dialect.name == "sqlite"
+    if copying:
+        op.drop_index(LOWER_USERNAME, table_name='users')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('time_zone')
         batch_op.drop_column('locale')
+    if copying:
+        op.create_index(LOWER_USERNAME, 'users', [sa.text('lower(username)')], unique=True)
