@@ -13,13 +13,14 @@ import streamlit as st
 
 from core import service
 from core.service import Actor
-from dashboard import i18n, preferences, ui
+from dashboard import auth, i18n, preferences, ui
 from dashboard.i18n import _, _n
 
 st.set_page_config(page_title="CaseFlow", page_icon="🧪", layout="wide")
 st.secrets.load_if_toml_exists()  # root-level secrets become environment variables, read by core.config
 ui.start_worker()
-i18n.start(ui.actor())
+actor = auth.current()  # before any string is said: the signed-in user's language
+i18n.start(actor)
 
 NOTIFY_SECONDS = 3
 TOAST_ICON = {
@@ -27,6 +28,7 @@ TOAST_ICON = {
     "workflow_need_review": ":material/rate_review:",
     "workflow_failed": ":material/error:",
     "workflow_completed": ":material/check_circle:",
+    "review_reminder": ":material/alarm:",
 }
 MAX_TOASTS = 4
 KEPT_NOTIFICATIONS = 8
@@ -96,8 +98,13 @@ def change_password_dialog(actor: Actor) -> None:
         if st.form_submit_button(_("Change password"), type="primary"):
             if new != again:
                 st.error(_("The two new passwords differ."))
-            elif ui.attempt(lambda: service.change_password(actor.username, current, new))[0]:
-                st.success(_("Password changed. Use the new one next time you sign in."))
+            else:
+                done, ended = ui.attempt(lambda: service.change_password(
+                    actor.username, current, new, session_cookie=auth.session_cookie()))
+                if done:
+                    st.success(_("Password changed. Use the new one next time you sign in.") + (
+                        " " + _n("Signed out {count} other session.", "Signed out {count} other sessions.", ended,
+                                 count=ended) if ended else ""))
 
 
 def sidebar(actor: Actor) -> None:
@@ -109,14 +116,14 @@ def sidebar(actor: Actor) -> None:
                 if st.button(_("Password"), icon=":material/key:", type="tertiary", key="change_password"):
                     change_password_dialog(actor)
                 if st.button(_("Sign out"), icon=":material/logout:", type="tertiary", key="sign_out"):
-                    ui.sign_out()
+                    auth.sign_out()
                     preferences.forget()
                     st.rerun()
             preferences.switches(actor)
         live_sidebar()
 
 
-actor = ui.refresh_actor()
+auth.follow_handoff()
 if actor is None:
     st.navigation(sign_in_pages(), position="hidden").run()
 else:

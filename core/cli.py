@@ -28,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         _check_acting_user(args)
-        if not getattr(args, "migrates", False):
+        if not (getattr(args, "migrates", False) or getattr(args, "offline", False)):
             _check_database()
         result = args.handler(args)
     except CaseFlowError as error:
@@ -100,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("thread_id")
     review.add_argument("--status", required=True, choices=["approved", "rejected"])
     review.add_argument("--body-file", type=Path, help="JSON file: the corrected body (a list of objects)")
+    review.add_argument("--setup-file", type=Path,
+                        help="JSON file: the corrected setup steps sent before each row (interrupt_data.setup)")
     review.add_argument("--feedback")
     review.add_argument("--wait", type=float, default=10.0, help="seconds to wait for the task to settle (0-600)")
     _user_option(review)
@@ -138,6 +140,8 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--name", help="a label telling this token from the user's others")
     token.set_defaults(handler=_api_token)
     _webhook_commands(commands)
+    commands.add_parser("secret-key", help="print a new key for CASEFLOW_SECRET_KEY (encrypts webhook secrets)"
+                        ).set_defaults(handler=_secret_key, offline=True)
 
     user = commands.add_parser("create-user", help="add a user")
     user.add_argument("--username", required=True)
@@ -202,8 +206,9 @@ def _review(args: argparse.Namespace) -> dict[str, Any]:
     from core import service
 
     body = _read_json(args.body_file, service.MAX_REVIEW_BODY_BYTES) if args.body_file else None
+    setup = _read_json(args.setup_file, service.MAX_REVIEW_BODY_BYTES) if args.setup_file else None
     return service.submit_review(args.thread_id, args.status, corrected_body=body, feedback=args.feedback,
-                                 reviewer=args.user, wait_seconds=args.wait)
+                                 reviewer=args.user, wait_seconds=args.wait, corrected_setup=setup)
 
 
 def _read_json(path: Path, max_bytes: int) -> Any:
@@ -287,6 +292,12 @@ def _api_token(args: argparse.Namespace) -> dict[str, str]:
     return {"token": service.create_api_token(args.username, name=args.name)["token"]}
 
 
+def _secret_key(args: argparse.Namespace) -> dict[str, str]:
+    from core import service
+
+    return {"key": service.new_secret_key()}
+
+
 def _webhook_commands(commands: Any) -> None:
     """Webhooks: add, list, remove, and their delivery log."""
     webhook = commands.add_parser("webhook", help="tell a URL or a chat group when tasks need review, fail or complete")
@@ -294,7 +305,7 @@ def _webhook_commands(commands: Any) -> None:
     add = actions.add_parser("add", help="add a webhook; a generic one's generated secret is shown once")
     add.add_argument("--url", required=True)
     add.add_argument("--kind", default="generic", help="generic (signed JSON), wecom, dingtalk, feishu or slack")
-    add.add_argument("--events", help="comma-separated: need_review,failed,completed (default: all)")
+    add.add_argument("--events", help="comma-separated: need_review,failed,completed,review_reminder (default: all)")
     scope = add.add_mutually_exclusive_group()
     scope.add_argument("--owner", help="report this user's tasks (default: the acting user's)")
     scope.add_argument("--module", help="report every task of this module (admins)")
@@ -378,7 +389,10 @@ def _library_commands(commands: Any) -> None:
     openapi = commands.add_parser("import-openapi", help="import an OpenAPI 3.0/3.1 document: one scene per operation")
     openapi.add_argument("file", type=Path)
     openapi.add_argument("--module", help="module of every scene (default: each operation's first tag)")
-    openapi.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
+    openapi.add_argument("--dry-run", action="store_true", help="report what would change and the automation cases "
+                                                                 "it breaks (impact), write nothing")
+    openapi.add_argument("--regenerate", action="store_true",
+                         help="after the import, start a task for every automation case it broke")
     _user_option(openapi)
     openapi.set_defaults(handler=_import_openapi)
 
@@ -407,8 +421,16 @@ def _library_commands(commands: Any) -> None:
     target.add_argument("--environment", help="a named environment (default: the case's module's default one)")
     run.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default 10)")
     run.add_argument("--junit", type=Path, help="also write the run as JUnit XML to this file (for CI)")
+    run.add_argument("--mutants", action="store_true",
+                     help="also check each row fails on wrong responses made from its own (assertion strength)")
     _user_option(run)
     run.set_defaults(handler=_run_case)
+
+    strength = commands.add_parser("assertion-strength", help="whether a case's checks fail on wrong responses made "
+                                                              "from a stored run's (default: its latest)")
+    strength.add_argument("case_id", help="the case's id or code, e.g. 12 or UC12")
+    strength.add_argument("--run", type=int, help="the run's id (default: the case's latest run)")
+    strength.set_defaults(handler=_assertion_strength)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -428,8 +450,14 @@ def _case_id(text: str) -> int:
 def _import_openapi(args: argparse.Namespace) -> dict[str, Any]:
     from core import service
 
-    return service.import_openapi(_read_bytes(args.file), args.file.name, user=args.user, module=args.module,
-                                  dry_run=args.dry_run)
+    if args.regenerate and args.dry_run:
+        raise InvalidInput("--regenerate starts tasks after an import: a --dry-run imports nothing.")
+    report = service.import_openapi(_read_bytes(args.file), args.file.name, user=args.user, module=args.module,
+                                    dry_run=args.dry_run)
+    broken = [case["case_id"] for case in report["impact"] if case["regenerable"]]
+    if args.regenerate and broken:
+        report["regenerated"] = service.regenerate_cases(broken, user=args.user)
+    return report
 
 
 def _import_cases(args: argparse.Namespace) -> Any:
@@ -473,7 +501,15 @@ def _run_case(args: argparse.Namespace) -> dict[str, Any]:
             args.junit.write_text(service.run_junit(run["id"]), encoding="utf-8")
         except OSError as error:
             raise InvalidInput(f"Cannot write {args.junit}: {error.strerror}.") from None
+    if args.mutants:
+        run["assertion_strength"] = service.assertion_strength(run["case_id"], run["id"])
     return run
+
+
+def _assertion_strength(args: argparse.Namespace) -> dict[str, Any]:
+    from core import service
+
+    return service.assertion_strength(_case_id(args.case_id), args.run)
 
 
 AUTH_OPTIONS = {  # option -> (auth kind, field)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -77,6 +78,36 @@ class Settings(BaseSettings):
     max_review_rounds: int = Field(default=3, ge=0, description="rejections that regenerate the rows")
     max_repair_rounds: int = Field(default=5, ge=0)
 
+    review_remind_hours: float = Field(
+        default=24, ge=0, description="a task waiting for review this long gets a reminder, again each as long; 0: off",
+    )
+    review_expire_days: float = Field(
+        default=14, ge=0, description="a task waiting for review this long is cancelled; 0: never",
+    )
+    session_hours: float = Field(default=168, gt=0, le=24 * 366, description="a dashboard sign-in lasts this long")
+    session_idle_hours: float = Field(
+        default=24, gt=0, description="a dashboard session unused this long ends sooner",
+    )
+    session_secret: SecretStr | None = Field(
+        default=None, description="signs session cookies; unset: a random key kept in the database",
+    )
+    session_cookie_secure: bool | None = Field(
+        default=None, description="send the session cookie over HTTPS only; unset: when the request came over HTTPS",
+    )
+    sso_provider: str | None = Field(
+        default=None, description="single sign-on: the provider's name under [auth.NAME] in .streamlit/secrets.toml",
+    )
+    sso_username_claim: str = Field(default="preferred_username", description="the ID token claim naming the user")
+    sso_roles_claim: str = Field(default="groups", description="the ID token claim listing the user's groups or roles")
+    sso_role_map: dict[str, Literal["admin", "engineer", "viewer"]] = Field(
+        default_factory=dict, description='JSON {"group or role": "admin|engineer|viewer"}; the highest role wins',
+    )
+    sso_default_role: Literal["admin", "engineer", "viewer", "none"] = Field(
+        default="viewer", description="role of a new single sign-on user no mapped group names; none: refused",
+    )
+    sso_allow_passwords: bool = Field(
+        default=False, description="with single sign-on, CaseFlow passwords still sign in too",
+    )
     review_wait_seconds: float = Field(
         default=10.0, ge=0, le=120, description="how long the HTTP review call waits for step 10 before answering 202"
     )
@@ -88,6 +119,21 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=6, ge=1, le=20, description="requests per delivery before it fails")
     webhook_backoff_seconds: float = Field(default=5.0, ge=0, description="first retry delay of a delivery; doubles")
     webhook_backoff_max_seconds: float = Field(default=600.0, ge=0, description="longest retry delay of a delivery")
+    webhook_allow_private: bool = Field(
+        default=False, description="let webhooks go to loopback, private, link-local and other non-public addresses",
+    )
+    webhook_allowed_hosts: list[str] = Field(
+        default_factory=list, description='JSON list of host names and networks webhooks may reach although they are '
+                                          'not public, e.g. ["hooks.corp.example", "10.20.0.0/16"]',
+    )
+    caseflow_secret_key: SecretStr | None = Field(
+        default=None, description="Fernet key(s) encrypting webhook secrets at rest; comma-separated to rotate (the "
+                                  "first encrypts). Unset: CaseFlow keeps its own in CASEFLOW_SECRET_KEY_FILE",
+    )
+    caseflow_secret_key_file: Path | None = Field(
+        default=None, description="where CaseFlow keeps its own key (default caseflow-secret.key beside the SQLite "
+                                  "database, else data/ of the project), created with mode 0600",
+    )
     priority_aging_seconds: float = Field(
         default=600, gt=0, description="a pending task gains one priority level per this many seconds of waiting",
     )
@@ -110,6 +156,23 @@ class Settings(BaseSettings):
     celery_resend_seconds: float = Field(
         default=30, gt=0, description="a pending task nobody took for this long gets its message again",
     )
+
+    @field_validator("webhook_allowed_hosts")
+    @classmethod
+    def _hosts_or_networks(cls, entries: list[str]) -> list[str]:
+        """A host name, an address or a network; "10.0.0.0/33" is a mistake, not a host name."""
+        for entry in entries:
+            if not entry.strip() or (any(char in entry for char in "/:") and not _is_network(entry)):
+                raise ValueError(f"{entry!r} is neither a host name nor a network such as 10.20.0.0/16")
+        return [entry.strip() for entry in entries]
+
+
+def _is_network(entry: str) -> bool:
+    try:
+        ipaddress.ip_network(entry.strip(), strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def overridden(settings: Settings, **values: Any) -> Settings:

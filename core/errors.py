@@ -35,6 +35,14 @@ class InvalidInput(CaseFlowError):
     code = "invalid_input"
 
 
+class InvalidField(InvalidInput):
+    """Bad input in one named field (the HTTP API answers 422 naming it, as for a schema mismatch)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class Conflict(CaseFlowError):
     """The request clashes with the task's current state or with another user's decision."""
 
@@ -61,6 +69,12 @@ class RateLimited(CaseFlowError):
     """Too many failed attempts; the message says when the next one is allowed."""
 
     code = "rate_limited"
+
+
+class SecretKeyError(CaseFlowError):
+    """The key of secrets at rest is malformed, unreadable, missing, or not the one a secret was encrypted with."""
+
+    code = "secret_key"
 
 
 class DatabaseUnavailable(CaseFlowError):

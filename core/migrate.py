@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
+from core import encryption
 from core.config import PROJECT_ROOT, get_settings
 from core.database import database, safe_url
 from core.errors import DatabaseUnavailable
@@ -27,7 +28,7 @@ UPGRADE_HINT = "run `python -m core setup` (a new database) or `python -m core d
 def upgrade() -> None:
     """Migrates the configured database to the newest revision; safe to run again, and at once."""
     db = database()
-    config = _config()
+    config = alembic_config()
     config.set_main_option("sqlalchemy.url", db.url.render_as_string(hide_password=False).replace("%", "%%"))
     with _exclusive(db):
         try:
@@ -55,7 +56,7 @@ def check_ready() -> None:
         reason = str(error.orig).strip().splitlines()[0] if error.orig is not None else type(error).__name__
         raise DatabaseUnavailable("Cannot reach the database at {shown}: {reason}",
                                   shown=shown, reason=reason) from None
-    newest = set(ScriptDirectory.from_config(_config()).get_heads())
+    newest = set(ScriptDirectory.from_config(alembic_config()).get_heads())
     if current != newest:
         found = ", ".join(sorted(current)) or "none"
         raise DatabaseUnavailable("The database at {shown} does not have CaseFlow's current schema (revision "
@@ -74,8 +75,11 @@ def _check_sqlite_file(url: str, shown: str) -> None:
                                   shown=shown, upgrade_hint=UPGRADE_HINT)
 
 
-def _config() -> Config:
-    return Config(str(PROJECT_ROOT / "alembic.ini"))
+def alembic_config() -> Config:
+    """Alembic's config, with core.encryption for the migrations that convert stored secrets."""
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.attributes["secrets"] = encryption
+    return config
 
 
 @contextmanager

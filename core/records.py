@@ -36,6 +36,30 @@ class SceneInput(TypedDict):
     request_schema: dict[str, Any]
     responses: dict[str, Any]
     """Documented responses by status code string, e.g. {"201": {"description": "...", "schema": {...}}}."""
+    setup: NotRequired[list[SetupStep]]
+    """What each row's request needs to exist first (core.library.setup_plan); absent in older checkpoints."""
+
+
+class SetupStep(TypedDict):
+    """A request sent before each row: it creates (or finds) a resource the row's path names."""
+
+    name: str
+    """What it does, for the reviewer: "create bucket", "find a dag"."""
+    method: str
+    path: str
+    """May hold the variables earlier steps captured: ``/buckets/{{bucket_id}}/collections``."""
+    query: dict[str, str]
+    body: Any
+    """None: no body is sent."""
+    media_type: str
+    captures: dict[str, list[str]]
+    """Variable -> dotted paths into the answer, the first that holds a value wins (``data.id``, ``id``)."""
+    cleanup: str | None
+    """The DELETE path of what the step created (with its variables), sent after the row; None: kept."""
+    scene_id: str | None
+    """The scene of the operation the step sends, when it came from the document."""
+    repairs: NotRequired[list[str]]
+    """What the sandbox run changed in its body after the server refused it, one sentence each."""
 
 
 class Analysis(TypedDict):
@@ -77,6 +101,13 @@ class Verdict(TypedDict):
     duration_ms: int
     agrees: bool
     """The answer fits the row's kind: 2xx for a valid or boundary row, 4xx for an invalid one."""
+
+
+class SandboxRun(TypedDict):
+    """What a sandbox run found: each row's verdict, and the setup as the server accepted it."""
+
+    verdicts: dict[str, Verdict]
+    setup: list[SetupStep]
 
 
 class DataRow(RowPlan):

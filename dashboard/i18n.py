@@ -105,6 +105,11 @@ def text(value: object) -> str:
         return str(value)
 
 
+def said(value: object) -> str:
+    """A message kept for a later run (a sign-out's reason): core's Text, or a dashboard string marked with N_."""
+    return text(value) if isinstance(value, Text) else _(str(value))
+
+
 def browser_locale() -> str | None:
     """The language the browser asks for, as a locale the dashboard speaks; None when it asks for neither."""
     asked = [st.context.locale or ""]

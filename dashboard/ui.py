@@ -166,39 +166,12 @@ def actor() -> Actor | None:
     return st.session_state.get("actor")
 
 
-def refresh_actor() -> Actor | None:
-    """The signed-in user as the database has them now; signs out a user who was removed or deactivated."""
-    current = actor()
-    if current is None:
-        return None
-    try:
-        fresh = service.current_actor(current.username)
-    except NotFound:
-        sign_out()
-        st.session_state["signed_out_reason"] = _("Your account was deactivated; ask an admin.")
-        return None
-    st.session_state["actor"] = fresh
-    return fresh
-
-
 def require_actor() -> Actor:
     """The signed-in user. app.py runs no page but the sign-in form for anyone else: this is a second lock."""
     current = actor()
     if current is None:
         st.stop()
     return current
-
-
-def sign_in(signed_in: Actor) -> None:
-    st.session_state["actor"] = signed_in
-    st.session_state["last_event_id"] = service.latest_event_id()
-    st.session_state["notifications"] = []
-
-
-def sign_out() -> None:
-    for key in ("actor", "last_event_id", "notifications"):
-        st.session_state.pop(key, None)
-    i18n.forget()
 
 
 # --- user text --------------------------------------------------------------------------

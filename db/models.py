@@ -90,14 +90,40 @@ Index("uq_users_username_lower", func.lower(User.username), unique=True)
 
 
 class SignInFailure(Base):
-    """A failed sign-in, kept for core.accounts.throttle's 15 minutes; shared by every dashboard process."""
+    """A failed sign-in, kept for core.accounts.throttle's 15 minutes; shared by every dashboard process.
+
+    Each failure is two rows: one for the username (scope "user") and, when the client's
+    address is known, one for it (scope "address").
+    """
 
     __tablename__ = "sign_in_failures"
-    __table_args__ = (Index("idx_sign_in_failures_username", "username", "failed_at"),)
+    __table_args__ = (Index("idx_sign_in_failures_key", "scope", "username", "failed_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    username: Mapped[str] = mapped_column(String(100))  # as typed, lower-cased; it need not exist
+    scope: Mapped[str] = mapped_column(String(10), default="user", server_default="user")  # user | address
+    username: Mapped[str] = mapped_column(String(100))  # the key: a username as typed, lower-cased, or an address
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UserSession(Base):
+    """A signed-in browser: the dashboard's session cookie names it (core.accounts.sessions).
+
+    Only digests are stored. A session starts as a one-time grant (``grant_hash``), which the
+    browser exchanges within a minute for the cookie's token (``token_hash``).
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    grant_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    grant_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    address: Mapped[str | None] = mapped_column(String(64))  # the client's address at sign-in, when known
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Scene(Base):
@@ -213,6 +239,8 @@ class Review(Base):
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     review_status: Mapped[str] = mapped_column(String(20))  # approved | rejected
     corrected_body: Mapped[list[Any] | None] = mapped_column(JSON)
+    corrected_setup: Mapped[list[Any] | None] = mapped_column(JSON)
+    """The setup steps as the reviewer corrected them; None keeps the generated ones."""
     feedback: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
 
@@ -234,6 +262,8 @@ class AutomationCase(Base):
     method: Mapped[str] = mapped_column(String(10))
     path: Mapped[str] = mapped_column(String(500))
     rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    setup: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
+    """The requests sent before each row (core.records.SetupStep): what the path's resources need to exist."""
     provider: Mapped[str] = mapped_column(String(50), default="")
     model: Mapped[str] = mapped_column(String(100), default="")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -381,7 +411,7 @@ class Webhook(Base):
     name: Mapped[str] = mapped_column(String(100), default="")
     kind: Mapped[str] = mapped_column(String(20))  # generic | wecom | dingtalk | feishu | slack
     url: Mapped[str] = mapped_column(String(1000))  # chat webhooks carry their key in it: never shown whole
-    secret: Mapped[str | None] = mapped_column(String(200))  # signs deliveries; never shown again, never sent
+    encrypted_secret: Mapped[str | None] = mapped_column(Text)  # signs deliveries (core.encryption); never shown
     events: Mapped[list[str]] = mapped_column(JSON)  # need_review, failed, completed
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))  # this user's tasks
     module: Mapped[str | None] = mapped_column(String(100))  # or every task of this module

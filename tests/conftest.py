@@ -49,7 +49,8 @@ def configure(monkeypatch: pytest.MonkeyPatch, url: str, **settings: str) -> Non
     from testing.process import release
 
     monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    for inherited in ("OPENAI_API_KEY", "CASEFLOW_SECRET_KEY", "WEBHOOK_ALLOW_PRIVATE", "WEBHOOK_ALLOWED_HOSTS"):
+        monkeypatch.delenv(inherited, raising=False)
     for name, value in {"POLL_SECONDS": "0.2", "LEASE_SECONDS": "30", "METRICS_PORT": "0", **settings}.items():
         monkeypatch.setenv(name, value)
     release()
@@ -68,7 +69,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any, monkeypatch: pytest.Mo
     else:
         cluster = request.getfixturevalue("pg_cluster")
         url = cluster.create_database(name)
-    configure(monkeypatch, url)
+    configure(monkeypatch, url, CASEFLOW_SECRET_KEY_FILE=str(tmp_path / "caseflow-secret.key"))
     service.upgrade_database()
     yield url
     service.stop_embedded_worker()

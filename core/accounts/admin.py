@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import inputs
-from core.accounts import users
+from core.accounts import sessions, users
 from core.accounts.users import Actor, check_role, hash_password
 from core.database import session_scope
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -64,11 +64,18 @@ def update_user(
             user.is_active = active
         if password_hash is not None:
             user.password_hash = password_hash
-        return _user(user)
+        result = _user(user)
+    if password_hash is not None or active is False:  # a reset password or a closed account signs out everywhere
+        sessions.revoke_all(result["id"])
+    return result
 
 
-def change_password(username: str, current: str, new: str) -> None:
-    """A user changes their own password, proving they know the current one."""
+def change_password(username: str, current: str, new: str, *, keep_session: int | None = None) -> int:
+    """A user changes their own password, proving they know the current one.
+
+    Every other dashboard session of theirs ends (``keep_session``, the one they changed it
+    from, stays); returns how many ended.
+    """
     if users.authenticate(username, current) is None:
         raise Forbidden("The current password is wrong.")
     if new == current:
@@ -79,6 +86,8 @@ def change_password(username: str, current: str, new: str) -> None:
         if user is None:
             raise NotFound("No user called {username!r}.", username=username)
         user.password_hash = password_hash
+        user_id = user.id
+    return sessions.revoke_all(user_id, keep=keep_session)
 
 
 def _keep_an_admin(session: Session, user: User, verb: str) -> None:

@@ -157,28 +157,31 @@ def _taken(username: str, taken: str) -> str:
     return f"{same}." if taken == username else f"{same}; usernames are unique without regard to case."
 
 
-def authenticate(username: object, password: object, *, now: datetime | None = None) -> Actor | None:
+def authenticate(username: object, password: object, *, address: str | None = None,
+                 now: datetime | None = None) -> Actor | None:
     """The user if the password is right, else None (never says which part was wrong).
 
-    After five failures for a username within 15 minutes it is locked for 15 minutes:
-    RateLimited, saying when to try again (core.accounts.throttle). A username no account
-    can have is simply wrong: None, nothing recorded.
+    After five failures for a username within 15 minutes it is locked for 15 minutes, and
+    after twenty from one client ``address`` (when known) that address is: RateLimited,
+    saying when to try again (core.accounts.throttle). A username no account can have is
+    simply wrong: None, nothing recorded.
     """
     try:
         name = check_username(username)
     except InvalidInput:
         return None
     now = now or utcnow()
-    key = throttle.key_of(name)
+    keys = [throttle.key_of(name)] + ([throttle.address_key(address)] if isinstance(address, str) and address else [])
     with session_scope() as session:
-        if until := throttle.locked_until(session, key, now):
-            raise RateLimited(_locked_message(until, now))
+        for key in keys:
+            if until := throttle.locked_until(session, key, now):
+                raise RateLimited(_locked_message(key, until, now))
         user = session.scalar(select(User).where(User.username == name))
         matched = _password_matches(user, password)
         if user is None or not matched:
-            throttle.record_failure(session, key, now)
+            throttle.record_failure(session, keys, now)
             return None
-        throttle.clear(session, key)
+        throttle.clear(session, keys[0])
         return Actor(id=user.id, username=user.username, role=Role(user.role))
 
 
@@ -199,9 +202,10 @@ def _unknown_user_hash() -> str:
     return _hasher.hash(secrets.token_urlsafe(32))
 
 
-def _locked_message(until: datetime, now: datetime) -> str:
+def _locked_message(key: throttle.Key, until: datetime, now: datetime) -> str:
     minutes = max(1, math.ceil((until - now).total_seconds() / 60))
-    return (f"Too many failed sign-ins for this username: try again in {minutes} minute{'s' if minutes > 1 else ''} "
+    source = "from your address" if key.scope == "address" else "for this username"
+    return (f"Too many failed sign-ins {source}: try again in {minutes} minute{'s' if minutes > 1 else ''} "
             f"(after {until:%H:%M} UTC).")
 
 

@@ -19,7 +19,7 @@ from core import service
 from core.api import errors
 from core.api.hub import EventHub
 from core.api.metrics import ApiMetrics, MetricsMiddleware
-from core.api.routes import library, websocket, workflow
+from core.api.routes import library, webhooks, websocket, workflow
 from core.config import get_settings
 
 DESCRIPTION = """\
@@ -27,7 +27,8 @@ CaseFlow turns manual test cases and API operations ("scenes") into reviewed API
 
 Every request sends `Authorization: Bearer TOKEN` with a personal API token
 (`python -m core api-token --username NAME`). Viewers read; engineers also launch, review,
-cancel and retry; admins do everything. Errors are `{"error": code, "message": ...}`.
+cancel and retry, and add webhooks for their own tasks; admins do everything. Errors are
+`{"error": code, "message": ...}`.
 
 Live notifications: WebSocket `/api/v1/ws/{user_id}?token=TOKEN[&since=EVENT_ID]`.
 """
@@ -58,11 +59,12 @@ def create_app() -> FastAPI:
     app.state.metrics = metrics
     errors.install(app)
     if settings.api_cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.api_cors_origins, allow_methods=["GET", "POST"],
-                           allow_headers=["Authorization", "Content-Type"])
+        app.add_middleware(CORSMiddleware, allow_origins=settings.api_cors_origins,
+                           allow_methods=["GET", "POST", "DELETE"], allow_headers=["Authorization", "Content-Type"])
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.include_router(workflow.router)
     app.include_router(library.router)
+    app.include_router(webhooks.router)
     app.include_router(websocket.router)
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
     return app

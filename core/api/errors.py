@@ -14,11 +14,24 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from core.api.auth import Unauthorized
-from core.errors import CaseFlowError, Conflict, Forbidden, InvalidInput, LeaseLost, NotFound, TransientError
+from core.errors import (
+    CaseFlowError,
+    Conflict,
+    DatabaseUnavailable,
+    Forbidden,
+    InvalidField,
+    InvalidInput,
+    LeaseLost,
+    NotFound,
+    SecretKeyError,
+    TransientError,
+)
 
 log = logging.getLogger(__name__)
 
-STATUS_OF = {NotFound: 404, InvalidInput: 400, Conflict: 409, LeaseLost: 409, Forbidden: 403, TransientError: 503}
+STATUS_OF = {InvalidField: 422, NotFound: 404, InvalidInput: 400, Conflict: 409, LeaseLost: 409, Forbidden: 403,
+             TransientError: 503, DatabaseUnavailable: 503, SecretKeyError: 503}
+"""The first match wins: InvalidField before InvalidInput."""
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
 
 
@@ -37,6 +50,11 @@ def body(code: str, message: str, status: int, **extra: object) -> JSONResponse:
 async def _caseflow_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, CaseFlowError)
     status = next((code for kind, code in STATUS_OF.items() if isinstance(error, kind)), 400)
+    if isinstance(error, InvalidField):  # shaped like a schema mismatch: the field, and what is wrong with it
+        return body(error.code, error.message, status,
+                    details=[{"loc": ["body", error.field], "msg": error.message, "type": "value_error"}])
+    if status == 503:
+        log.error("answering %s %s with 503: %s", request.method, request.url.path, error.message)
     return body(error.code, error.message, status)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.database import session_scope
 from core.errors import NotFound
+from core.library import setup_plan
 from core.records import SceneInput, TestCaseInput
 from core.workflow.state import CreatedCase, WorkflowState
 from db.models import AutomationCase, Scene, TestCase, User, WorkflowTask
@@ -24,7 +25,7 @@ def load_inputs(test_case_id: int, scene_id: str) -> tuple[TestCaseInput, SceneI
         scene = session.get(Scene, scene_id)
         if scene is None:
             raise NotFound("Scene {scene_id} no longer exists.", scene_id=scene_id)
-        return test_case_input(case), scene_input(scene)
+        return test_case_input(case), SceneInput(**scene_input(scene), setup=setup_plan.plan(session, scene))
 
 
 def test_case_input(case: TestCase) -> TestCaseInput:
@@ -78,6 +79,7 @@ def _new_case(session: Any, state: WorkflowState) -> AutomationCase:
         method=draft["method"],
         path=draft["path"],
         rows=decision["rows"] if decision["rows"] is not None else draft["rows"],
+        setup=decision.get("setup") or draft.get("setup") or [],
         provider=draft["provider"],
         model=draft["model"],
         created_by=task.user_id if task else None,
@@ -105,6 +107,7 @@ def case_as_dict(case: AutomationCase) -> dict[str, Any]:
         "method": case.method,
         "path": case.path,
         "rows": case.rows,
+        "setup": case.setup or [],
         "provider": case.provider,
         "model": case.model,
         "task_id": case.task_id,

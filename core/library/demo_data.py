@@ -31,10 +31,14 @@ def load() -> dict[str, int]:
 
 def load_if_empty() -> dict[str, int] | None:
     """Loads the demo data into a database that has no scenes and no test cases yet."""
+    return load() if is_empty() else None
+
+
+def is_empty() -> bool:
+    """No scene and no test case yet."""
     with session_scope(read_only=True) as session:
-        if session.scalar(select(Scene.id).limit(1)) or session.scalar(select(TestCase.id).limit(1)):
-            return None
-    return load()
+        return (session.scalar(select(Scene.id).limit(1)) is None
+                and session.scalar(select(TestCase.id).limit(1)) is None)
 
 
 def scenes() -> list[SceneInput]:

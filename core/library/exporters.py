@@ -28,9 +28,10 @@ from sqlalchemy import select
 from core.database import session_scope
 from core.errors import InvalidInput, NotFound
 from core.inputs import label, max_length
-from core.library import response_checks, sending
+from core.library import response_checks, sending, setup_run
 from core.library.automation_cases import case_as_dict
-from core.library.runs import TOKEN_VARIABLE, case_request
+from core.library.case_requests import case_request
+from core.library.runs import TOKEN_VARIABLE
 from core.schema import variables
 from db.models import AutomationCase, Scene
 from db.types import isoformat, utcnow
@@ -100,13 +101,13 @@ def _export(case: AutomationCase, scene: Scene | None, fmt: str) -> Export:
 def export_document(case: AutomationCase, scene: Scene | None) -> dict[str, Any]:
     """The JSON export of a case: the case, the request every row sends, and its scene."""
     request = case_request(case.method, case.path, scene.parameters if scene else [], case.rows,
-                           scene.request_media_type if scene else "application/json")
+                           scene.request_media_type if scene else "application/json", case.setup)
     return {
         "format": JSON_FORMAT,
         "exported_at": isoformat(utcnow()),
         "case": {**case_as_dict(case), "code": case.code},
         "request": {"method": request.method, "path": request.path, "query": request.query,
-                    "send_body": request.send_body, "media_type": request.media_type},
+                    "send_body": request.send_body, "media_type": request.media_type, "setup": request.setup},
         "scene": None if scene is None else {"id": scene.id, "name": scene.name, "method": scene.method,
                                              "path": scene.path, "request_schema": scene.request_schema},
     }
@@ -129,7 +130,7 @@ def pytest_file(case_id: int, document: dict[str, Any]) -> str:
     return PYTEST_TEMPLATE.format(
         case_id=case_id, base_variable=BASE_URL_VARIABLE, token_variable=TOKEN_VARIABLE,
         case=string_literal(json_text(document, indent=1)),
-        shared="\n\n".join(_source_of(module) for module in (variables, sending, response_checks)),
+        shared="\n\n".join(_source_of(module) for module in (variables, sending, setup_run, response_checks)),
     )
 
 
@@ -175,7 +176,9 @@ Run it against any environment of the API:
 
 Set {token_variable} to send "Authorization: Bearer <token>"; it is read from the
 environment, never stored here. Run-time variables in the rows ({{{{$uuid}}}}, {{{{$randomInt}}}} ...)
-are resolved afresh on every run; {{{{NAME}}}} is read from the environment variable NAME. The
+are resolved afresh on every run; {{{{NAME}}}} is read from the environment variable NAME. Before
+each row, the fixture `prepared` sends the case's setup steps (REQUEST["setup"]: what the row's
+path needs to exist) and captures their ids; after it, deletes what they created. The
 case (its name, request and rows with their checks) is CASE below: CaseFlow's JSON export of
 it, parsed when this file is imported.
 """
@@ -224,10 +227,17 @@ def client() -> Any:
         yield session
 
 
+@pytest.fixture
+def prepared(client: httpx.Client) -> Any:
+    values, cleanups = run_setup(client, REQUEST.get("setup") or [], RUN_VALUES, {{}})
+    yield values
+    clean_up(client, cleanups)
+
+
 @pytest.mark.parametrize("row", ROWS, ids=[str(row.get("name")) for row in ROWS])
-def test_row(client: httpx.Client, row: dict[str, Any]) -> None:
-    body = resolve(row.get("body"), RUN_VALUES) if REQUEST["send_body"] else None
-    path, query, headers = resolved_target(REQUEST["path"], REQUEST["query"], {{}}, RUN_VALUES)
+def test_row(client: httpx.Client, prepared: dict[str, str], row: dict[str, Any]) -> None:
+    body = resolve(row.get("body"), prepared) if REQUEST["send_body"] else None
+    path, query, headers = resolved_target(REQUEST["path"], REQUEST["query"], {{}}, prepared)
     sent = body_arguments(REQUEST.get("media_type", "application/json"), REQUEST["send_body"], body)
     response = client.request(REQUEST["method"], path, params=query, headers=headers, **sent)
     problems, _ = judge(row, response.status_code, response.text)

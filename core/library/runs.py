@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import random
-import re
 import secrets
 import shlex
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
-from urllib.parse import quote
 from xml.etree import ElementTree
 
 import httpx
@@ -19,77 +16,24 @@ from core import inputs
 from core.accounts.users import Actor
 from core.database import session_scope
 from core.errors import InvalidInput, NotFound
-from core.library import environments, sending
+from core.library import environments
+from core.library.case_requests import CaseRequest, case_request, resolved
 from core.library.catalog import run_summary
 from core.library.response_checks import judge
+from core.library.setup_run import SetupFailed, clean_up, run_setup
 from core.schema import variables
-from core.schema.values import sample
-from core.schema.walk import resolve_refs
 from db.models import AutomationCase, CaseRun, Scene
 from db.types import utcnow
 
 EXCERPT_CHARS = 500
+RECORDED_BODY_CHARS = 4000
+"""A response body of EXCERPT_CHARS to this many characters is also kept whole (``response_body``), so that
+assertion strength can make wrong responses from it; a shorter one is whole in its excerpt, a longer one is not kept."""
 DEFAULT_TIMEOUT_SECONDS = 10.0
-BODY_METHODS = ("POST", "PUT", "PATCH")
-PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 MAX_TIMEOUT_SECONDS = 300.0
 """As long as case_runs.base_url holds."""
 TOKEN_VARIABLE = "CASEFLOW_API_TOKEN"
 """The environment variable the command line and exported pytest files read the API token from."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class CaseRequest:
-    """What every row of a case sends, apart from its body."""
-
-    method: str
-    path: str
-    """The scene's path with its path parameters filled in (percent-encoded, their run-time variables kept)."""
-    query: dict[str, str]
-    """The required query parameters."""
-    send_body: bool
-    media_type: str = "application/json"
-    """How the body is sent: JSON, or a form (urlencoded or multipart)."""
-    headers: dict[str, str] = field(default_factory=dict)
-    """What the run's environment adds to every request; may hold run-time variables too."""
-
-    def body_arguments(self, body: Any) -> dict[str, Any]:
-        """httpx's keyword arguments for ``body`` sent as this request's media type."""
-        return sending.body_arguments(self.media_type, self.send_body, body)
-
-
-def case_request(method: str, path: str, parameters: list[dict[str, Any]], rows: list[dict[str, Any]],
-                 media_type: str = "application/json") -> CaseRequest:
-    """Path and required query parameters get their documented example, default, or a value their schema accepts."""
-    values = {(item["in"], item["name"]): parameter_value(item) for item in parameters}
-    filled = PLACEHOLDER.sub(lambda match: _path_value(values.get(("path", match.group(1)), "1")), path)
-    query = {item["name"]: values[("query", item["name"])] for item in parameters
-             if item["in"] == "query" and item.get("required")}
-    send_body = method.upper() in BODY_METHODS or any(row.get("body") for row in rows)
-    return CaseRequest(method=method.upper(), path=filled, query=query, send_body=send_body, media_type=media_type)
-
-
-def parameter_value(parameter: dict[str, Any]) -> str:
-    """A value for a path or query parameter, as text."""
-    schema = resolve_refs(parameter.get("schema") or {})
-    for candidate in (parameter.get("example"), *(schema.get("examples") or [])[:1], schema.get("default"),
-                      schema.get("const"), *(schema.get("enum") or [])[:1]):
-        if candidate is not None:
-            return _text(candidate)
-    value = _text(sample(schema, random.Random(parameter["name"]), parameter["name"]))
-    free = isinstance(value, str) and not ({"pattern", "format", "enum", "const"} & schema.keys())
-    return re.sub(r"[^a-z0-9_-]+", "_", value.lower()).strip("_") or "1" if free and parameter["in"] == "path" \
-        else value
-
-
-def _text(value: Any) -> str:
-    return ("true" if value else "false") if isinstance(value, bool) else str(value)
-
-
-def _path_value(value: str) -> str:
-    """A path parameter's value percent-encoded; its run-time variables are kept for each run to resolve."""
-    parts = variables.TEMPLATE.split(value)  # literal text at even places, variable names at odd ones
-    return "".join(quote(part, safe="") if index % 2 == 0 else "{{" + part + "}}" for index, part in enumerate(parts))
 
 
 def run_case(case_id: int, base_url: str | None = None, *, actor: Actor, environment: str | None = None,
@@ -107,7 +51,7 @@ def run_case(case_id: int, base_url: str | None = None, *, actor: Actor, environ
         scene = session.get(Scene, case.scene_id) if case.scene_id else None
         rows = list(case.rows)
         request = case_request(case.method, case.path, scene.parameters if scene else [], rows,
-                               scene.request_media_type if scene else "application/json")
+                               scene.request_media_type if scene else "application/json", case.setup)
         module = case.module_id
     target = _target(module, base_url=base_url, environment=environment, token=token)
     request = replace(request, headers=target.headers)
@@ -148,26 +92,38 @@ def _target(module: str, *, base_url: str | None, environment: str | None,
 
 def run_row(client: httpx.Client, request: CaseRequest, row: dict[str, Any],
             values: dict[str, str] | None = None) -> dict[str, Any]:
-    """Sends one row, its run-time variables resolved afresh, and checks the response: its outcome as stored.
+    """Prepares and sends one row, its run-time variables resolved afresh, and checks the response: its outcome
+    as stored.
 
     ``values`` are the run's variables (``run_id``, an environment's values) besides the built-ins;
-    they fill the body, the path, the query and the headers.
+    they fill the body, the path, the query and the headers, with what the row's setup captured.
     """
     result: dict[str, Any] = {"name": row.get("name"), "kind": row.get("kind"), "method": request.method,
                               "url": request.path, "status_code": None}
     clock = time.monotonic()
     try:
-        body = variables.resolve(row.get("body"), values or {})
+        prepared, cleanups = run_setup(client, request.setup, values or {}, request.headers)
+    except SetupFailed as error:
+        return _not_sent(result, str(error), clock)
+    try:
+        return _sent(client, request, row, prepared, result, clock)
+    finally:
+        clean_up(client, cleanups)
+
+
+def _sent(client: httpx.Client, request: CaseRequest, row: dict[str, Any], values: dict[str, str],
+          result: dict[str, Any], clock: float) -> dict[str, Any]:
+    try:
+        body = variables.resolve(row.get("body"), values)
         result["body"] = body if variables.has_template(row.get("body")) else None
-        sent = resolved(request, values or {})
+        sent = resolved(request, values)
         response = client.request(sent.method, sent.path, params=sent.query, headers=sent.headers,
                                   **sent.body_arguments(body))
     except (httpx.HTTPError, httpx.InvalidURL, variables.UnknownVariable) as error:  # InvalidURL: a newline
         problem = (f"unknown variable {{{{{error.args[0]}}}}}: neither a built-in nor a variable of the run's "
                    f"environment" if isinstance(error, variables.UnknownVariable)
                    else f"request failed: {type(error).__name__}: {error}")
-        return {**result, "passed": False, "failures": [problem], "response_excerpt": "",
-                "duration_ms": round((time.monotonic() - clock) * 1000)}
+        return _not_sent(result, problem, clock)
     problems, drift = judge(row, response.status_code, response.text)
     url = str(response.request.url)
     if drift is not None:
@@ -176,6 +132,20 @@ def run_row(client: httpx.Client, request: CaseRequest, row: dict[str, Any],
         result["defect"] = {"curl": curl_command(sent, url, body)}
     return {**result, "url": url, "status_code": response.status_code,
             "passed": not problems, "failures": problems, "response_excerpt": response.text[:EXCERPT_CHARS],
+            **({"response_body": response.text} if EXCERPT_CHARS <= len(response.text) <= RECORDED_BODY_CHARS else {}),
+            "duration_ms": round((time.monotonic() - clock) * 1000)}
+
+
+def recorded_response(outcome: dict[str, Any]) -> str | None:
+    """The whole body of the response a stored row got, or None when the run did not keep it whole."""
+    body, excerpt = outcome.get("response_body"), outcome.get("response_excerpt")
+    if isinstance(body, str):
+        return body
+    return excerpt if isinstance(excerpt, str) and len(excerpt) < EXCERPT_CHARS else None
+
+
+def _not_sent(result: dict[str, Any], problem: str, clock: float) -> dict[str, Any]:
+    return {**result, "passed": False, "failures": [problem], "response_excerpt": "",
             "duration_ms": round((time.monotonic() - clock) * 1000)}
 
 
@@ -196,12 +166,6 @@ def curl_command(request: CaseRequest, url: str, body: Any) -> str:
     for name, (_, value) in sent.get("files") or []:
         parts += ["-F", shlex.quote(f"{name}={value}")]
     return " ".join(parts)
-
-
-def resolved(request: CaseRequest, values: dict[str, str]) -> CaseRequest:
-    """The request with the run-time variables of its path, query and headers resolved afresh for one row."""
-    path, query, headers = sending.resolved_target(request.path, request.query, request.headers, values)
-    return replace(request, path=path, query=query, headers=headers)
 
 
 def junit_xml(run: dict[str, Any], case_name: str) -> str:

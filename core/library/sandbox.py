@@ -8,49 +8,63 @@ or an id in the answer plus a DELETE operation on the created resource's path.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
+from urllib.parse import quote
 
 import httpx
+from sqlalchemy import select
 
 from core.database import session_scope
-from core.library import catalog, environments
+from core.generation.offline.server_repairs import repair_body
+from core.library import catalog, environments, setup_plan
+from core.library.case_requests import CaseRequest, case_request, resolved
 from core.library.environments import RunTarget
-from core.library.runs import CaseRequest, case_request, resolved
-from core.records import DataRow, Verdict
+from core.library.setup_run import SetupFailed, at_path, clean_up, run_setup
+from core.records import DataRow, SandboxRun, SetupStep, Verdict
 from core.schema import variables
 from db.models import Scene
 
 TIMEOUT_SECONDS = 10.0
 EXCERPT_CHARS = 2000
 """Enough of an answer to read a validation error from."""
-ID_KEYS = ("id", "uuid", "key", "name", "slug")
+LONG_TEXT = 200
+"""A JSON answer's strings are cut to this many characters, so that a validation error echoing a long
+input keeps every message within the excerpt, and stays valid JSON."""
+MAX_SETUP_REPAIRS = 4
+"""Tries of a case's setup before the rows; each refused one fixes what the server named."""
 
 
-def for_task(state: Mapping[str, Any], rows: list[DataRow]) -> dict[str, Verdict] | None:
+def for_task(state: Mapping[str, Any], rows: list[DataRow]) -> SandboxRun | None:
     """The workflow's sandbox (WorkflowContext.sandbox): the rows sent to the task's module's sandbox
     environment, or None when the module has none (then nothing is sent anywhere)."""
     name = environments.module_environment(state["module_id"], "sandbox")
     if name is None:
         return None
     target = environments.target(name)
+    setup = state["scene"].get("setup") or []
     with session_scope(read_only=True) as session:
         scene = session.get(Scene, state["scene"]["scene_id"])
         if scene is None:
             return None
-        request = case_request(scene.method, scene.path, scene.parameters, rows, scene.request_media_type)
+        request = case_request(scene.method, scene.path, scene.parameters, rows, scene.request_media_type, setup)
         delete_path = catalog.delete_path(session, scene)
-    return check(target, replace(request, headers=target.headers), rows, delete_path)
+        schemas = {item.id: item.request_schema for item in session.scalars(
+            select(Scene).where(Scene.id.in_({step["scene_id"] for step in setup if step["scene_id"]})))}
+    return check(target, replace(request, headers=target.headers), rows, delete_path, schemas)
 
 
 def check(target: RunTarget, request: CaseRequest, rows: list[DataRow], delete_path: str | None,
-          timeout: float = TIMEOUT_SECONDS) -> dict[str, Verdict]:
+          schemas: Mapping[str, dict[str, Any]] | None = None, timeout: float = TIMEOUT_SECONDS) -> SandboxRun:
     """Sends every row and returns its verdict; resources the rows created are deleted afterwards.
 
+    The request's setup is tried first and a step the server refuses is repaired from its answer
+    (``schemas``: each step's scene's request schema); the rows use the setup as repaired.
     ``delete_path`` is the path of the DELETE operation on one created resource (``/things/{id}``),
     when the API has one. Secrets the target sends are masked out of the verdicts.
     """
@@ -58,6 +72,7 @@ def check(target: RunTarget, request: CaseRequest, rows: list[DataRow], delete_p
     verdicts: dict[str, Verdict] = {}
     created: list[str] = []
     with httpx.Client(base_url=target.base_url, headers=target.auth_headers, timeout=timeout) as client:
+        request = replace(request, setup=_repaired_setup(client, request, values, schemas or {}))
         for row in rows:
             verdict, location = _send(client, request, row, values, delete_path)
             verdicts[row["name"]] = target.redact(verdict)
@@ -68,24 +83,77 @@ def check(target: RunTarget, request: CaseRequest, rows: list[DataRow], delete_p
                 client.delete(location)
             except httpx.HTTPError:
                 pass  # the sandbox keeps it; nothing the review depends on
-    return verdicts
+    return SandboxRun(verdicts=verdicts, setup=request.setup)
+
+
+def _repaired_setup(client: httpx.Client, request: CaseRequest, values: Mapping[str, str],
+                    schemas: Mapping[str, dict[str, Any]]) -> list[SetupStep]:
+    """The setup, each step the server refuses fixed from its answer (at most MAX_SETUP_REPAIRS times)."""
+    steps = list(request.setup)
+    for _ in range(MAX_SETUP_REPAIRS if steps else 0):
+        try:
+            _, cleanups = run_setup(client, steps, values, request.headers)
+        except SetupFailed as failure:
+            step = steps[failure.step]
+            schema = schemas.get(step["scene_id"] or "")
+            if failure.status is None or not 400 <= failure.status < 500 or not schema or step["body"] is None:
+                break
+            body, notes = repair_body(step["body"], failure.status, failure.answer, schema)
+            if not notes:
+                break
+            steps[failure.step] = SetupStep(**{**step, "body": body,
+                                               "repairs": [*step.get("repairs", []), *notes]})
+            continue
+        clean_up(client, cleanups)
+        break
+    return steps
 
 
 def _send(client: httpx.Client, request: CaseRequest, row: DataRow, values: Mapping[str, str],
           delete_path: str | None) -> tuple[Verdict, str | None]:
     clock = time.monotonic()
     try:
-        body = variables.resolve(row["body"], values)
-        sent = resolved(request, dict(values))
+        prepared, cleanups = run_setup(client, request.setup, values, request.headers)
+    except SetupFailed as error:
+        return _failed(str(error), clock), None
+    try:
+        body = variables.resolve(row["body"], prepared)
+        sent = resolved(request, prepared)
         response = client.request(sent.method, sent.path, params=sent.query, headers=sent.headers,
                                   **sent.body_arguments(body))
     except (httpx.HTTPError, variables.UnknownVariable) as error:
-        failed = Verdict(status=None, excerpt=f"request failed: {type(error).__name__}: {error}"[:EXCERPT_CHARS],
-                         duration_ms=_since(clock), agrees=False)
-        return failed, None
-    verdict = Verdict(status=response.status_code, excerpt=response.text[:EXCERPT_CHARS], duration_ms=_since(clock),
+        return _failed(f"request failed: {type(error).__name__}: {error}", clock), None
+    finally:
+        clean_up(client, cleanups)
+    verdict = Verdict(status=response.status_code, excerpt=excerpt(response.text), duration_ms=_since(clock),
                       agrees=agrees(row["kind"], response.status_code))
     return verdict, _created(response, delete_path) if response.is_success else None
+
+
+def _failed(problem: str, clock: float) -> Verdict:
+    """The verdict of a row that was not sent: no status, and why."""
+    return Verdict(status=None, excerpt=problem[:EXCERPT_CHARS], duration_ms=_since(clock), agrees=False)
+
+
+def excerpt(text: str) -> str:
+    """The start of an answer; a JSON answer with its long strings and lists cut first, so it still parses."""
+    if len(text) <= EXCERPT_CHARS:
+        return text
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text[:EXCERPT_CHARS]
+    return json.dumps(_shortened(data), ensure_ascii=False)[:EXCERPT_CHARS]
+
+
+def _shortened(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if len(value) <= LONG_TEXT else value[:LONG_TEXT] + "…"
+    if isinstance(value, list):
+        return [_shortened(item) for item in value[:20]]
+    if isinstance(value, dict):
+        return {key: _shortened(item) for key, item in value.items()}
+    return value
 
 
 def agrees(kind: str, status: int) -> bool:
@@ -106,12 +174,12 @@ def _created(response: httpx.Response, delete_path: str | None) -> str | None:
         data: Any = response.json()
     except ValueError:
         return None
-    record = data.get("data", data) if isinstance(data, dict) else None
-    ident = next((record[key] for key in ID_KEYS if isinstance(record, dict) and isinstance(record.get(key),
-                                                                                          (str, int))), None)
-    if ident is None:
+    last = re.search(r"\{([^{}]+)\}$", delete_path)
+    paths = setup_plan.capture_paths(last.group(1), {}) if last else []
+    ident = next((found for path in paths if (found := at_path(data, path)) is not None), None)
+    if ident is None or last is None:
         return None
-    return re.sub(r"\{[^{}]+\}$", str(ident), delete_path, count=1)
+    return delete_path[:last.start()] + quote(ident, safe="")
 
 
 def _since(clock: float) -> int:

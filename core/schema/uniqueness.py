@@ -18,9 +18,10 @@ from core.schema.validation import intent_problem, validate_body
 from core.schema.values import json_type
 from core.schema.walk import Field, escape, related, replaced, resolve_refs, schema_pointer, walk
 
-HINTS = frozenset({"name", "username", "login", "slug", "key", "code", "email", "mail", "handle", "title", "label",
-                   "alias", "sku", "account", "identifier", "nick", "nickname"})
-"""Words of field names (snake_case or camelCase) whose values servers often keep unique."""
+HINTS = frozenset({"id", "name", "username", "login", "slug", "key", "code", "email", "mail", "handle", "title",
+                   "label", "alias", "sku", "account", "identifier", "nick", "nickname"})
+"""Words of field names (snake_case or camelCase) whose values servers often keep unique (an id the client
+chooses, ``connection_id``, is a key by definition)."""
 WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 SUFFIXES = ("_{{$randomInt}}", "-{{$randomInt}}", "{{$randomInt}}", "{{$randomLetters}}", "_{{$randomLetters}}")
 

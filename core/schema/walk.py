@@ -217,9 +217,10 @@ def replaced(doc: Any, pointer: str, value: Any) -> Any:
 
 
 def remove_at(doc: Any, pointer: str) -> None:
-    """Delete the object member at ``pointer`` in place."""
+    """Delete the object member (or the array item) at ``pointer`` in place."""
     parts = parse_pointer(pointer)
-    del _container(doc, parts[:-1])[parts[-1]]
+    container = _container(doc, parts[:-1])
+    del container[int(parts[-1]) if isinstance(container, list) else parts[-1]]
 
 
 def get_at(doc: Any, pointer: str) -> Any:

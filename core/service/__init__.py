@@ -14,7 +14,19 @@ from __future__ import annotations
 from core.accounts.users import Actor, current_actor
 from core.errors import CaseFlowError, Conflict, Forbidden, InvalidInput, NotFound, RateLimited
 from core.paging import MAX_PAGE, MAX_SEARCH
-from core.service.access import authenticate_token, create_api_token, list_api_tokens, revoke_api_token
+from core.service.access import (
+    SESSION_COOKIE,
+    authenticate_token,
+    create_api_token,
+    end_session,
+    list_api_tokens,
+    redeem_session_grant,
+    revoke_api_token,
+    session_actor,
+    session_lifetime_seconds,
+    sso_sign_in,
+    start_session,
+)
 from core.service.admin import (
     LANGUAGES,
     add_user,
@@ -58,6 +70,7 @@ from core.service.integrations import (
     WEBHOOK_SIGNATURE_HEADER,
     add_webhook,
     list_webhooks,
+    new_secret_key,
     notification_feed,
     remove_webhook,
     user_notification_feed,
@@ -70,6 +83,7 @@ from core.service.library import (
     TEST_CASE_PRIORITIES,
     Export,
     Preview,
+    assertion_strength,
     create_test_case,
     export_case,
     export_module,
@@ -78,6 +92,7 @@ from core.service.library import (
     get_test_case,
     import_openapi,
     import_test_cases,
+    library_is_empty,
     list_automation_cases,
     list_modules,
     list_scenes,
@@ -98,6 +113,7 @@ from core.service.tasks import (
     cancel_task,
     cancel_tasks,
     check_review_rows,
+    check_setup,
     corrected_rows,
     events_since,
     explain_task,
@@ -106,6 +122,7 @@ from core.service.tasks import (
     latest_event_id,
     list_tasks,
     queue_position,
+    regenerate_cases,
     retry_task,
     retry_tasks,
     review_queue,

@@ -11,7 +11,7 @@ from typing import Any
 
 from core import migrate
 from core.accounts import admin as accounts
-from core.accounts import preferences, users
+from core.accounts import preferences, sessions, users
 from core.accounts.users import Actor, current_actor, require_admin
 from core.config import Settings, get_settings
 from core.database import database
@@ -22,8 +22,9 @@ from core.tasks import cleanup, health, queue_control, wakeup
 from core.tasks import worker as worker_runtime
 
 authenticate = users.authenticate
-"""(username, password, now=None) -> the Actor, or None (never says which part was wrong); RateLimited, saying
-when to try again, after five failures for the username within 15 minutes."""
+"""(username, password, address=None, now=None) -> the Actor, or None (never says which part was wrong);
+RateLimited, saying when to try again, after five failures for the username, or twenty from the client
+address, within 15 minutes."""
 
 
 def list_users(*, user: str) -> list[dict[str, Any]]:
@@ -60,9 +61,12 @@ def update_user(
     return accounts.update_user(admin, username, role=role, active=active, password=password)
 
 
-def change_password(username: str, current: str, new: str) -> None:
-    """A user changes their own password, proving they know the current one."""
-    accounts.change_password(username, current, new)
+def change_password(username: str, current: str, new: str, *, session_cookie: str | None = None) -> int:
+    """A user changes their own password, proving they know the current one; returns how many of their
+    other dashboard sessions it ended (the one whose cookie is ``session_cookie`` stays signed in)."""
+    kept = sessions.authenticate(session_cookie)
+    keep = kept.session_id if kept is not None and kept.actor.username == username else None
+    return accounts.change_password(username, current, new, keep_session=keep)
 
 
 def create_user(username: str, role: str, password: str) -> Actor:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from core import encryption
 from core.accounts.users import Actor, current_actor, require_admin, require_operator
 from core.errors import InvalidInput
 from core.tasks import notifications
@@ -45,9 +46,9 @@ def add_webhook(
 ) -> dict[str, Any]:
     """A webhook for ``owner``'s tasks (default: the caller's) or for every task of ``module``.
 
-    ``events`` are some of need_review, failed, completed (default: all). A generic webhook
-    without a secret gets one, returned once as "secret"; DingTalk and Feishu take an
-    optional signing secret. The URL is shown masked from then on.
+    ``events`` are some of need_review, failed, completed, review_reminder (default: all). A
+    generic webhook without a secret gets one, returned once as "secret"; DingTalk and Feishu
+    take an optional signing secret. The URL is shown masked from then on.
     """
     actor = require_operator(current_actor(user), "add webhooks")
     if module is not None and owner is not None:
@@ -81,6 +82,11 @@ def webhook_deliveries(*, user: str, webhook_id: int | None = None, limit: int =
     return registry.deliveries(webhook_id=webhook_id, owner_id=owner_id, limit=limit, offset=offset)
 
 
+def new_secret_key() -> str:
+    """A fresh key for CASEFLOW_SECRET_KEY, the key that encrypts webhook secrets at rest."""
+    return encryption.new_key()
+
+
 def _owner_or_admin(actor: Actor, webhook_id: int, action: str) -> None:
     if actor.id not in registry.owners(webhook_id):
         require_admin(actor, action)
@@ -88,5 +94,5 @@ def _owner_or_admin(actor: Actor, webhook_id: int, action: str) -> None:
 
 __all__ = [
     "MAX_FEED", "WEBHOOK_EVENTS", "WEBHOOK_KINDS", "WEBHOOK_SIGNATURE_HEADER", "add_webhook", "list_webhooks",
-    "notification_feed", "remove_webhook", "user_notification_feed", "webhook_deliveries",
+    "new_secret_key", "notification_feed", "remove_webhook", "user_notification_feed", "webhook_deliveries",
 ]

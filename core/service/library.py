@@ -11,6 +11,7 @@ from typing import Any
 
 from core import inputs, paging
 from core.accounts.users import current_actor, require_operator
+from core.library import assertion_strength as strength
 from core.library import catalog, demo_data, exporters, response_checks, runs
 from core.library.exporters import Export
 from core.library.importers import manual_cases, openapi
@@ -61,7 +62,11 @@ def update_test_case(test_case_id: int, values: Mapping[str, Any], *, user: str)
 
 def import_openapi(data: bytes, filename: str, *, user: str, module: str | None = None,
                    dry_run: bool = False) -> dict[str, Any]:
-    """One scene per operation of an OpenAPI document, in one transaction (or, dry, what would change)."""
+    """One scene per operation of an OpenAPI document, in one transaction (or, dry, what would change).
+
+    The report's ``impact`` names the automation cases and rows the new version breaks, assessed before
+    anything is replaced (see core.library.spec_impact); ``regenerate_cases`` starts a task for each.
+    """
     require_operator(current_actor(user), "import OpenAPI documents")
     return openapi.import_document(data, filename, module=module, dry_run=dry_run)
 
@@ -86,22 +91,39 @@ def run_case(case_id: int, base_url: str | None = None, *, user: str, environmen
     return runs.run_case(case_id, base_url, actor=actor, environment=environment, token=token, timeout=timeout)
 
 
+def assertion_strength(case_id: int, run_id: int | None = None) -> dict[str, Any]:
+    """Whether the case's checks fail on wrong responses made from a stored run's (its latest by default):
+    {case_id, code, run_id, verdict ("strong", "weak", "unknown"), mutants, caught, weak_rows, rows}."""
+    case_id = inputs.record_id(case_id, "automation case")
+    return strength.assess(case_id, None if run_id is None else inputs.record_id(run_id, "case run"))
+
+
 def run_junit(run_id: int) -> str:
     """A stored run as JUnit XML: one testcase per row, with spec drift and server defects as properties."""
     run, case_name = catalog.get_run(run_id)
     return runs.junit_xml(run, case_name)
 
 
-def load_demo_data() -> dict[str, Any]:
-    """The demo scenes and test cases (the operator's command; the CLI is trusted as admin)."""
+def load_demo_data(*, user: str | None = None) -> dict[str, Any]:
+    """The demo scenes and test cases not there yet: {scenes, test_cases} added.
+
+    Engineers and admins load them from the dashboard; ``user=None`` is the operator's command line.
+    """
+    if user is not None:
+        require_operator(current_actor(user), "load the demo data")
     return demo_data.load()
+
+
+def library_is_empty() -> bool:
+    """No scene and no test case yet: a first run, where the dashboard shows its guide."""
+    return demo_data.is_empty()
 
 
 __all__ = [
     "DEFAULT_RUN_TIMEOUT_SECONDS", "DEFAULT_TEST_CASE_PRIORITY", "Export", "Preview", "RUN_TOKEN_VARIABLE",
-    "TEST_CASE_PRIORITIES", "create_test_case", "export_case", "export_module", "get_automation_case", "get_scene",
-    "get_test_case", "import_openapi", "import_test_cases", "list_automation_cases", "list_modules", "list_scenes",
-    "list_scenes_page", "list_test_cases", "load_demo_data", "preview_test_cases", "row_checks", "run_case",
-    "run_junit",
+    "TEST_CASE_PRIORITIES", "assertion_strength", "create_test_case", "export_case", "export_module",
+    "get_automation_case", "get_scene", "get_test_case", "import_openapi", "import_test_cases",
+    "library_is_empty", "list_automation_cases", "list_modules", "list_scenes", "list_scenes_page",
+    "list_test_cases", "load_demo_data", "preview_test_cases", "row_checks", "run_case", "run_junit",
     "update_test_case",
 ]

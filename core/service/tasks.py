@@ -22,11 +22,13 @@ from core.accounts.users import current_actor, require_operator
 from core.database import session_scope
 from core.errors import CaseFlowError, InvalidInput, NotFound
 from core.inputs import label, max_length
+from core.library import setup_plan, spec_impact
+from core.messages import phrase
 from core.schema import variables
 from core.schema.validation import validate_rows
 from core.schema.walk import InvalidSchemaError
-from core.tasks import ai_calls, events, lifecycle, metrics, notifications, progress, reviews, wakeup
-from core.workflow.steps import STEP_BY_NODE
+from core.tasks import ai_calls, events, lifecycle, notifications, progress, reviews, wakeup
+from core.workflow.steps import step_of
 from db.models import AutomationCase, Review, Scene, TaskStatus, TestCase, User, WorkflowTask
 from db.types import isoformat, utcnow
 
@@ -174,14 +176,15 @@ def _statuses(status: Any) -> list[str]:
 
 def submit_review(
     thread_id: str, review_status: str, *, corrected_body: Any = None, feedback: str | None = None,
-    reviewer: str, expected_round: int | None = None, wait_seconds: float = 0,
+    reviewer: str, expected_round: int | None = None, wait_seconds: float = 0, corrected_setup: Any = None,
 ) -> dict[str, Any]:
     """Applies a decision to a task awaiting review.
 
     Returns {thread_id, status, current_step, new_usercase_id, created_case}. The task
     resumes in the background; with ``wait_seconds`` the call waits that long for it to
     settle (completed, back in review, failed), as the specification's synchronous call did:
-    at most MAX_WAIT_SECONDS, checked before the decision is recorded.
+    at most MAX_WAIT_SECONDS, checked before the decision is recorded. ``corrected_setup`` replaces the
+    requests sent before each row (interrupt_data.setup).
     """
     if not _is_wait(wait_seconds):
         raise InvalidInput("The wait must be a number of seconds from 0 to {max_wait_seconds}, not "
@@ -189,7 +192,8 @@ def submit_review(
                            max_wait_seconds=MAX_WAIT_SECONDS, wait_seconds=wait_seconds)
     thread_id, feedback = inputs.text(thread_id, "The thread id"), inputs.optional_text(feedback, "The feedback")
     actor = require_operator(current_actor(reviewer), "review tasks")
-    task_id = reviews.submit(thread_id, review_status, corrected_body, feedback, actor, expected_round)
+    task_id = reviews.submit(thread_id, review_status, corrected_body, feedback, actor, expected_round,
+                             corrected_setup)
     wakeup.notify(task_id)
     task = _wait_until_settled(task_id, wait_seconds)
     return {key: task[key] for key in ("thread_id", "status", "current_step", "new_usercase_id", "created_case")}
@@ -269,7 +273,7 @@ def _task_summary(task: WorkflowTask, username: str) -> dict[str, Any]:
 
 def _task_detail(session: Session, task: WorkflowTask) -> dict[str, Any]:
     username = session.scalar(select(User.username).where(User.id == task.user_id)) or ""
-    step = STEP_BY_NODE.get(task.current_step or "")
+    step = step_of(task.current_step)
     return {
         **_task_summary(task, username),
         "task_type": task.task_type,
@@ -300,14 +304,38 @@ def retry_tasks(task_ids: Sequence[int], *, user: str) -> list[dict[str, Any]]:
     return _bulk(task_ids, user, "retry tasks", lambda task_id: retry_task(task_id, user=user), "Requeued")
 
 
+def regenerate_cases(case_ids: Sequence[int], *, user: str) -> list[dict[str, Any]]:
+    """Starts a task per automation case from its test case and (current) scene, named and filed as the case:
+    [{case_id, ok, task_id, message}], in the order given. The cases stay until someone retires them."""
+    ids = _selected(case_ids, phrase("automation case"), phrase("automation cases"))
+    require_operator(current_actor(user), "regenerate automation cases")
+    outcomes = []
+    for case_id in ids:
+        try:
+            with session_scope(read_only=True) as session:
+                target = spec_impact.regeneration_target(session, case_id)
+            started = start_workflow(**target, user=user)
+        except CaseFlowError as error:
+            outcomes.append({"case_id": case_id, "ok": False, "task_id": None, "message": error.message})
+        else:
+            outcomes.append({"case_id": case_id, "ok": True, "task_id": started["task_id"], "message": "Queued"})
+    return outcomes
+
+
+def _selected(ids: Sequence[int], kind: str, kinds: str) -> list[int]:
+    """The ids of a bulk action, each once, checked: at least one, at most a page."""
+    if isinstance(ids, (str, bytes)) or not isinstance(ids, Sequence):
+        raise InvalidInput("Give the {kinds} as a list of ids.", kinds=kinds)
+    unique = list(dict.fromkeys(inputs.record_id(item, kind) for item in ids))
+    if not unique:
+        raise InvalidInput("Select at least one {kind}.", kind=kind)
+    if len(unique) > paging.MAX_PAGE:
+        raise InvalidInput("Select at most {count} {kinds} at a time.", count=paging.MAX_PAGE, kinds=kinds)
+    return unique
+
+
 def _bulk(task_ids: Sequence[int], user: str, action: str, apply: Any, done: str) -> list[dict[str, Any]]:
-    if isinstance(task_ids, (str, bytes)) or not isinstance(task_ids, Sequence):
-        raise InvalidInput("Give the tasks as a list of ids.")
-    ids = list(dict.fromkeys(inputs.record_id(task_id, "task") for task_id in task_ids))
-    if not ids:
-        raise InvalidInput("Select at least one task.")
-    if len(ids) > paging.MAX_PAGE:
-        raise InvalidInput("Select at most {paging_max_page} tasks at a time.", paging_max_page=paging.MAX_PAGE)
+    ids = _selected(task_ids, phrase("task"), phrase("tasks"))
     require_operator(current_actor(user), action)
     outcomes = []
     for task_id in ids:
@@ -380,7 +408,7 @@ def review_queue(*, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """
     paging.check(limit, offset)
     reviewing = WorkflowTask.status == TaskStatus.REVIEWING.value
-    asked = metrics.review_requested()
+    asked = events.review_requests()
     waiting = (
         select(WorkflowTask.id, asked.c.asked)
         .outerjoin(asked, asked.c.task_id == WorkflowTask.id)
@@ -423,6 +451,11 @@ def corrected_rows(generated: list[dict[str, Any]], corrected_body: Any) -> list
 def variable_example(value: Any) -> Any:
     """A row's body with its run-time variables as one run would send them (what the reviewer is shown)."""
     return variables.example(value)
+
+
+def check_setup(steps: Any) -> list[dict[str, Any]]:
+    """A reviewer's setup steps as they would be kept, or InvalidInput saying what is wrong (no writes)."""
+    return [dict(step) for step in setup_plan.checked(steps)]
 
 
 def check_review_rows(scene_id: str, rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -34,10 +34,11 @@ from celery.signals import worker_shutting_down
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from sqlalchemy import or_, select
 
+from core.accounts import sessions
 from core.config import Settings, get_settings
 from core.database import session_scope
 from core.errors import InvalidInput
-from core.tasks import cleanup, lifecycle, queue_control
+from core.tasks import cleanup, lifecycle, queue_control, review_deadlines
 from core.tasks.lifecycle import Claim
 from core.tasks.runner import TaskRunner
 from db.models import TaskStatus, WorkflowTask
@@ -199,8 +200,9 @@ class CeleryRuntime:
         for task_id in requeued:
             send(task_id)
         resent = self._resend_stale(client)
+        reviews = review_deadlines.check(self.settings)
         self._daily_cleanup(client)
-        return {"swept": True, "requeued": requeued, "resent": resent}
+        return {"swept": True, "requeued": requeued, "resent": resent, **reviews}
 
     def _daily_cleanup(self, client: redis.Redis) -> None:
         """The retention, once a day fleet-wide from 03:17 UTC, as the APScheduler worker's cleanup job does."""
@@ -210,7 +212,7 @@ class CeleryRuntime:
         ):
             return
         report = cleanup.cleanup(self.settings.retention_days, batch_size=self.settings.cleanup_batch_size)
-        log.info("retention cleanup: %s", report)
+        log.info("retention cleanup: %s; ended sessions removed: %d", report, sessions.prune())
 
     def _resend_stale(self, client: redis.Redis) -> list[int]:
         """Pending, runnable tasks whose message was not sent in the last CELERY_RESEND_SECONDS, oldest rank first.

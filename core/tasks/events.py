@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import TaskEvent
+from db.models import TaskEvent, TaskStatus, WorkflowTask
 
 TASK_CREATED = "task_created"
 WORKFLOW_STARTED = "workflow_started"  # the specification's message
@@ -26,9 +26,12 @@ TASK_CANCELLED = "task_cancelled"
 TASK_RETRIED = "task_retried"
 TASK_REQUEUED = "task_requeued"
 RETRY_SCHEDULED = "retry_scheduled"
+REVIEW_REMINDER = "review_reminder"  # waiting for review longer than REVIEW_REMIND_HOURS
 
 NOTIFYING = (WORKFLOW_STARTED, WORKFLOW_NEED_REVIEW, WORKFLOW_FAILED, WORKFLOW_COMPLETED)
-"""Events a user is told about as they happen."""
+"""Events a user is told about as they happen (the specification's messages, in the HTTP API's feed too)."""
+DASHBOARD_NOTIFYING = (*NOTIFYING, REVIEW_REMINDER)
+"""Events the dashboard turns into toasts; a reminder also reaches those who reviewed the task before."""
 
 
 def record(
@@ -65,6 +68,28 @@ def retry_streak(session: Session, task_id: int) -> tuple[int, datetime | None]:
         .order_by(TaskEvent.id)
     ).all()
     return len(times), times[0] if times else None
+
+
+def review_asked(session: Session, task_id: int) -> datetime | None:
+    """When the task last asked for a review (its latest need-review event)."""
+    return session.scalar(select(func.max(TaskEvent.created_at))
+                          .where(TaskEvent.task_id == task_id, TaskEvent.type == WORKFLOW_NEED_REVIEW))
+
+
+def review_requests() -> Any:
+    """(task_id, asked): when each task awaiting review last asked for one (its latest need-review event).
+
+    Read from the small task_events rows through their task index; the task rows, whose
+    timestamps sit behind large JSON values on SQLite, are only touched through an index.
+    """
+    e, t = TaskEvent, WorkflowTask
+    return (
+        select(e.task_id, func.max(e.created_at).label("asked"))
+        .join(t, t.id == e.task_id)
+        .where(t.status == TaskStatus.REVIEWING.value, e.type == WORKFLOW_NEED_REVIEW)
+        .group_by(e.task_id)
+        .subquery()
+    )
 
 
 def task_events(session: Session, task_id: int) -> list[TaskEvent]:

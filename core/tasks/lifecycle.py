@@ -26,7 +26,7 @@ from core.database import session_scope
 from core.errors import Conflict, LeaseLost, NotFound
 from core.messages import phrase
 from core.tasks import events, queue_control, telemetry
-from core.workflow.steps import AWAITING_REVIEW, CASE_CREATED, REVIEW_PROGRESS
+from core.workflow.steps import AWAITING_REVIEW, CASE_CREATED, REVIEW_PROGRESS, STARTED_PROGRESS
 from db.models import TaskStatus, WorkflowTask
 from db.types import isoformat, utcnow
 
@@ -153,6 +153,7 @@ def _take(session: Session, task_id: int, worker_id: str, now: datetime, lease_s
     telemetry.claimed(now - max(task.updated_at or task.created_at, task.run_after or task.created_at))
     first_run = task.started_at is None
     task.status = PROCESSING
+    task.progress = max(task.progress, STARTED_PROGRESS)
     task.lease_owner = worker_id
     task.lease_expires_at = now + timedelta(seconds=lease_seconds)
     task.attempts += 1
@@ -336,13 +337,31 @@ def cancel(session: Session, task_id: int, by: str) -> WorkflowTask:
     task = _for_update(session, task_id)
     if task.status in {s.value for s in TaskStatus.terminal()}:
         raise Conflict("Task {task_id} is already {task_status}.", task_id=task_id, task_status=phrase(task.status))
+    return _cancelled(session, task, f"Cancelled by {by}", {"by": by})
+
+
+def expire_review(session: Session, task_id: int, asked_by: datetime, message: str) -> bool:
+    """Cancels a task still waiting for the review it asked for at or before ``asked_by``; False if it moved on.
+
+    Checked under the row's lock: a decision or a newer review round since the caller looked wins.
+    """
+    task = session.get(WorkflowTask, task_id, with_for_update=True)
+    if task is None or task.status != TaskStatus.REVIEWING.value:
+        return False
+    asked = events.review_asked(session, task_id)
+    if asked is None or asked > asked_by:
+        return False
+    _cancelled(session, task, message, {"reason": "review_expired"})
+    return True
+
+
+def _cancelled(session: Session, task: WorkflowTask, message: str, data: dict[str, Any]) -> WorkflowTask:
     task.status = TaskStatus.CANCELLED.value
     task.need_review = False
     task.lease_owner = None
     task.lease_expires_at = None
     task.completed_at = utcnow()
-    events.record(session, task.id, events.TASK_CANCELLED, f"Cancelled by {by}",
-                  data={"status": task.status, "by": by})
+    events.record(session, task.id, events.TASK_CANCELLED, message, data={"status": task.status, **data})
     telemetry.finished(task.status)
     return task
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, null, select
 
+from core.config import get_settings
 from core.database import database, session_scope
 from core.errors import InvalidInput
 from core.tasks import events
@@ -46,7 +47,9 @@ class TimeRange:
 
 
 def summary(window: TimeRange, *, now: datetime | None = None, durations: bool = True) -> dict[str, Any]:
-    """The tiles: success rate, average execution time, approval rate, backlog, reviews waiting.
+    """The tiles: success rate, average execution time, approval rate, backlog, reviews waiting and overdue.
+
+    A review is overdue once it has waited REVIEW_REMIND_HOURS (None when reminders are off).
 
     ``durations=False`` leaves out the average execution time (None): on SQLite it is the one
     figure that reads whole task rows, and a caller that also charts duration_per_day can
@@ -78,7 +81,10 @@ def summary(window: TimeRange, *, now: datetime | None = None, durations: bool =
             ).where(t.status.in_([TaskStatus.PENDING.value, TaskStatus.PROCESSING.value,
                                   TaskStatus.REVIEWING.value]))
         ).one()
-        oldest_review = session.scalar(select(func.min(review_requested().c.asked)))
+        asked = events.review_requests().c.asked
+        overdue_after = now - timedelta(hours=get_settings().review_remind_hours or 0)
+        oldest_review, overdue = session.execute(
+            select(func.min(asked), func.sum(case((asked <= overdue_after, 1), else_=0)))).one()
     total, n_completed, n_failed, avg_duration = tasks
     n_reviews, n_approved = reviews
     n_completed, n_failed, n_approved = int(n_completed or 0), int(n_failed or 0), int(n_approved or 0)
@@ -96,23 +102,8 @@ def summary(window: TimeRange, *, now: datetime | None = None, durations: bool =
         "processing": int(live[1] or 0),
         "awaiting_review": int(live[2] or 0),
         "oldest_review_age_seconds": (now - oldest_review).total_seconds() if oldest_review else None,
+        "overdue_reviews": int(overdue or 0) if get_settings().review_remind_hours else None,
     }
-
-
-def review_requested() -> Any:
-    """(task_id, asked): when each task awaiting review last asked for one (its latest need-review event).
-
-    Read from the small task_events rows through their task index; the task rows, whose
-    timestamps sit behind large JSON values on SQLite, are only touched through an index.
-    """
-    e, t = TaskEvent, WorkflowTask
-    return (
-        select(e.task_id, func.max(e.created_at).label("asked"))
-        .join(t, t.id == e.task_id)
-        .where(t.status == TaskStatus.REVIEWING.value, e.type == events.WORKFLOW_NEED_REVIEW)
-        .group_by(e.task_id)
-        .subquery()
-    )
 
 
 def average_of(days: list[dict[str, Any]]) -> float | None:

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.accounts.users import Actor
 from core.database import session_scope
 from core.messages import phrase
 from core.tasks import events
-from db.models import TaskEvent, WorkflowTask
+from db.models import Review, TaskEvent, WorkflowTask
 from db.types import isoformat, utcnow
 
 MAX_BATCH = 50
@@ -36,6 +36,7 @@ TITLES = {  # phrases: the dashboard shows them in the user's language
     events.WORKFLOW_NEED_REVIEW: phrase("needs review"),
     events.WORKFLOW_FAILED: phrase("failed"),
     events.WORKFLOW_COMPLETED: phrase("completed"),
+    events.REVIEW_REMINDER: phrase("still waits for review"),
 }
 
 
@@ -46,7 +47,8 @@ def latest_event_id() -> int:
 
 
 def events_since(actor: Actor, after_event_id: int, *, limit: int = 20) -> list[dict[str, Any]]:
-    """The notifying events on the actor's own tasks with an id above ``after_event_id``, oldest first.
+    """The notifying events on the actor's own tasks with an id above ``after_event_id``, oldest first; review
+    reminders also on the tasks the actor reviewed before.
 
     Each item: {id, task_id, thread_id, type, title, name, message, created_at, message_json}, where
     message_json is the specification's WebSocket message for the event.
@@ -58,8 +60,9 @@ def events_since(actor: Actor, after_event_id: int, *, limit: int = 20) -> list[
             .join(WorkflowTask, WorkflowTask.id == TaskEvent.task_id)
             .where(
                 TaskEvent.id > after_event_id,
-                TaskEvent.type.in_(events.NOTIFYING),
-                WorkflowTask.user_id == actor.id,
+                TaskEvent.type.in_(events.DASHBOARD_NOTIFYING),
+                or_(WorkflowTask.user_id == actor.id,
+                    (TaskEvent.type == events.REVIEW_REMINDER) & _reviewed_by(actor.id)),
             )
             .order_by(TaskEvent.id)
             .limit(limit)
@@ -78,6 +81,11 @@ def events_since(actor: Actor, after_event_id: int, *, limit: int = 20) -> list[
             }
             for event, thread_id, params in rows
         ]
+
+
+def _reviewed_by(user_id: int) -> ColumnElement[bool]:
+    """The event's task had a review decision by this user."""
+    return exists().where(Review.task_id == TaskEvent.task_id, Review.reviewer_id == user_id)
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from core.config import get_settings
 from core.database import session_scope
 from core.errors import NotFound
 from core.messages import Text, phrase
-from core.tasks import events
+from core.tasks import events, review_deadlines
 from core.tasks import health as workers
 from core.workflow.steps import STEP_BY_NODE
 from db.models import TaskEvent, TaskStatus, WorkflowTask
@@ -165,7 +166,16 @@ def _reviewing(task: WorkflowTask, last: Facts, queue: dict[str, Any], alive: li
     rows = len((task.interrupt_data or {}).get("generated_body", []))
     headline = Text("Waiting for a reviewer since {at} (round {round}, {rows} generated rows).", at=_at(since),
                     round=round_, rows=rows)
-    return _result("warning", headline, [phrase("Approve, correct or reject the rows on the Review page.")])
+    details = [phrase("Approve, correct or reject the rows on the Review page.")]
+    deadlines = review_deadlines.Deadlines.of(get_settings())
+    reminded = last.get(events.REVIEW_REMINDER)
+    if reminded is not None and since is not None and reminded.created_at >= since:
+        waited = review_deadlines.waited((reminded.data or {}).get("waiting_hours", 0))
+        details.append(Text("Reminder sent at {at}: waiting for review for {waited}.",
+                            at=_at(reminded.created_at), waited=waited))
+    if since is not None and (expires := deadlines.expires_at(since)) is not None:
+        details.append(Text("Cancelled automatically at {at} unless reviewed (REVIEW_EXPIRE_DAYS).", at=_at(expires)))
+    return _result("warning", headline, details)
 
 
 def _completed(task: WorkflowTask, last: Facts, queue: dict[str, Any], alive: list[WorkerRow],

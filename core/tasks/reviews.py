@@ -12,6 +12,7 @@ from core.accounts.users import Actor
 from core.database import session_scope
 from core.errors import Conflict, InvalidInput, NotFound
 from core.inputs import json_type, label, max_length, plain_json
+from core.library import setup_plan
 from core.messages import phrase
 from core.records import Check, RowKind
 from core.tasks import events, lifecycle
@@ -40,14 +41,15 @@ THREAD_ID_LIMIT = max_length(WorkflowTask.thread_id)
 
 def submit(
     thread_id: str, review_status: str, corrected_body: Any, feedback: str | None, reviewer: Actor,
-    expected_round: int | None = None,
+    expected_round: int | None = None, corrected_setup: Any = None,
 ) -> int:
     """Records one decision on a task awaiting review and requeues it; returns the task id.
 
     Exactly one decision per review round is ever applied: the status change is a
     compare-and-set on `reviewing`, and reviews are unique per task and round. A caller
     that showed the reviewer a given round passes it as ``expected_round``, so a decision
-    can never land on a later round the reviewer has not seen.
+    can never land on a later round the reviewer has not seen. ``corrected_setup`` replaces the
+    setup steps sent before each row (see core.library.setup_plan.checked).
     """
     thread_id = label(thread_id, "The thread_id", THREAD_ID_LIMIT)
     feedback = "" if feedback is None else label(feedback, "The feedback", MAX_FEEDBACK)
@@ -67,19 +69,20 @@ def submit(
                 raise _not_reviewable(session, task)
             generated = task.interrupt_data["generated_body"]
             rows = None if corrected_body is None else corrected_rows(corrected_body, generated)
+            setup = None if corrected_setup is None else setup_plan.checked(corrected_setup)
             if not lifecycle.accept_review(session, task.id):
                 raise _not_reviewable(session, task)
             round_ = task.interrupt_data["round"]
             session.add(
                 Review(
                     task_id=task.id, round=round_, reviewer_id=reviewer.id, review_status=review_status,
-                    corrected_body=rows, feedback=feedback,
+                    corrected_body=rows, corrected_setup=setup, feedback=feedback,
                 )
             )
             events.record(
                 session, task.id, events.REVIEW_SUBMITTED, f"{reviewer.username} {review_status} round {round_}",
                 data={"review_status": review_status, "reviewer": reviewer.username, "round": round_,
-                      "corrected": rows is not None, "feedback": feedback},
+                      "corrected": rows is not None, "setup_corrected": setup is not None, "feedback": feedback},
             )
             return task.id
     except IntegrityError:
@@ -227,5 +230,5 @@ def decision_for(task_id: int, round_: int) -> Decision | None:
         review, username = found
         return Decision(
             review_status=review.review_status, rows=review.corrected_body, feedback=review.feedback,
-            reviewer=username, round=round_,
+            reviewer=username, round=round_, setup=review.corrected_setup,
         )

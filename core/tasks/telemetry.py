@@ -25,8 +25,9 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.config import get_settings
 from core.database import session_scope
-from core.tasks import queue_control
+from core.tasks import events, queue_control
 from db.models import TaskStatus, WorkflowTask
 from db.types import utcnow
 
@@ -65,6 +66,7 @@ DATABASE_GAUGES = {
     "caseflow_oldest_pending_age_seconds": "Age of the oldest pending task (0 when none).",
     "caseflow_reviews_waiting": "Tasks paused for a human review.",
     "caseflow_oldest_review_age_seconds": "How long the longest-waiting review has waited.",
+    "caseflow_reviews_overdue": "Reviews waiting longer than REVIEW_REMIND_HOURS (0 when reminders are off).",
     "caseflow_queue_paused": "1 while the queue is paused.",
 }
 """What :class:`DatabaseCollector` yields on each scrape."""
@@ -142,6 +144,7 @@ class DatabaseCollector(Collector):
         yield _gauge("caseflow_oldest_pending_age_seconds", facts["oldest_pending"])
         yield _gauge("caseflow_reviews_waiting", facts["by_status"].get(TaskStatus.REVIEWING.value, 0))
         yield _gauge("caseflow_oldest_review_age_seconds", facts["oldest_review"])
+        yield _gauge("caseflow_reviews_overdue", facts["overdue_reviews"])
         yield _gauge("caseflow_queue_paused", facts["paused"])
 
 
@@ -160,12 +163,17 @@ def _database_facts() -> dict[str, Any]:
         oldest_pending = session.scalar(select(func.min(t.created_at)).where(t.status == TaskStatus.PENDING.value))
         oldest_review = session.scalar(select(func.min(t.updated_at)).where(t.status == TaskStatus.REVIEWING.value))
         paused = queue_control.is_paused(session)
+        remind_hours = get_settings().review_remind_hours
+        asked = events.review_requests().c.asked
+        overdue = session.scalar(select(func.count()).where(asked <= now - timedelta(hours=remind_hours))) \
+            if remind_hours else 0
     return {
         "by_status": by_status,
         "runnable": runnable or 0,
         "oldest_pending": _age(now, oldest_pending),
         "oldest_review": _age(now, oldest_review),
         "paused": int(paused),
+        "overdue_reviews": overdue or 0,
     }
 
 

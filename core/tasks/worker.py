@@ -3,9 +3,11 @@
 Jobs, each with a stable id: `dispatch` claims pending tasks into free slots of the
 `tasks` thread pool; `heartbeat` extends this worker's leases; `requeue` returns the
 tasks of dead workers to pending; `webhooks` sends task notices to webhooks (on its own
-thread, so a slow receiver never delays a heartbeat); `cleanup` applies the retention
-once a day. On PostgreSQL a LISTEN thread (core.tasks.wakeup.Listener) runs `dispatch` as
-soon as another process starts or reviews a task, instead of at the next poll.
+thread, so a slow receiver never delays a heartbeat); `reviews` reminds and expires
+reviews that waited too long (core.tasks.review_deadlines); `cleanup` applies the retention
+(and prunes ended dashboard sessions) once a day. On PostgreSQL a LISTEN thread
+(core.tasks.wakeup.Listener) runs `dispatch` as soon as another process starts or reviews
+a task, instead of at the next poll.
 A process has at most one worker (see :func:`in_process_worker`).
 """
 
@@ -22,9 +24,10 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from core.accounts import sessions
 from core.config import Settings, get_settings
 from core.database import database, session_scope
-from core.tasks import cleanup, lifecycle, telemetry, wakeup
+from core.tasks import cleanup, lifecycle, review_deadlines, telemetry, wakeup
 from core.tasks.lifecycle import Claim
 from core.tasks.runner import TaskRunner
 from core.tasks.webhooks import delivery as webhooks
@@ -35,6 +38,8 @@ log = logging.getLogger(__name__)
 
 JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
 """Never drop a job that waited for a thread (APScheduler's default grace is 1 s)."""
+REVIEWS_SECONDS = 60
+"""How often a worker looks for reviews due a reminder or past their expiry."""
 
 
 class Worker:
@@ -78,6 +83,7 @@ class Worker:
                                replace_existing=True, next_run_time=utcnow())
         self.scheduler.add_job(self.webhooks, "interval", seconds=s.poll_seconds, id="webhooks", executor="webhooks",
                                replace_existing=True)
+        self.scheduler.add_job(self.reviews, "interval", seconds=REVIEWS_SECONDS, id="reviews", replace_existing=True)
         self.scheduler.add_job(self.cleanup, CronTrigger(hour=3, minute=17, timezone=UTC), id="cleanup",
                                replace_existing=True)
         self.scheduler.start()
@@ -167,10 +173,13 @@ class Worker:
     def webhooks(self) -> None:
         webhooks.run_once(self.settings, stopping=self.runner.stopping)
 
+    def reviews(self) -> dict[str, list[int]]:
+        return review_deadlines.check(self.settings)
+
     def cleanup(self) -> None:
         report = cleanup.cleanup(self.settings.retention_days, batch_size=self.settings.cleanup_batch_size)
-        log.info("retention cleanup: %s; webhook deliveries removed: %d", report,
-                 webhooks.prune(self.settings.retention_days))
+        log.info("retention cleanup: %s; webhook deliveries removed: %d; ended sessions removed: %d", report,
+                 webhooks.prune(self.settings.retention_days), sessions.prune())
 
     def _register(self) -> None:
         with session_scope() as session:

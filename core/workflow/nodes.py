@@ -11,8 +11,8 @@ from typing import Any, Literal
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from core.records import DataRow, Verdict
-from core.schema import uniqueness
+from core.records import DataRow, SceneInput, Verdict
+from core.schema import path_fields, uniqueness
 from core.schema.validation import problems_of, validate_rows
 from core.workflow.state import Decision, WorkflowContext, WorkflowState
 
@@ -41,7 +41,13 @@ def generate_bodies(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> 
     """Step 4: one request body per planned row, heeding the reviewers' feedback."""
     provider = runtime.context.provider
     rows = provider.generate_bodies(state["case"], state["scene"], state["plan"], state.get("feedback", []))
-    return {"rows": uniqueness.vary(state["scene"]["request_schema"], rows), "repair_rounds": 0, "sandbox_rounds": 0}
+    return {"rows": _run_ready(state["scene"], rows), "repair_rounds": 0, "sandbox_rounds": 0}
+
+
+def _run_ready(scene: SceneInput, rows: list[DataRow]) -> list[DataRow]:
+    """Rows whose values must differ per run get templates; fields naming the path's resource, its variable."""
+    captured = [name for step in scene.get("setup") or [] for name in step["captures"]]
+    return path_fields.bind(scene["request_schema"], uniqueness.vary(scene["request_schema"], rows), captured)
 
 
 def validate_bodies(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> Update:
@@ -50,12 +56,13 @@ def validate_bodies(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> 
     validation = validate_rows(state["scene"]["request_schema"], state["rows"])
     sandbox = runtime.context.sandbox
     sendable = [row for row in state["rows"] if row["name"] not in validation["mismatched"]]
-    verdicts = sandbox(state, sendable) if sandbox is not None and sendable else None
-    if verdicts is None:
+    run = sandbox(state, sendable) if sandbox is not None and sendable else None
+    if run is None:
         return {"validation": validation}
+    verdicts = run["verdicts"]
     rows = [DataRow(**{**row, "sandbox": verdicts[row["name"]]}) if row["name"] in verdicts else row
             for row in state["rows"]]
-    return {"validation": validation, "rows": rows}
+    return {"validation": validation, "rows": rows, "scene": {**state["scene"], "setup": run["setup"]}}
 
 
 def repair_bodies(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> Update:
@@ -69,7 +76,7 @@ def repair_bodies(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> Up
     if refused and state.get("sandbox_rounds", 0) < runtime.context.max_sandbox_rounds:
         rows = provider.repair_from_server(state["case"], scene, rows, refused)
         update["sandbox_rounds"] = state.get("sandbox_rounds", 0) + 1
-    return {**update, "rows": uniqueness.vary(scene["request_schema"], rows)}
+    return {**update, "rows": _run_ready(scene, rows)}
 
 
 def _refused(state: WorkflowState) -> dict[str, Verdict]:
@@ -107,6 +114,7 @@ def assemble_draft(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> U
         "path": scene["path"],
         "analysis": state["analysis"],
         "rows": rows,
+        "setup": scene.get("setup", []),
         "provider": runtime.context.provider.name,
         "model": runtime.context.provider.model,
     }
@@ -120,6 +128,7 @@ def human_review(state: WorkflowState) -> Update:
             "generated_body": state["draft"]["rows"],
             "validation_result": state["validation"],
             "round": state.get("review_round", 0) + 1,
+            "setup": state["draft"].get("setup", []),
         }
     )
     update: Update = {"decision": decision, "review_round": state.get("review_round", 0) + 1}

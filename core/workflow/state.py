@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 from core.generation.provider import Provider
-from core.records import Analysis, DataRow, RowAssertions, RowPlan, SceneInput, TestCaseInput, Verdict
+from core.records import Analysis, DataRow, RowAssertions, RowPlan, SandboxRun, SceneInput, SetupStep, TestCaseInput
 from core.schema.validation import ValidationResult
 
 
@@ -20,6 +20,8 @@ class Decision(TypedDict):
     feedback: str
     reviewer: str
     round: int
+    setup: NotRequired[list[SetupStep] | None]
+    """The corrected setup steps; absent or None keeps the generated ones."""
 
 
 class CreatedCase(TypedDict):
@@ -68,6 +70,7 @@ class WorkflowContext:
     """Creates the automation case of the state's task, or returns the one it already has."""
     max_repair_rounds: int = 5
     max_review_rounds: int = 3
-    sandbox: Callable[[WorkflowState, list[DataRow]], dict[str, Verdict] | None] | None = None
-    """Sends rows to the task's sandbox: row name -> its verdict; None (or no callable) when there is none."""
+    sandbox: Callable[[WorkflowState, list[DataRow]], SandboxRun | None] | None = None
+    """Sends rows to the task's sandbox: each row's verdict and the setup as repaired; None (or no callable)
+    when there is none."""
     max_sandbox_rounds: int = 2

@@ -32,6 +32,15 @@ STEP_BY_NODE: dict[str, Step] = {step.node: step for step in STEPS}
 AWAITING_REVIEW = "awaiting_human_review"  # current_step while paused at step 9 (the specification's)
 CASE_CREATED = "case_created"  # current_step once completed (the specification's)
 REVIEW_PROGRESS = STEP_BY_NODE["human_review"].progress
+STARTED_PROGRESS = STEPS[0].progress  # the least a running task shows (the specification's processing: 5-80%)
+_NODE_OF_MARKER = {AWAITING_REVIEW: "human_review", CASE_CREATED: "create_case"}
+
+
+def step_of(current_step: str | None) -> Step | None:
+    """The step a task's current_step names: the step it finished last (or failed in), step 9 while it awaits a
+    review, step 10 once the case is created; None before its first step."""
+    node = current_step or ""
+    return STEP_BY_NODE.get(_NODE_OF_MARKER.get(node, node))
 
 
 def describe(node: str | None) -> str | None:
@@ -44,11 +53,9 @@ def describe(node: str | None) -> str | None:
 
 def position(current_step: str | None, status: str | None = None) -> str:
     """"4/10 · Generate request bodies": where a task stands, from its last finished step."""
-    if current_step == AWAITING_REVIEW:
-        return Text("{number}/{total} · {label}", number=9, total=len(STEPS), label=phrase("Human review"))
     if current_step == CASE_CREATED:
         return Text("{number}/{total} · {label}", number=len(STEPS), total=len(STEPS), label=phrase("Case created"))
-    step = STEP_BY_NODE.get(current_step or "")
+    step = step_of(current_step)
     if step is None:
         return phrase("Queued") if status == "pending" else "—"
     return Text("{number}/{total} · {label}", number=step.number, total=len(STEPS), label=step.label)

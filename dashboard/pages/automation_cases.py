@@ -120,7 +120,22 @@ def rows_table(case: dict[str, Any]) -> None:
                      "keyword": _("Keyword"), "description": _("Description"), "body": _("Body")})
 
 
+def strength_flag(case: dict[str, Any]) -> None:
+    """Whether the checks fail on wrong responses made from the latest run's (see docs/library.md)."""
+    strength = service.assertion_strength(case["id"])
+    if strength["verdict"] == "unknown":
+        st.caption("Assertion strength: run the case; its checks are then tried on wrong responses.")
+    elif strength["verdict"] == "strong":
+        st.caption(f"Assertion strength (run {strength['run_id']}): every row fails on a wrong status and on some "
+                   f"wrong body ({strength['caught']} of {strength['mutants']} wrong responses caught).")
+    else:
+        weak = {row["name"]: row["reason"] for row in strength["rows"] if row["verdict"] == "weak"}
+        st.warning(f"Weak assertions (run {strength['run_id']}): {len(weak)} row(s) pass a wrong response.")
+        st.dataframe(pd.DataFrame([{"row": name, "why": why} for name, why in weak.items()]), hide_index=True)
+
+
 def checks_table(case: dict[str, Any]) -> None:
+    strength_flag(case)
     st.dataframe(pd.DataFrame([{"row": row["name"], "check": check["kind"], "path": check.get("path") or "",
                                 "expected": json.dumps(check.get("expected"), ensure_ascii=False)}
                                for row in case["rows"] for check in service.row_checks(row)]), hide_index=True,

@@ -33,6 +33,35 @@ def plan_summary(plan: dict[str, Any]) -> None:
                      count=plan["unlinked_test_cases"]))
 
 
+def impact_table(impact: list[dict[str, Any]]) -> None:
+    """The automation cases and rows the new version breaks, each with why."""
+    if not impact:
+        return
+    rows = sum(len(case["rows"]) for case in impact)
+    st.warning(f"This version breaks {len(impact)} automation case(s), {rows} row(s) named below. After the import, "
+               f"they can be regenerated from their test cases.")
+    st.dataframe(pd.DataFrame(
+        [{"case": case["code"], "name": case["name"], "row": "(the whole case)", "why": reason["message"]}
+         for case in impact for reason in case["reasons"]] +
+        [{"case": case["code"], "name": case["name"], "row": row["name"], "why": reason["message"]}
+         for case in impact for row in case["rows"] for reason in row["reasons"]]), hide_index=True)
+
+
+def regenerate_offer() -> None:
+    """After an import that broke cases: start a task for each one that has a test case and a scene."""
+    done = st.session_state.get("openapi_done") or {}
+    broken = [case["case_id"] for case in done.get("impact", []) if case["regenerable"]]
+    if not broken or not st.button(f"Regenerate {len(broken)} affected case(s)", key="openapi_regenerate"):
+        return
+    ok, outcomes = ui.attempt(lambda: service.regenerate_cases(broken, user=actor.username))
+    if ok and outcomes is not None:
+        del st.session_state["openapi_done"]
+        st.success(f"Started {sum(1 for item in outcomes if item['ok'])} task(s); see the Tasks page.")
+        for item in outcomes:
+            if not item["ok"]:
+                st.error(ui.escape(item["message"]))
+
+
 def openapi_tab() -> None:
     st.caption(_("Every operation becomes a scene. Importing the same document again updates its scenes in place."))
     upload = st.file_uploader(_("OpenAPI 3.0 or 3.1 document"), type=["json", "yaml", "yml"], key="openapi_upload")
@@ -44,17 +73,22 @@ def openapi_tab() -> None:
     if not ok or plan is None:
         return
     plan_summary(plan)
+    impact_table(plan["impact"])
     nothing = not (plan["added"] or plan["changed"] or plan["removed"])
-    if st.button(_("Import"), type="primary", disabled=nothing, key="openapi_import"):
+    confirmed = not plan["impact"] or st.checkbox(_("Import anyway: I have read what it breaks"),
+                                                  key="openapi_confirm")
+    if st.button(_("Import"), type="primary", disabled=nothing or not confirmed, key="openapi_import"):
         ok, done = ui.attempt(lambda: service.import_openapi(upload.getvalue(), upload.name, user=actor.username,
                                                              module=module))
         if ok and done is not None:
+            st.session_state["openapi_done"] = done
             st.success(_("Imported {document}: {added} new, {changed} changed, {removed} removed scene(s).",
                          document=ui.escape(plan["document"]), added=len(done["added"]),
                          changed=len(done["changed"]), removed=len(done["removed"])))
             st.page_link(ui.page_file("scenes"), label=_("See the scenes"), icon=":material/api:")
     elif nothing:
         ui.empty_state(_("The scenes already match this document: nothing to import."), icon=":material/check:")
+    regenerate_offer()
 
 
 def cases_preview(upload: UploadedFile) -> dict[str, Any] | None:

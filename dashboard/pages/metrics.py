@@ -86,8 +86,11 @@ def tiles(summary: dict[str, Any], label: str) -> None:
                          approved=summary["approved"], reviews=summary["reviews"]))
     row[3].metric(_("Backlog"), i18n.number(summary["backlog"]), border=True,
                   help=_("Tasks pending now (waiting for a worker); {count} running", count=summary["processing"]))
+    overdue = summary["overdue_reviews"]
     row[4].metric(_("Awaiting review"), i18n.number(summary["awaiting_review"]), border=True,
-                  help=_("Tasks paused at step 9 now"))
+                  delta=_("{count} overdue", count=i18n.number(overdue)) if overdue else None,
+                  delta_color="inverse", delta_arrow="off",
+                  help=_("Tasks paused at step 9 now; overdue: waiting longer than REVIEW_REMIND_HOURS"))
     row[5].metric(_("Oldest review"), ui.duration_text(summary["oldest_review_age_seconds"], compact=True),
                   border=True, help=_("How long the longest-waiting task has waited for a reviewer"))
 

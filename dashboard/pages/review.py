@@ -10,7 +10,7 @@ import streamlit as st
 
 from core import service
 from core.service import CaseFlowError
-from dashboard import i18n, review_editor, review_grid, timeline, ui
+from dashboard import i18n, review_editor, review_grid, review_setup, timeline, ui
 from dashboard.i18n import _, _n
 
 REFRESH_SECONDS = 3
@@ -150,12 +150,13 @@ def outcome(task_id: int, shown_status: str) -> None:
         st.error(ui.escape(task["error_message"] or _("The task failed.")), icon=":material/error:")
 
 
-def decision_bar(task: dict[str, Any], result: review_editor.EditorResult) -> None:
+def decision_bar(task: dict[str, Any], result: review_editor.EditorResult,
+                 setup: list[dict[str, Any]] | None) -> None:
     data = task["interrupt_data"]
     payload = {
         "task_id": task["id"], "thread_id": task["thread_id"], "round": data["round"],
         "corrected_body": review_grid.row_objects(result.rows) if result.changed else None,
-        "rows": len(result.rows), "changed": result.changed,
+        "corrected_setup": setup, "rows": len(result.rows), "changed": result.changed or setup is not None,
         "mismatched": len((result.validation or {}).get("mismatched", [])),
     }
     with st.container(horizontal=True, gap="small"):
@@ -203,11 +204,13 @@ def confirm(decision: dict[str, Any]) -> None:
             service.submit_review(
                 decision["thread_id"], decision["action"],
                 corrected_body=decision["corrected_body"] if approving else None, feedback=feedback,
-                reviewer=actor.username, expected_round=decision["round"])
+                reviewer=actor.username, expected_round=decision["round"],
+                corrected_setup=decision["corrected_setup"] if approving else None)
         except CaseFlowError as error:  # kept across the rerun: often "bob already approved round 1 …"
             st.session_state[LOST] = {"task_id": decision["task_id"], "message": i18n.text(error.message)}
         else:
             st.session_state.pop(review_editor.draft_key(decision["task_id"], decision["round"]), None)
+            st.session_state.pop(review_setup.setup_key(decision["task_id"], decision["round"]), None)
         forget_decision()
         st.rerun()
     if right.button(_("Back to the rows"), width="stretch", key="review_cancel"):
@@ -241,9 +244,10 @@ def review(task_id: int) -> None:
     if read_only:
         st.info(_("Viewers can read the rows but not decide."), icon=":material/visibility:")
     result = review_editor.editor(task, scene, read_only=read_only)
+    setup = review_setup.panel(task, read_only=read_only)
     before_review(task["interrupt_data"]["generated_body"])
     if not read_only:
-        decision_bar(task, result)
+        decision_bar(task, result, setup)
         if decision is None and (chosen := st.session_state.get("review_decision")) is not None:
             confirm(chosen)
 

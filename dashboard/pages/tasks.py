@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from core import service
-from dashboard import i18n, ui
+from dashboard import first_run, i18n, ui
 from dashboard.i18n import _, _n
 
 PAGE_SIZE = 25
@@ -214,6 +214,7 @@ def go_to_task() -> None:
         st.session_state["open_task"] = int(raw)
 
 
+first_run.guide(actor)
 head, goto = st.columns([4, 1], vertical_alignment="bottom")
 head.title(_("Tasks"))
 goto.text_input(_("Open task"), key="goto", placeholder=_("Task # and Enter"), on_change=go_to_task,

@@ -6,6 +6,7 @@ in this process (`core.cli.main`), which spares a 5-10 s interpreter start per c
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -20,7 +21,7 @@ import httpx
 import pytest
 
 from core import service
-from core.cli import main
+from tests.support.cli import in_process
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,12 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def command(capsys: pytest.CaptureFixture[str]) -> Any:
     """Runs ``python -m core ARGS`` in this process: (exit code, JSON printed on stdout or stderr)."""
 
-    def run(*args: str) -> tuple[int, Any]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, json.loads(out if code == 0 else err)
-
-    return run
+    return lambda *args: in_process(capsys, *args)
 
 
 def _free_port() -> int:
@@ -94,7 +90,12 @@ def test_webhook_add_list_log_remove(db_url: str, users: dict[str, str], command
     code, added = command("webhook", "add", "--url", "https://hooks.slack.com/services/T1/B2/abcdefSECRET",
                           "--kind", "slack", "--module", "payments", "--events", "failed,completed")
     assert code == 0 and added["url"] == "https://hooks.slack.com/…CRET" and added["events"] == ["failed", "completed"]
-    code, generic = command("webhook", "add", "--url", "http://127.0.0.1:9/hook", "--user", users["engineer"])
+    code, refused = command("webhook", "add", "--url", "http://169.254.169.254/latest/meta-data/",
+                            "--user", users["engineer"])
+    assert code == 2 and refused["error"] == "invalid_input"
+    assert refused["message"].startswith("The webhook URL's address 169.254.169.254 is a link-local address")
+    assert "WEBHOOK_ALLOW_PRIVATE=true" in refused["message"]
+    code, generic = command("webhook", "add", "--url", "https://ci.example.com/hook", "--user", users["engineer"])
     assert code == 0 and len(generic["secret"]) >= 32 and generic["user"] == users["engineer"]
     monkeypatch.setenv("DING_SECRET", "SEC" + "x" * 30)
     code, signed = command("webhook", "add", "--url", "https://oapi.dingtalk.com/robot/send?access_token=t0k3n",
@@ -112,3 +113,5 @@ def test_webhook_add_list_log_remove(db_url: str, users: dict[str, str], command
     assert code == 2 and error["error"] == "invalid_input"
     assert command("webhook", "remove", str(added["id"]))[1]["id"] == added["id"]
     assert [hook["id"] for hook in command("webhook", "list")[1]] == [generic["id"], signed["id"]]
+    code, printed = command("secret-key")
+    assert code == 0 and list(printed) == ["key"] and len(base64.urlsafe_b64decode(printed["key"])) == 32

@@ -127,6 +127,46 @@ def test_an_approval_not_finished_in_time_answers_202_with_the_task(start_api: A
     assert_like_spec(spec_example("task"), response.json())
 
 
+def test_status_current_step_step_number_and_progress_agree_at_every_status(start_api: Any, demo: Any) -> None:
+    """The specification's table (pending 0, processing 5-80, reviewing 80 at awaiting_human_review, completed 100
+    at case_created, failed 0), with step_number naming the same step as current_step, read over HTTP."""
+    from core.tasks import lifecycle
+    from core.tasks.worker import Worker
+
+    api = start_api(run_scheduler=False)
+    alice = api.client("engineer")
+
+    def where(task_id: int) -> tuple[Any, ...]:
+        task = alice.get(f"{WORKFLOW}/tasks/{task_id}").json()
+        return task["status"], task["current_step"], task["step_number"], task["progress"]
+
+    task_id = _start(alice)["task_id"]
+    assert where(task_id) == ("pending", None, None, 0)
+    claim = lifecycle.claim_task(task_id, "test-worker", 60)
+    assert claim is not None and where(task_id) == ("processing", None, None, 5)
+    lifecycle.step_done(claim, "test-worker", "plan_rows", "Step 3", progress=25, duration_ms=1, number=3)
+    assert where(task_id) == ("processing", "plan_rows", 3, 25)
+    lifecycle.fail(claim, "test-worker", "boom", step="generate_bodies", current_step="generate_bodies")
+    assert where(task_id) == ("failed", "generate_bodies", 4, 0)
+
+    assert alice.post(f"{WORKFLOW}/tasks/{task_id}/retry").json()["status"] == "pending"
+    worker = Worker()
+    worker.start()
+    try:
+        task_in(alice, task_id, "reviewing")
+        assert where(task_id) == ("reviewing", "awaiting_human_review", 9, 80)
+        thread_id = alice.get(f"{WORKFLOW}/tasks/{task_id}").json()["thread_id"]
+        approved = alice.post(f"{WORKFLOW}/{thread_id}/review", json={"review_status": "approved"})
+        assert approved.status_code == 200, approved.text
+        assert where(task_id) == ("completed", "case_created", 10, 100)
+    finally:
+        worker.stop()
+
+    other = _start(alice)["task_id"]
+    assert alice.post(f"{WORKFLOW}/tasks/{other}/cancel").json()["status"] == "cancelled"
+    assert where(other) == ("cancelled", None, None, 0)
+
+
 def test_lists_filter_and_page(api_without_worker: Api) -> None:
     alice, bob = api_without_worker.client("engineer"), api_without_worker.client("engineer2")
     ids = [_start(alice, name=f"alice {n}")["task_id"] for n in range(3)] + [_start(bob, name="bob 1")["task_id"]]

@@ -7,16 +7,19 @@ import hashlib
 import hmac
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sqlalchemy import select
 
 from core import service
+from core.database import session_scope
 from core.errors import Forbidden, InvalidInput
+from db.models import Webhook, WebhookDelivery
 from tests.api.conftest import Api, task_in, wait_until
 from tests.support.cases import first_case_and_scene
 
@@ -80,6 +83,12 @@ def receiver() -> Iterator[Receiver]:
     server.server_close()
 
 
+@pytest.fixture
+def api_for_local_webhooks(demo: dict[str, Any], start_api: Callable[..., Api]) -> Api:
+    """The API and its worker, allowed to send webhooks to this machine's receiver (127.0.0.1 is refused by default)."""
+    return start_api(WEBHOOK_ALLOW_PRIVATE="true")
+
+
 def _start_and_approve(api: Api, **start: Any) -> dict[str, Any]:
     alice = api.client("engineer")
     case_id, scene_id = first_case_and_scene()
@@ -91,8 +100,9 @@ def _start_and_approve(api: Api, **start: Any) -> dict[str, Any]:
 
 
 @SQLITE_ONLY
-def test_a_generic_webhook_gets_signed_notices_of_the_users_tasks(api: Api, receiver: Receiver,
+def test_a_generic_webhook_gets_signed_notices_of_the_users_tasks(api_for_local_webhooks: Api, receiver: Receiver,
                                                                  users: dict[str, str]) -> None:
+    api = api_for_local_webhooks
     hook = service.add_webhook(f"{receiver.url}/generic?key=SECRETKEY1234", user=users["engineer"], name="ci")
     secret = hook["secret"]
     assert len(secret) >= 32 and "SECRETKEY" not in hook["url"] and hook["url"].endswith("1234")
@@ -117,8 +127,9 @@ def test_a_generic_webhook_gets_signed_notices_of_the_users_tasks(api: Api, rece
     assert "secret" not in service.list_webhooks(user=users["engineer"])[0]
 
 
-def test_chat_formats_module_scope_event_filters_and_retries(api: Api, receiver: Receiver,
+def test_chat_formats_module_scope_event_filters_and_retries(api_for_local_webhooks: Api, receiver: Receiver,
                                                             users: dict[str, str]) -> None:
+    api = api_for_local_webhooks
     admin = users["admin"]
     signing = "SEC0123456789abcdef"
     receiver.failures["/flaky"] = 1
@@ -197,3 +208,125 @@ def test_who_may_manage_webhooks(db_url: str, users: dict[str, str]) -> None:
     assert [hook["id"] for hook in service.list_webhooks(user=admin)] == [mine["id"]]
     assert service.remove_webhook(mine["id"], user=alice)["id"] == mine["id"]
     assert service.list_webhooks(user=admin) == []
+
+
+def _stored_secrets() -> list[str | None]:
+    with session_scope() as session:
+        return list(session.scalars(select(Webhook.encrypted_secret).order_by(Webhook.id)))
+
+
+@SQLITE_ONLY
+def test_the_api_manages_webhooks_and_refuses_internal_addresses(api_without_worker: Api, users: dict[str, str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.config import get_settings
+
+    alice, bob = api_without_worker.client("engineer"), api_without_worker.client("engineer2")
+    for url in ("http://127.0.0.1:9/hook", "http://169.254.169.254/latest/meta-data/", "http://[::1]/",
+                "http://localhost:8080/", "http://10.1.2.3/", "http://0.0.0.0/", "gopher://example.com/"):
+        refused = alice.post("/api/v1/webhooks", json={"url": url})
+        assert refused.status_code == 422, (url, refused.text)
+        assert refused.json()["error"] == "invalid_input" and refused.json()["details"][0]["loc"] == ["body", "url"]
+    assert "a loopback address" in alice.post("/api/v1/webhooks", json={"url": "http://127.0.0.1/"}).json()["message"]
+    assert alice.get("/api/v1/webhooks").json() == [] and _stored_secrets() == [], "nothing written"
+
+    created = alice.post("/api/v1/webhooks", json={"url": "https://93.184.216.34/hook?key=K3Y9", "events": ["failed"]})
+    assert created.status_code == 201, created.text
+    hook = created.json()
+    assert hook["url"] == "https://93.184.216.34/…K3Y9" and hook["signed"] and len(hook["secret"]) >= 32
+    listed = alice.get("/api/v1/webhooks").json()
+    assert [item["id"] for item in listed] == [hook["id"]] and "secret" not in listed[0]
+    [stored] = _stored_secrets()
+    assert stored and hook["secret"] not in stored, "the secret is stored encrypted"
+
+    assert api_without_worker.client("viewer").post("/api/v1/webhooks", json={"url": "https://8.8.8.8/"}) \
+        .status_code == 403
+    assert alice.post("/api/v1/webhooks", json={"url": "https://8.8.8.8/", "module": "m"}).status_code == 403
+    chat = api_without_worker.client("admin").post("/api/v1/webhooks", json={
+        "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abcd", "kind": "wecom", "module": "payments"})
+    assert chat.status_code == 201 and chat.json()["secret"] is None and not chat.json()["signed"]
+    assert alice.get("/api/v1/webhooks/deliveries").json() == {"total": 0, "items": [], "limit": 50, "offset": 0}
+    assert bob.get("/api/v1/webhooks/deliveries", params={"webhook_id": hook["id"]}).status_code == 403
+    assert bob.delete(f"/api/v1/webhooks/{hook['id']}").status_code == 403
+    assert alice.delete(f"/api/v1/webhooks/{hook['id']}").json()["id"] == hook["id"]
+    assert alice.delete(f"/api/v1/webhooks/{hook['id']}").status_code == 404
+
+    monkeypatch.setenv("CASEFLOW_SECRET_KEY", "not-a-fernet-key")
+    get_settings.cache_clear()
+    misconfigured = alice.post("/api/v1/webhooks", json={"url": "https://8.8.8.8/"})
+    assert misconfigured.status_code == 503 and misconfigured.json()["error"] == "secret_key"
+    assert "CASEFLOW_SECRET_KEY is not a Fernet key" in misconfigured.json()["message"]
+    assert "not-a-fernet-key" not in misconfigured.text
+
+
+def test_a_delivery_to_a_host_that_now_resolves_internally_is_refused_without_a_request(
+        api: Api, receiver: Receiver, users: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Added while the operator allowed it (as a name that resolved publicly then would be): the worker, allowing
+    no private address, checks the address it connects to and sends nothing."""
+    from core.config import get_settings
+
+    target = receiver.url.replace("127.0.0.1", "localhost")
+    monkeypatch.setenv("WEBHOOK_ALLOWED_HOSTS", '["localhost"]')
+    get_settings.cache_clear()
+    service.add_webhook(f"{target}/rebound", user=users["engineer"], events=["need_review"])
+    monkeypatch.delenv("WEBHOOK_ALLOWED_HOSTS")
+    get_settings.cache_clear()
+    with pytest.raises(InvalidInput, match="resolves to 127.0.0.1, a loopback address"):
+        service.add_webhook(f"{target}/again", user=users["engineer"])
+
+    alice = api.client("engineer")
+    case_id, scene_id = first_case_and_scene()
+    started = alice.post(f"{WORKFLOW}/start", json={"test_case_id": case_id, "scene_id": scene_id}).json()
+    task_in(alice, started["task_id"], "reviewing")
+    [entry] = wait_until(lambda: service.webhook_deliveries(user=users["engineer"])["items"],
+                         lambda items: bool(items) and items[0]["status"] == "failed", what="the refused delivery")
+    assert entry["attempts"] == 1 and entry["response_status"] is None, "refused at once, not retried"
+    assert "resolves to 127.0.0.1" in entry["error"] and "public addresses only" in entry["error"]
+    assert receiver.received == []
+
+
+@SQLITE_ONLY
+def test_a_secret_the_key_cannot_open_fails_the_delivery_with_an_operator_message(
+        db_url: str, users: dict[str, str], receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.config import get_settings
+    from core.tasks.webhooks import delivery
+
+    monkeypatch.setenv("CASEFLOW_SECRET_KEY", service.new_secret_key())
+    monkeypatch.setenv("WEBHOOK_ALLOW_PRIVATE", "true")
+    get_settings.cache_clear()
+    hook = service.add_webhook(f"{receiver.url}/generic", user=users["engineer"])
+    with session_scope() as session:
+        session.add(WebhookDelivery(webhook_id=hook["id"], event_id=1, task_id=None, event="failed",
+                                    status="pending", payload={"event": "failed"}))
+    monkeypatch.setenv("CASEFLOW_SECRET_KEY", service.new_secret_key())
+    get_settings.cache_clear()
+    assert delivery.deliver_due(get_settings()) == 1
+    [entry] = service.webhook_deliveries(user=users["engineer"])["items"]
+    assert entry["status"] == "pending" and "cannot be decrypted with CASEFLOW_SECRET_KEY" in entry["error"]
+    assert receiver.received == [], "nothing is sent unsigned"
+
+
+def test_the_migration_encrypts_existing_secrets_and_the_downgrade_restores_them(db_url: str,
+                                                                               users: dict[str, str]) -> None:
+    from sqlalchemy import text
+
+    from core.database import database
+    from core.encryption import decrypt
+    from tests.integration.test_accounts import alembic
+
+    alembic("downgrade", "0009")
+    with database().engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO webhooks (name, kind, url, secret, events, user_id, is_active, cursor_event_id) VALUES "
+            "('old', 'generic', 'https://example.com/h', 'plain-secret-0123456789', '[\"failed\"]', "
+            "(SELECT id FROM users WHERE username = 'alice'), true, 0), "
+            "('chat', 'slack', 'https://hooks.slack.com/x', NULL, '[\"failed\"]', NULL, true, 0)"))
+    service.upgrade_database()
+    encrypted, unsigned = _stored_secrets()
+    assert unsigned is None and "plain-secret" not in encrypted and decrypt(encrypted) == "plain-secret-0123456789"
+    assert [hook["signed"] for hook in service.list_webhooks(user=users["admin"])] == [True, False]
+
+    alembic("downgrade", "0009")
+    with database().engine.connect() as connection:
+        restored = connection.execute(text("SELECT secret FROM webhooks ORDER BY id")).scalars().all()
+    assert restored == ["plain-secret-0123456789", None]
+    service.upgrade_database()

@@ -216,3 +216,35 @@ def test_admins_create_list_and_revoke_api_tokens_on_the_settings_page(dashboard
     assert_no_exception(at)
     assert service.list_api_tokens(user=users["admin"])[0]["revoked_at"] is not None
     assert not [code.value for code in at.code], "never shown again"
+
+
+def test_admins_add_and_remove_webhooks_on_the_settings_page(dashboard, users) -> None:
+    at = dashboard(users["admin"], SETTINGS)
+
+    def field(label: str) -> Any:
+        return next(widget for widget in at.text_input if widget.label == label)
+
+    def add() -> None:
+        next(b for b in at.button if b.label == "Add webhook").click().run()
+
+    field("Webhook URL").input("http://169.254.169.254/latest/meta-data/")
+    add()
+    assert_no_exception(at)
+    assert "address 169.254.169.254 is a link-local address" in text(at) and "WEBHOOK_ALLOWED_HOSTS" in text(at)
+    assert service.list_webhooks(user=users["admin"]) == [], "nothing written"
+
+    field("Webhook URL").input("https://ci.example.com/caseflow?key=K3Y9")
+    field("Or every task of the module").input("payments")
+    add()
+    assert_no_exception(at)
+    [hook] = service.list_webhooks(user=users["admin"])
+    assert hook["module"] == "payments" and hook["url"] == "https://ci.example.com/…K3Y9"
+    shown = [code.value for code in at.code]
+    assert len(shown) == 1 and len(shown[0]) >= 32, "the generated secret is shown once"
+    listed = next(f for f in (element.value for element in at.dataframe) if "url" in f.columns)
+    assert list(listed["url"]) == [hook["url"]] and "key=K3Y9" not in text(at)
+
+    button(at, "remove_webhook").click().run()
+    assert_no_exception(at)
+    assert service.list_webhooks(user=users["admin"]) == []
+    assert f"Removed webhook #{hook['id']}" in text(at) and not [code.value for code in at.code]

@@ -177,3 +177,37 @@ def test_the_reviewer_sees_the_sandbox_answers_and_the_run_time_variables(dashbo
     assert int(templated.split(": ")[1].split()[0]) == len(variables) > 0
     assert all("{{" in template and "{{" not in example
                for template, example in zip(variables["template"], variables["example"], strict=True))
+
+
+def test_the_setup_a_path_needs_is_shown_and_a_reviewer_can_correct_it(dashboard, users, worker) -> None:
+    from tests.support import strict_api
+
+    engineer = users["engineer"]
+    with strict_api.serve() as api:
+        service.import_openapi(api.document, "strict.json", user=engineer)
+        [case_id] = service.import_test_cases(
+            b"title,module,scene_id,expected_result\nSettings,Projects,putProjectSettings,200\n", "cases.csv",
+            user=engineer)["ids"]
+        service.create_environment({"name": "sandbox", "base_url": api.base_url, "sandbox_for": ["Projects"]},
+                                   user=engineer)
+        task = wait_for(service.start_workflow(case_id, "putProjectSettings", user=engineer)["task_id"], "reviewing")
+    [step] = task["interrupt_data"]["setup"]
+    at = dashboard(engineer, REVIEW, task=str(task["id"]))
+    assert "Setup before each row: 1 request" in [expander.label for expander in at.expander]
+    shown = next(table.value for table in at.dataframe if "captures" in table.value.columns)
+    assert list(shown["request"]) == ["POST /projects"] and "{{project_name}}" in shown["captures"].iloc[0]
+    key = f"review_setup_{task['id']}_1"
+
+    at.text_area(key=f"{key}_text").input(json.dumps([{**step, "method": "FETCH"}])).run()
+    button(at, f"{key}_apply").click().run()
+    assert_no_exception(at)
+    assert "method must be one of" in text(at)
+    at.text_area(key=f"{key}_text").input(json.dumps([{**step, "name": "make a project"}])).run()
+    button(at, f"{key}_apply").click().run()
+    assert "Setup before each row: 1 request (edited)" in [expander.label for expander in at.expander]
+    button(at, "review_approve").click().run()
+    button(at, "review_confirm").click().run()
+    assert_no_exception(at)
+    done = wait_for(task["id"], "completed")
+    assert [item["name"] for item in service.get_automation_case(done["created_case"]["id"])["setup"]] == [
+        "make a project"]

@@ -1,4 +1,5 @@
-"""A real `streamlit run app.py` server on a fresh SQLite database, and headless Debian chromium driving it.
+"""A real `streamlit run serve.py` server (app.py with its session-cookie routes) on a fresh SQLite database,
+and headless Debian chromium driving it.
 
 One server per test module. Without /usr/bin/chromium the tests skip (CI=true: they fail).
 Screenshots go to test-artifacts/screenshots/ (git-ignored), kept as the run's artefacts.
@@ -77,7 +78,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     log = workdir / "streamlit.log"
     with log.open("w") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+            [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.headless", "true",
              "--server.port", str(port), "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
             cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
         )
@@ -144,12 +145,14 @@ def check_page(page: Any, name: str) -> None:
 
 
 def sign_in(page: Any, server: Server, username: str, password: str, path: str = "/") -> None:
-    """Opens ``path`` (a new session: signed out) and signs in; the page at ``path`` then shows."""
+    """Opens ``path`` signed out (the context's cookies dropped first) and signs in; the page at ``path`` then shows."""
+    page.context.clear_cookies()
     page.goto(server.url + path)
     settle(page)
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    with page.expect_navigation(timeout=30_000):  # to /auth/session for the cookie, and back to ``path``
+        page.get_by_role("button", name="Sign in").click()
     settle(page, 1.0)
 
 

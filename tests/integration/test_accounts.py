@@ -6,15 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
-from alembic.config import Config
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from core import service
 from core.accounts import throttle
-from core.config import PROJECT_ROOT
 from core.database import database, session_scope
 from core.errors import Conflict, DatabaseUnavailable, Forbidden, InvalidInput, RateLimited
+from core.migrate import alembic_config
 from db.models import SignInFailure, User
 from tests.conftest import TEST_PASSWORD
 
@@ -143,7 +142,8 @@ def test_a_username_no_account_can_have_is_simply_wrong(users: dict[str, str]) -
 
 
 def alembic(action: str, revision: str) -> None:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    """Runs an Alembic command on the configured database as `python -m core db upgrade` does (with the key)."""
+    config = alembic_config()
     config.set_main_option("sqlalchemy.url", database().url.render_as_string(hide_password=False))
     with database().engine.begin() as connection:
         config.attributes["connection"] = connection

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from core import service
 from core.database import session_scope
 from core.errors import Forbidden, InvalidInput, NotFound
-from core.library import runs as case_runs
+from core.library import case_requests
 from core.library.response_checks import check_failure, row_checks
 from db.models import CaseRun
 from tests.support import strict_api
@@ -142,13 +142,14 @@ def test_a_timeout_that_is_not_a_positive_number_of_seconds_is_refused(rail: dic
 
 def test_path_and_query_parameters_get_documented_or_schema_values(rail: dict[str, str]) -> None:
     trips = service.get_scene("searchTrips")
-    request = case_runs.case_request("GET", trips["path"], trips["parameters"], [{"body": {}}])
+    request = case_requests.case_request("GET", trips["path"], trips["parameters"], [{"body": {}}])
     assert request.query == {"origin": "SHH", "destination": "BJP", "date": "2026-12-24"}
     assert not request.send_body and request.path == "/trips"
     update = service.get_scene("updateBooking")
-    filled = case_runs.case_request("PATCH", update["path"], update["parameters"], [])
+    filled = case_requests.case_request("PATCH", update["path"], update["parameters"], [])
     assert filled.send_body and filled.path.startswith("/bookings/BK") and len(filled.path) == len("/bookings/") + 10
-    flag = case_runs.parameter_value({"name": "notify", "in": "query", "schema": {"type": "boolean", "default": True}})
+    flag = case_requests.parameter_value({"name": "notify", "in": "query",
+                                          "schema": {"type": "boolean", "default": True}})
     assert flag == "true"
 
 

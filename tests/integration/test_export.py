@@ -15,8 +15,7 @@ import pytest
 
 from core import service
 from core.errors import InvalidInput, NotFound
-from tests.conftest import wait_for
-from tests.support.cases import all_scenes
+from tests.support.cases import all_scenes, approved_case
 from tests.support.echo_api import serve
 from tests.support.exports import embedded_case, run_pytest
 
@@ -25,18 +24,6 @@ SHOP = FIXTURES / "harbor-shop.yaml"
 TOKEN = "e2e-secret-token-5d41"
 STANDALONE_IMPORTS = {"httpx", "pytest"}
 """What an exported file may import besides the standard library."""
-
-
-def approved_case(users: dict[str, str], scene_id: str, expected_result: str) -> dict[str, Any]:
-    """Runs the workflow for a new test case on ``scene_id`` and approves the rows as generated."""
-    case = service.create_test_case({"title": f"{scene_id} from the library", "module": "Orders",
-                                     "steps": "1. Send the request", "expected_result": expected_result,
-                                     "scene_id": scene_id}, user=users["engineer"])
-    started = service.start_workflow(case["id"], scene_id, user=users["engineer"])
-    task = wait_for(started["task_id"], "reviewing", timeout=60)
-    done = service.submit_review(task["thread_id"], "approved", reviewer=users["engineer2"], wait_seconds=30)
-    assert done["status"] == "completed", done
-    return service.get_automation_case(done["created_case"]["id"])
 
 
 def scenes() -> list[dict[str, Any]]:
@@ -105,8 +92,10 @@ def test_a_module_exports_as_a_zip_and_bad_requests_are_refused(users, worker, t
         stem = f"uc{case['id']}_cancelorder_from_the_library"
         assert names == {"README.txt", f"test_{stem}.py", f"{stem}.json"}
         test_source = archive.read(f"test_{stem}.py").decode()
-    assert embedded_case(test_source)["request"]["path"] == "/orders/ORD-20260001/cancellation", \
-        "the documented example fills the path"
+    request = embedded_case(test_source)["request"]
+    assert request["path"] == "/orders/{{orderId}}/cancellation", "the order the path names is made first"
+    assert [(step["method"], step["path"], list(step["captures"])) for step in request["setup"]] == [
+        ("POST", "/orders", ["orderId"])]
     archive_dir = tmp_path / "bundle"
     zipfile.ZipFile(io.BytesIO(bundle.content)).extractall(archive_dir)
     with serve(scenes()) as api:

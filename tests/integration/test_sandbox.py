@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from core import service
+from core.errors import InvalidInput
 from tests.conftest import wait_for
 from tests.support import strict_api
 from tests.support.exports import run_pytest
@@ -57,3 +60,47 @@ def test_without_a_sandbox_nothing_is_sent_before_review(users, worker) -> None:
                                    user=engineer)
         task = wait_for(service.start_workflow(case_id, "createProject", user=engineer)["task_id"], "reviewing")
     assert api.received == [] and not any("sandbox" in row for row in task["interrupt_data"]["generated_body"])
+
+
+SETTINGS_CSV = (b"title,module,scene_id,steps,expected_result\n"
+                b"Replace settings,Projects,putProjectSettings,1. Send the settings of a project,"
+                b"200 with the settings\n")
+
+
+def test_a_resource_the_path_names_is_created_first_and_deleted_after(users, worker, tmp_path: Path) -> None:
+    engineer = users["engineer"]
+    with strict_api.serve() as api:
+        service.import_openapi(api.document, "strict.json", user=engineer)
+        [case_id] = service.import_test_cases(SETTINGS_CSV, "cases.csv", user=engineer)["ids"]
+        service.create_environment({"name": "staging", "base_url": api.base_url, "sandbox_for": ["Projects"],
+                                    "default_for": ["Projects"]}, user=engineer)
+        started = service.start_workflow(case_id, "putProjectSettings", user=engineer)
+        task = wait_for(started["task_id"], "reviewing")
+        [step] = task["interrupt_data"]["setup"]
+        assert (step["method"], step["path"], step["cleanup"]) == ("POST", "/projects", "/projects/{{project_name}}")
+        assert any("lower" in note for note in step["repairs"]), "the server's unstated rule fixed the setup's body"
+        rows = task["interrupt_data"]["generated_body"]
+        refused = [(row["name"], row["sandbox"]) for row in rows if not row["sandbox"]["agrees"]]
+        assert not refused and len(rows) >= 4
+
+        with pytest.raises(InvalidInput, match="method must be one of"):
+            service.submit_review(task["thread_id"], "approved", reviewer=engineer,
+                                  corrected_setup=[{**step, "method": "FETCH"}])
+        assert service.get_task(task["id"])["status"] == "reviewing", "a bad setup changes nothing"
+        renamed = [{**step, "name": "make a project to configure"}]
+        service.submit_review(task["thread_id"], "approved", reviewer=engineer, corrected_setup=renamed,
+                              wait_seconds=30)
+        case = int(service.get_task(task["id"])["new_usercase_id"].removeprefix("UC"))
+        assert [item["name"] for item in service.get_automation_case(case)["setup"]] == ["make a project to configure"]
+        runs = [service.run_case(case, user=engineer) for _ in range(2)]
+        exported = service.export_case(case, "pytest")
+        test_file = tmp_path / exported.filename
+        test_file.write_bytes(exported.content)
+        outcome = run_pytest(test_file, BASE_URL=api.base_url)
+        assert outcome.returncode == 0, outcome.stdout[-2000:]
+        left = set(api.projects)
+    for run in runs:
+        assert run["status"] == "passed", [(row["name"], row["failures"]) for row in run["rows"] if not row["passed"]]
+    settings = [item for item in api.received if item["path"].endswith("/settings")]
+    assert settings and not any(item["rule"] == "no_project" for item in settings)
+    assert left == set(), "every project a setup created was deleted after its row"

@@ -66,6 +66,7 @@ def test_a_run_is_counted_and_the_database_is_read_on_scrape(demo, users, model_
     assert _value("caseflow_ai_tokens_total", provider="openai", model=MODEL, kind="prompt") > before["tokens"]
     assert _value("caseflow_tasks", status="reviewing") == 1
     assert _value("caseflow_reviews_waiting") == 1 and _value("caseflow_oldest_review_age_seconds") >= 0
+    assert _value("caseflow_reviews_overdue") == 0, "a review asked for just now is not overdue"
     assert _value("caseflow_database_up") == 1
     assert b"caseflow_queue_depth 0.0" in generate_latest(telemetry.registry())
 

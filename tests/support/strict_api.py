@@ -7,13 +7,14 @@ the document does not state:
 
 - ``name`` of a project must be a lowercase identifier (``[a-z][a-z0-9_]*``): 422, type value_error;
 - project names and note titles are unique: 409 ``{"detail": "Project 'x' already exists"}``;
-- ``PUT /projects/{project}/settings`` answers 404 unless the project exists (after the body checks);
+- ``PUT /projects/{project_name}/settings`` answers 404 unless the project exists (after the body checks);
+  ``DELETE /projects/{project_name}`` removes one (204, or 404);
 - ``POST /notes`` is documented as 200 but answers 201 (spec drift), and crashes with a 500 when a
   note has more than three tags although the schema allows five (a server defect);
 - with a ``token``, a request without ``Authorization: Bearer <token>`` gets 401.
 
 Every request is kept in ``api.received`` with the status it got and the ``rule`` that decided it
-("ok", "schema", "lowercase", "duplicate", "no_project", "defect", "auth", "no_route"), so a test
+("ok", "schema", "lowercase", "duplicate", "no_project", "defect", "auth", "no_route", "deleted"), so a test
 can check any counting of its answers against what the server itself did.
 """
 
@@ -82,10 +83,14 @@ DOCUMENT: dict[str, Any] = {
         "/projects": {"post": {"operationId": "createProject", "summary": "Create a project",
                                "requestBody": {"required": True, **_json(PROJECT)},
                                "responses": _responses("201", "409", "422")}},
-        "/projects/{project}/settings": {"put": {
+        "/projects/{project_name}/settings": {"put": {
             "operationId": "putProjectSettings", "summary": "Replace a project's settings",
-            "parameters": [{"name": "project", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "parameters": [{"name": "project_name", "in": "path", "required": True, "schema": {"type": "string"}}],
             "requestBody": {"required": True, **_json(SETTINGS)}, "responses": _responses("200", "404", "422")}},
+        "/projects/{project_name}": {"delete": {
+            "operationId": "deleteProject", "summary": "Delete a project",
+            "parameters": [{"name": "project_name", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"204": {"description": "Deleted"}, "404": {"description": "Not found", **_json(ERROR)}}}},
         "/notes": {"post": {"operationId": "createNote", "summary": "Create a note",
                             "requestBody": {"required": True, **_json(NOTE)}, "responses": _responses("200", "422")}},
     },
@@ -119,6 +124,9 @@ class StrictApi:
         if self.token and headers.get("authorization") != f"Bearer {self.token}":
             return "auth", 401, {"detail": "Not authenticated"}
         settings = re.fullmatch(r"/projects/([^/]+)/settings", path)
+        project = re.fullmatch(r"/projects/([^/]+)", path)
+        if project and method == "DELETE":
+            return self._delete(unquote(project.group(1)))
         route = {("POST", "/projects"): PROJECT, ("POST", "/notes"): NOTE}.get((method, path))
         if settings and method == "PUT":
             route = SETTINGS
@@ -144,6 +152,12 @@ class StrictApi:
         if project not in self.projects:
             return "no_project", 404, {"detail": f"Project {project!r} not found"}
         return "ok", 200, body
+
+    def _delete(self, name: str) -> tuple[str, int, Any]:
+        if name not in self.projects:
+            return "no_project", 404, {"detail": f"Project {name!r} not found"}
+        self.projects.discard(name)
+        return "deleted", 204, None
 
     def _project(self, body: dict[str, Any]) -> tuple[str, int, Any]:
         name = body["name"]

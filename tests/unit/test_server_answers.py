@@ -10,6 +10,7 @@ import pytest
 
 from core.generation.offline.server_errors import read
 from core.generation.offline.server_repairs import repair
+from core.library.sandbox import EXCERPT_CHARS, excerpt
 from core.records import DataRow
 from core.schema import variables
 from core.schema.walk import resolve_refs
@@ -96,3 +97,82 @@ def test_an_invalid_row_keeps_the_value_it_breaks_the_schema_with() -> None:
     hints = read(422, json.dumps({"detail": [{"loc": ["body", "name"], "msg": "Name must be lowercase"}]}))
     body, notes = repair(invalid, hints, strict, resolve_refs(strict), random.Random(0))
     assert body["name"] == "Far_too_long" and not notes
+
+
+BULK = {"type": "object", "properties": {"actions": {"type": "array", "items": {
+    "type": "object", "required": ["action", "entities"], "properties": {
+        "action": {"type": "string"}, "entities": {"type": "array", "items": {
+            "type": "object", "required": ["name"], "properties": {
+                "name": {"type": "string"}, "team_name": {"type": ["string", "null"]}}}}}}}}}
+WINDOW = {"type": "object", "properties": {"run_id": {"type": "string"}, "partition_key": {"type": "string"},
+                                           "order_by": {"type": "string"}, "dry_run": {"type": "boolean"}}}
+
+
+@pytest.mark.parametrize(("schema", "body", "answer", "check"), [
+    # pydantic puts a union's tag in the location; the message names the member it refuses
+    (BULK, {"actions": [{"action": "create", "entities": [{"name": "a", "team_name": "t"}]}]},
+     {"detail": [{"type": "value_error", "loc": ["body", "actions", 0, "create", "entities", 0],
+                  "msg": "Value error, team_name cannot be set when multi_team mode is disabled."}]},
+     lambda body: body["actions"][0]["entities"][0] == {"name": "a"}),
+    # a cross-field rule the schema does not state: all but the first field named go
+    (WINDOW, {"run_id": "r1", "partition_key": "p1", "dry_run": True},
+     {"detail": [{"type": "value_error", "loc": ["body"],
+                  "msg": "Value error, Exactly one of run_id, or partition_key must be provided."}]},
+     lambda body: body == {"run_id": "r1", "dry_run": True}),
+    # no field named, but the refused value quoted
+    (WINDOW, {"run_id": "r1", "order_by": "demo text"},
+     {"detail": "Ordering with 'demo text' is disallowed or the attribute does not exist on the model"},
+     lambda body: body == {"run_id": "r1"}),
+])
+def test_a_rule_named_in_words_is_followed(schema: dict[str, Any], body: Any, answer: dict[str, Any],
+                                           check: Any) -> None:
+    start = row(body=body)
+    fixed, notes = repair(start, read(422, json.dumps(answer)), schema, resolve_refs(schema), random.Random(0))
+    assert check(fixed), fixed
+    assert notes and all(note.startswith("removed") for note in notes)
+
+
+NESTED = {"type": "object", "properties": {
+    "data": {"type": "object", "properties": {"id": {"type": "string"}, "password": {"type": "string"}}},
+    "permissions": {"type": "object", "properties": {"read": {"type": "array", "items": {"type": "string"}}}}}}
+
+
+@pytest.mark.parametrize(("body", "answer", "check"), [
+    # Cornice names a nested field the document calls optional: it is added where it belongs
+    ({"data": {"password": "S3cure!Pass"}},
+     {"code": 400, "details": [{"location": "body", "name": "data.id", "description": "data.id in body: Required"}]},
+     lambda body: set(body["data"]) == {"id", "password"}),
+    # "at least one of": the body had none of them, the first named is added
+    ({}, {"code": 400, "details": [{"location": "body", "name": "data",
+                                    "description": "Provide at least one of data or permissions"}]},
+     lambda body: list(body) == ["data"]),
+])
+def test_a_field_the_server_wants_is_added_where_it_belongs(body: Any, answer: dict[str, Any], check: Any) -> None:
+    fixed, notes = repair(DataRow(**{**row(), "body": body}), read(400, json.dumps(answer)), NESTED,
+                          resolve_refs(NESTED), random.Random(0))
+    assert check(fixed), fixed
+    assert notes and notes[0].startswith("added")
+
+
+def test_words_inside_other_words_name_no_rule() -> None:
+    assert read(400, "Validation failed for the update of this resource")[0].rule == "other"
+
+
+def test_a_long_answer_keeps_every_message_in_its_excerpt() -> None:
+    echoed = {"connection_id": "x" * 5000, "extra": "y" * 5000}
+    answer = {"detail": [{"type": "value_error", "loc": ["body", "entities", index], "input": echoed,
+                          "msg": "Value error, team_name cannot be set"} for index in range(3)]}
+    text = excerpt(json.dumps(answer))
+    assert len(text) <= EXCERPT_CHARS
+    assert [(hint.path, hint.rule) for hint in read(422, text)] == [(("entities", str(index)), "unknown")
+                                                                      for index in range(3)]
+
+
+def test_a_refused_value_inside_a_list_is_taken_out_of_it() -> None:
+    schema = {"type": "object", "properties": {"name": {"type": "string"},
+                                               "tags": {"type": "array", "items": {"type": "string"}}}}
+    answer = {"detail": "The tag 'urgent' is not allowed here"}
+    body, notes = repair(row(body={"name": "a", "tags": ["urgent", "ok"]}), read(400, json.dumps(answer)), schema,
+                         resolve_refs(schema), random.Random(0))
+    assert body == {"name": "a", "tags": ["ok"]} and notes == ["removed tags.0 (the server said: "
+                                                               "The tag 'urgent' is not allowed here)"]

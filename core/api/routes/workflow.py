@@ -70,7 +70,7 @@ def review(thread_id: Annotated[Key, Path()], body: ReviewRequest, caller: Calle
     approved = body.review_status == "approved"
     result = service.submit_review(
         thread_id, body.review_status, corrected_body=body.corrected_body, feedback=body.feedback,
-        reviewer=caller.username, expected_round=body.expected_round,
+        reviewer=caller.username, expected_round=body.expected_round, corrected_setup=body.corrected_setup,
         wait_seconds=get_settings().review_wait_seconds if approved else 0,
     )
     if result["status"] == TaskStatus.COMPLETED.value:

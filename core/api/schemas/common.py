@@ -48,6 +48,9 @@ Key = _text(100, min_length=1)
 Label = _text(300)
 Feedback = _text(2000)
 Search = _text(200)
+Name = _text(100)
+Url = _text(1000, min_length=1)
+SecretText = _text(200)
 
 
 class ErrorDetail(BaseModel):

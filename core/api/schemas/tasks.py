@@ -62,6 +62,9 @@ class InterruptData(BaseModel):
                                                  description="One row per request: name, kind, body, checks, ...")
     validation_result: dict[str, Any] = Field(default_factory=dict, description="Each row checked against the schema")
     round: int | None = Field(default=None, description="The review round; 1 unless rows were rejected before")
+    setup: list[dict[str, Any]] = Field(default_factory=list, description=(
+        "Requests sent before each row to create (or find) what its path names: name, method, path, body, "
+        "captures (variable -> dotted paths into the answer), cleanup (the DELETE path), repairs"))
 
 
 class TaskDetail(TaskSummary):
@@ -98,11 +101,16 @@ class ReviewRequest(BaseModel):
         description="Request bodies, one per generated row in order; or row objects with a name and a body "
                     "to add, remove or reorder rows. null keeps the generated rows.",
     )
+    corrected_setup: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="The requests sent before each row (interrupt_data.setup), corrected: each with name, method, "
+                    "path, query, body, media_type, captures (variable -> dotted paths) and cleanup. null keeps them.",
+    )
     feedback: Feedback | None = Field(default=None, description="Required for a rejection: what to change")
     expected_round: int | None = Field(default=None, ge=1, le=MAX_ID,
                                        description="The round the reviewer saw; another round answers 409")
 
-    @field_validator("corrected_body")
+    @field_validator("corrected_body", "corrected_setup")
     @classmethod
     def _storable(cls, value: Any) -> Any:
         return encodable(value)

@@ -120,8 +120,9 @@ class OfflineProvider:
         the others: each row takes every fix that keeps it doing what it means.
         """
         schema, resolved = scene["request_schema"], resolve_refs(scene["request_schema"])
-        hints = [hint for row in rows if row["name"] in answers and row["kind"] != "invalid"
-                 for hint in server_errors.read(answers[row["name"]]["status"] or 0, answers[row["name"]]["excerpt"])]
+        hints = [hint for row in rows if row["kind"] != "invalid" and (answer := answers.get(row["name"]))
+                 and answer["status"] is not None  # not sent: its setup failed, or the server was not reached
+                 for hint in server_errors.read(answer["status"], answer["excerpt"])]
         if not hints:
             return rows
         rng = random.Random(_seed(scene["scene_id"], [hint.message for hint in hints], 0))

@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Rule = Literal["required", "unknown", "pattern", "lowercase", "uppercase", "enum", "max_length", "min_length",
-               "length_between", "between", "maximum", "minimum", "format", "type", "unique", "other"]
+Rule = Literal["exclusive", "any_of", "required", "unknown", "pattern", "lowercase", "uppercase", "enum", "max_length",
+               "min_length", "length_between", "between", "maximum", "minimum", "format", "type", "unique", "other"]
 
 BODY_LOCATIONS = {"body", "json", "request", "payload"}
 """Leading path parts that name the request body itself, not a field in it."""
@@ -118,12 +118,18 @@ NUMBER = r"(-?\d+(?:\.\d+)?)"
 PATTERNS: tuple[tuple[Rule, re.Pattern[str]], ...] = (
     ("unique", re.compile(r"already (?:exists?|taken|registered|in use|used)|duplicate|not unique|must be unique|"
                           r"uniqueness|conflict|已存在|重复", re.I)),
+    ("exclusive", re.compile(r"exactly one of|only one of|one and only one|mutually exclusive|cannot be (?:used|set|"
+                             r"given|provided|specified) together|not both|cannot both|both are set|are both set|"
+                             r"二选一|只能(?:填|选)一", re.I)),
+    ("any_of", re.compile(r"at least one of|one or more of|至少(?:填|提供)?一", re.I)),
     ("required", re.compile(r"\b(?:field|value|property|parameter)? ?(?:is )?required\b|missing|must not be "
                             r"(?:null|blank|empty)|may not be (?:null|blank)|cannot be (?:null|blank|empty)|"
                             r"not be null|必填|不能为空", re.I)),
     ("unknown", re.compile(r"extra (?:fields?|inputs?|properties) (?:are )?not (?:permitted|allowed)|unknown "
                            r"(?:field|property|key)|unexpected (?:field|property|key)|additional propert|not "
-                           r"allowed to be specified|unrecognized|not permitted", re.I)),
+                           r"allowed to be specified|unrecognized|not permitted|(?:cannot|must not|should not) be "
+                           r"(?:set|given|provided|specified)|(?:is|are) not (?:allowed|supported|accepted)|"
+                           r"disallowed|不允许|不支持", re.I)),
     ("lowercase", re.compile(r"lower[- ]?case|小写", re.I)),
     ("uppercase", re.compile(r"upper[- ]?case|大写", re.I)),
     ("enum", re.compile(r"one of|must be in|not a valid choice|permitted|allowed values|valid values|enumeration|"
@@ -142,8 +148,8 @@ PATTERNS: tuple[tuple[Rule, re.Pattern[str]], ...] = (
                            r"\b(?! char)|must not exceed " + NUMBER + r"|maximum", re.I)),
     ("minimum", re.compile(r"greater than(?: or equal to)? " + NUMBER + r"|>= ?" + NUMBER + r"|at least " + NUMBER +
                            r"\b(?! char)|positive|minimum", re.I)),
-    ("format", re.compile(r"valid (?:email|e-mail|url|uri|uuid|date|datetime|date-time|time|ip)|email|uuid|"
-                          r"url|date", re.I)),
+    ("format", re.compile(r"valid (?:email|e-mail|url|uri|uuid|date|datetime|date-time|time|ip)|\b(?:email|uuid|"
+                          r"url|uri|date)\b", re.I)),
     ("type", re.compile(r"valid (?:integer|int|number|string|boolean|bool|list|array|object|dict)|should be a "
                         r"valid|must be an? (?:integer|number|string|boolean|array|object)|type", re.I)),
 )
@@ -191,7 +197,7 @@ def _pattern(message: str, context: dict[str, Any]) -> str | None:
 def _choices(message: str, context: dict[str, Any]) -> tuple[str, ...]:
     """The allowed values a message lists: quoted ones, else a bracketed or comma-separated list."""
     expected = context.get("expected")
-    text = expected if isinstance(expected, str) else message
+    text = expected if isinstance(expected, str) else re.split(r"\bis not one of\b", message)[-1]  # not the refused
     quoted = [next(part for part in found if part) for found in re.findall(r"'([^']*)'|\"([^\"]*)\"|`([^`]*)`", text)
               if any(found)]
     if quoted:

@@ -1,7 +1,8 @@
 """Acting on what a server said: a row's body changed so the server accepts it, the schema still does too.
 
 Each hint (core.generation.offline.server_errors) names a field and a rule; the fix is the
-smallest change that follows it: add the field the server requires, drop the one it refuses,
+smallest change that follows it: add the field the server requires, drop the one it refuses
+(or all but one of fields it wants exactly one of),
 lower-case an identifier, take a listed value, fit a length or a range, a format, a type, or
 make a value that must be unique differ on every run. A fix that would break the schema (or,
 for an invalid row, the one rule the row breaks on purpose) is not applied.
@@ -14,12 +15,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from core.generation.offline.server_errors import Hint
+from core.generation.offline.server_errors import Hint, read
 from core.records import DataRow
 from core.schema import uniqueness, variables
 from core.schema.validation import intent_problem, validate_body
 from core.schema.values import format_sample, json_type, pattern_string, sample
-from core.schema.walk import Field, escape, get_at, related, remove_at, replaced, schema_pointer, walk
+from core.schema.walk import Field, escape, get_at, related, remove_at, replaced, resolve_refs, schema_pointer, walk
 
 
 def repair(row: DataRow, hints: list[Hint], schema: dict[str, Any], resolved: dict[str, Any],
@@ -28,7 +29,8 @@ def repair(row: DataRow, hints: list[Hint], schema: dict[str, Any], resolved: di
     fields = {field.pointer: field for field in walk(resolved)}
     body, notes = row["body"], []
     for hint in hints:
-        for pointer in _pointers(body, hint):
+        pointers = _absent_named(body, hint, fields) if hint.rule == "any_of" else _pointers(body, hint)
+        for pointer in pointers[1:] if hint.rule == "exclusive" else pointers:  # exactly one: the first stays
             if row["kind"] == "invalid" and related(pointer, row["pointer"]):
                 continue
             exact = row["kind"] == "boundary" and pointer == row["pointer"]  # a boundary keeps its length
@@ -42,41 +44,99 @@ def repair(row: DataRow, hints: list[Hint], schema: dict[str, Any], resolved: di
     return body, notes
 
 
+def repair_body(body: Any, status: int, answer: str, schema: dict[str, Any]) -> tuple[Any, list[str]]:
+    """A valid body the server refused (a setup step's), fixed the way a valid row would be."""
+    row = DataRow(name="setup", kind="valid", keyword=None, pointer="", description="", expected_status=200,
+                  body=body, source="offline")
+    return repair(row, read(status, answer), schema, resolve_refs(schema), random.Random(answer))
+
+
 def _pointers(body: Any, hint: Hint) -> list[str]:
-    """Where in the body a hint applies: its path, matched loosely; else the fields its message names."""
+    """Where in the body a hint applies: its path, matched loosely (narrowed to the members of an object
+    that the message names); else the fields its message names, or whose value it quotes."""
     if hint.path:
-        found = _match(body, list(hint.path))
+        found = _match(body, list(hint.path), "")
         if found is not None:
-            return [found]
-        if hint.rule == "required" and isinstance(body, dict) and len(hint.path) == 1:
-            return ["/" + escape(hint.path[0])]
+            return _named(body, found, hint.message) or [found]
+        parent = _match(body, list(hint.path[:-1]), "") if hint.rule == "required" else None
+        if parent is not None and isinstance(_at(body, parent), dict):  # the field it misses, in its object
+            return [f"{parent}/{escape(hint.path[-1])}"]
         last = hint.path[-1].lower()
         return [pointer for pointer, _ in _leaves(body, "") if pointer.rsplit("/", 1)[-1].lower() == last][:1]
-    text = hint.message.lower()
-    named = [pointer for pointer, _ in _leaves(body, "")
-             if re.search(rf"\b{re.escape(pointer.rsplit('/', 1)[-1].lower())}\b", text)]
+    named = _named(body, "", hint.message)
     if named:
         return named
+    quoted = set(re.findall(r"'([^']+)'|\"([^\"]+)\"|`([^`]+)`", hint.message))
+    values = {part for group in quoted for part in group if part}
+    if values:
+        return [pointer for pointer, value in _leaves(body, "") if isinstance(value, str) and value in values]
     if hint.rule == "unique":
         return [pointer for pointer, value in _leaves(body, "") if isinstance(value, str)
                 and not variables.has_template(value) and _identifier_like(pointer)]
     return []
 
 
-def _match(body: Any, path: list[str]) -> str | None:
-    """The pointer of ``path`` in ``body``, comparing keys without regard to case; a wrapper key may be skipped."""
-    node, pointer = body, ""
-    for index, part in enumerate(path):
-        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node, pointer = node[int(part)], f"{pointer}/{part}"
-        elif isinstance(node, dict):
-            key = next((name for name in node if name.lower() == part.lower()), None)
-            if key is None:
-                return _match(body, path[index + 1:]) if index == 0 and len(path) > 1 else None
-            node, pointer = node[key], f"{pointer}/{escape(key)}"
-        else:
-            return None
-    return pointer
+def _absent_named(body: Any, hint: Hint, fields: dict[str, Field]) -> list[str]:
+    """For "at least one of A or B": the first of the fields named that the body lacks, when it has none of them
+    (under the object the hint points at)."""
+    text = hint.message.lower()
+    path = list(hint.path)
+    if path and re.search(rf"(?<![\w.]){re.escape(path[-1].lower())}(?!\w)", text):
+        path = path[:-1]  # the hint points at one of the fields it names
+    parent = _match(body, path, "") or ""
+    named = sorted((found.start(), pointer) for pointer, field in fields.items()
+                   if pointer.rsplit("/", 1)[0] == schema_pointer(parent) and field.name
+                   and (found := re.search(rf"(?<![\w.]){re.escape(field.name.lower())}(?!\w)", text)))
+    present = [pointer for _, pointer in named if _at(body, parent + pointer[len(schema_pointer(parent)):])
+               is not None]
+    return [] if present or not named else [parent + named[0][1][len(schema_pointer(parent)):]]
+
+
+def _named(body: Any, pointer: str, message: str) -> list[str]:
+    """The fields under ``pointer`` whose names the message uses as words, in the order the message names them
+    ("team_name cannot be set", "Exactly one of run_id or partition_key"); the innermost name wins."""
+    text = message.lower()
+    places: list[tuple[int, str]] = []
+    for leaf, _ in _leaves(_at(body, pointer), pointer):
+        for part in reversed(_parts_below(leaf, pointer)):
+            found = re.search(rf"(?<![\w.]){re.escape(part[1].lower())}(?![\w])", text)
+            if found:
+                places.append((found.start(), part[0]))
+                break
+    return list(dict.fromkeys(pointer for _, pointer in sorted(places)))
+
+
+def _parts_below(leaf: str, pointer: str) -> list[tuple[str, str]]:
+    """(pointer, name) of each object member on the way from ``pointer`` down to ``leaf``, outermost first."""
+    parts, below = [], pointer
+    for segment in filter(None, leaf[len(pointer):].split("/")):
+        below = f"{below}/{segment}"
+        if not segment.isdigit():
+            parts.append((below, segment.replace("~1", "/").replace("~0", "~")))
+    return parts
+
+
+def _at(body: Any, pointer: str) -> Any:
+    try:
+        return get_at(body, pointer)
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
+def _match(node: Any, path: list[str], pointer: str) -> str | None:
+    """The pointer of ``path`` in the body, comparing keys without regard to case; parts that name no member
+    are skipped (a wrapper such as "data", the tag of a union: pydantic's loc ["actions", 0, "create", ...])."""
+    if not path:
+        return pointer
+    part, rest = path[0], path[1:]
+    if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        return _match(node[int(part)], rest, f"{pointer}/{part}")
+    if isinstance(node, dict):
+        key = next((name for name in node if name.lower() == part.lower()), None)
+        if key is not None:
+            return _match(node[key], rest, f"{pointer}/{escape(key)}")
+        return _match(node, rest, pointer) if rest else None
+    return None
 
 
 def _leaves(value: Any, pointer: str) -> list[tuple[str, Any]]:
@@ -93,11 +153,11 @@ def _fix(body: Any, pointer: str, hint: Hint, field: Field | None, rng: random.R
         current = get_at(body, pointer)
     except (KeyError, IndexError, TypeError, ValueError):
         current = _MISSING
-    if hint.rule == "required":
+    if hint.rule in ("required", "any_of"):
         return replaced(body, pointer, sample(node, rng, pointer.rsplit("/", 1)[-1])) if current is _MISSING else None
     if current is _MISSING:
         return None
-    if hint.rule == "unknown":
+    if hint.rule in ("unknown", "exclusive"):
         result = replaced(body, "", body)
         remove_at(result, pointer)
         return result
@@ -215,8 +275,10 @@ _FIXES: dict[str, Callable[[Any, Hint, dict[str, Any], random.Random], Any]] = {
 def _describe(hint: Hint, pointer: str) -> str:
     where = pointer.strip("/").replace("/", ".") or "the body"
     return {
-        "required": f"added {where}", "unknown": f"removed {where}", "lowercase": f"lower-cased {where}",
-        "uppercase": f"upper-cased {where}", "unique": f"made {where} differ on every run",
+        "required": f"added {where}", "any_of": f"added {where}", "unknown": f"removed {where}",
+        "exclusive": f"removed {where}",
+        "lowercase": f"lower-cased {where}", "uppercase": f"upper-cased {where}",
+        "unique": f"made {where} differ on every run",
     }.get(hint.rule, f"changed {where} ({hint.rule.replace('_', ' ')})")
 
 

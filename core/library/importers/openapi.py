@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from core import inputs
 from core.database import session_scope
 from core.errors import Conflict, InvalidInput
+from core.library import spec_impact
 from core.library.importers import uploads
 from core.library.importers.documents import METHODS, Document, check, parse
 from core.library.importers.schemas import (
@@ -221,8 +222,9 @@ def _schema(document: Document, resolver: Resolver, node: Any, direction: Direct
 def import_document(data: bytes, filename: str, *, module: str | None = None, dry_run: bool = False) -> dict[str, Any]:
     """Imports (or, with ``dry_run``, previews) a document in one transaction.
 
-    Returns {"document", "version", "added", "changed", "removed", "unchanged", "unlinked_test_cases"};
-    a bad document raises InvalidInput and writes nothing.
+    Returns {"document", "version", "added", "changed", "removed", "unchanged", "unlinked_test_cases", "impact"}
+    (``impact``: the automation cases the change breaks, see ``core.library.spec_impact``); a bad document
+    raises InvalidInput and writes nothing.
     """
     data, filename = uploads.check(data, filename)
     module = inputs.optional_text(module, "The module", limit=100, single_line=True)
@@ -236,24 +238,25 @@ def import_document(data: bytes, filename: str, *, module: str | None = None, dr
 
 
 def _apply(session: Session, document: Document, specs: list[SceneSpec], *, dry_run: bool) -> dict[str, Any]:
+    """Adds, updates and removes the document's scenes; what that breaks is assessed first, on the stored ones."""
     existing = _existing(session, document, [spec.id for spec in specs])
-    added: list[str] = []
-    changed: list[str] = []
-    for spec in specs:
-        values = {key: value for key, value in asdict(spec).items() if key != "id"}
-        scene = existing.get(spec.id)
-        if scene is None:
-            added.append(spec.id)
-            session.add(Scene(id=spec.id, source=document.title, **values))
-        elif any(getattr(scene, key) != values[key] for key in SCENE_FIELDS):
-            changed.append(spec.id)
-            for key in SCENE_FIELDS:
-                setattr(scene, key, values[key])
-    removed = sorted(set(existing) - {spec.id for spec in specs})
+    versions = {spec.id: {key: value for key, value in asdict(spec).items() if key != "id"} for spec in specs}
+    added = [spec.id for spec in specs if spec.id not in existing]
+    changed = [spec.id for spec in specs if spec.id in existing and
+               any(getattr(existing[spec.id], key) != versions[spec.id][key] for key in SCENE_FIELDS)]
+    removed = sorted(set(existing) - set(versions))
+    changes = {scene_id: (existing[scene_id], versions.get(scene_id)) for scene_id in [*changed, *removed]}
+    impact = spec_impact.assess(session, changes)
+    for scene_id in added:
+        session.add(Scene(id=scene_id, source=document.title, **versions[scene_id]))
+    for scene_id in changed:
+        for key in SCENE_FIELDS:
+            setattr(existing[scene_id], key, versions[scene_id][key])
     return {
         "document": document.title, "version": document.version, "dry_run": dry_run, "added": added,
         "changed": changed, "removed": removed, "unchanged": len(specs) - len(added) - len(changed),
         "unlinked_test_cases": _remove(session, [existing[scene_id] for scene_id in removed]),
+        "impact": impact,
     }
 
 

@@ -5,7 +5,9 @@ fire wherever tasks run, with or without the HTTP API. Several workers share the
 safely: fan-out locks each webhook row (SKIP LOCKED on PostgreSQL; SQLite serialises
 writers) and the log is unique per webhook and event; a delivery is claimed by counting
 the attempt and pushing its next attempt out (so one whose sender died is tried again
-later), and an outcome is written only while that attempt is still the latest.
+later), and an outcome is written only while that attempt is still the latest. Connections go
+only where core.tasks.webhooks.destinations allows (a refused one fails the delivery at once);
+secrets are decrypted just for signing.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ import httpx
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from core import encryption
 from core.config import Settings
 from core.database import session_scope
+from core.errors import SecretKeyError
 from core.tasks import notifications
-from core.tasks.webhooks import formats
+from core.tasks.webhooks import destinations, formats
 from core.tasks.webhooks.registry import mask_url
 from db.models import TaskEvent, User, Webhook, WebhookDelivery, WorkflowTask
 from db.types import isoformat, utcnow
@@ -57,7 +61,7 @@ class Attempt:
     number: int
     kind: str
     url: str
-    secret: str | None
+    encrypted_secret: str | None
     payload: dict[str, Any]
 
 
@@ -65,6 +69,7 @@ class Attempt:
 class Outcome:
     status_code: int | None
     error: str | None  # None: delivered
+    final: bool = False  # no retry: the destination is refused
 
 
 def run_once(settings: Settings, stopping: threading.Event | None = None) -> dict[str, int]:
@@ -142,7 +147,7 @@ def deliver_due(settings: Settings, *, limit: int = SEND_BATCH, stopping: thread
     attempted = 0
     reset = _sending.set(True)
     try:
-        with httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False) as client:
+        with destinations.client(destinations.Policy.of(settings), settings.webhook_timeout_seconds) as client:
             while attempted < limit and not (stopping is not None and stopping.is_set()):
                 attempt = _claim(settings)
                 if attempt is None:
@@ -172,25 +177,31 @@ def _claim(settings: Settings) -> Attempt | None:
         delivery.last_attempt_at = now
         # due again only if this sender dies before recording the outcome
         delivery.next_attempt_at = now + timedelta(seconds=2 * settings.webhook_timeout_seconds + 30)
-        return Attempt(delivery.id, delivery.attempts, hook.kind, hook.url, hook.secret, delivery.payload)
+        return Attempt(delivery.id, delivery.attempts, hook.kind, hook.url, hook.encrypted_secret, delivery.payload)
 
 
 def _send(client: httpx.Client, attempt: Attempt) -> Outcome:
-    request = formats.request(attempt.kind, attempt.url, attempt.payload, attempt.secret, attempt.delivery_id,
-                              utcnow())
+    try:
+        secret = encryption.decrypt(attempt.encrypted_secret) if attempt.encrypted_secret else None
+    except SecretKeyError as error:
+        log.error("webhook delivery %s: %s", attempt.delivery_id, error.message)
+        return Outcome(None, error.message)
+    request = formats.request(attempt.kind, attempt.url, attempt.payload, secret, attempt.delivery_id, utcnow())
     try:
         response = client.post(request.url, content=request.content, headers=request.headers)
     except httpx.HTTPError as error:
-        return Outcome(None, _redacted(f"{type(error).__name__}: {error}", attempt, request.url))
+        text = _redacted(f"{type(error).__name__}: {error}", attempt.url, request.url, secret)
+        return Outcome(None, text, final=destinations.refused(error))
     refusal = formats.refusal(attempt.kind, response.status_code, response.text)
-    return Outcome(response.status_code, None if refusal is None else _redacted(refusal, attempt, request.url))
+    return Outcome(response.status_code, None if refusal is None else _redacted(refusal, attempt.url, request.url,
+                                                                                    secret))
 
 
-def _redacted(text: str, attempt: Attempt, signed_url: str) -> str:
+def _redacted(text: str, url: str, signed_url: str, secret: str | None) -> str:
     """An error as the log may keep it: no URL key, no secret."""
-    masked = mask_url(attempt.url)
-    text = text.replace(signed_url, masked).replace(attempt.url, masked)
-    return text.replace(attempt.secret, "•••") if attempt.secret else text
+    masked = mask_url(url)
+    text = text.replace(signed_url, masked).replace(url, masked)
+    return text.replace(secret, "•••") if secret else text
 
 
 def _record(attempt: Attempt, outcome: Outcome, settings: Settings) -> None:
@@ -198,7 +209,7 @@ def _record(attempt: Attempt, outcome: Outcome, settings: Settings) -> None:
     values: dict[str, Any] = {"response_status": outcome.status_code, "error": outcome.error}
     if outcome.error is None:
         values.update(status=DELIVERED, delivered_at=now)
-    elif attempt.number >= settings.webhook_max_attempts:
+    elif outcome.final or attempt.number >= settings.webhook_max_attempts:
         values.update(status=FAILED)
     else:
         values.update(next_attempt_at=now + timedelta(seconds=backoff_seconds(attempt.number, settings)))

@@ -28,11 +28,13 @@ EVENTS = {
     "need_review": events.WORKFLOW_NEED_REVIEW,
     "failed": events.WORKFLOW_FAILED,
     "completed": events.WORKFLOW_COMPLETED,
+    "review_reminder": events.REVIEW_REMINDER,
 }
 """A webhook's event names, and the task events they stand for."""
 EVENT_OF_TYPE = {type_: name for name, type_ in EVENTS.items()}
 SIGNATURE_HEADER = "X-CaseFlow-Signature"
-HEADLINES = {"need_review": "needs review", "failed": "failed", "completed": "completed"}
+HEADLINES = {"need_review": "needs review", "failed": "failed", "completed": "completed",
+             "review_reminder": "still waits for review"}
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ def _text(item: dict[str, Any]) -> str:
         lines.append(f"Error: {task['error_message']}")
     if item["event"] == "completed" and task.get("new_usercase_id"):
         lines.append(f"Automation case: {task['new_usercase_id']}")
-    if item["event"] == "need_review":
+    if item["event"] in ("need_review", "review_reminder"):
         lines.append(item["message"])
     return "\n".join(lines)
 

@@ -1,7 +1,8 @@
 """Webhooks: added, listed and removed, and their delivery log.
 
-A webhook's secret is returned once, when CaseFlow generated it; its URL is shown masked
-(chat webhooks carry their key in the URL). Who may do what is checked at the service door.
+A webhook's URL must lead to a public address (core.tasks.webhooks.destinations) and is shown
+masked (chat webhooks carry their key in it). Its secret is stored encrypted (core.encryption)
+and returned once, when CaseFlow generated it. Who may do what is checked at the service door.
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from core import paging
+from core import encryption, inputs, paging
+from core.config import get_settings
 from core.database import session_scope
 from core.errors import InvalidInput, NotFound
+from core.messages import phrase
+from core.tasks.webhooks import destinations
 from core.tasks.webhooks.formats import EVENTS, KINDS, SIGNING
 from db.models import TaskEvent, User, Webhook, WebhookDelivery
 from db.types import isoformat
 
-MAX_URL_LENGTH = 1000
 MAX_NAME_LENGTH = 100
 MAX_SECRET_LENGTH = 200
 
@@ -41,16 +44,19 @@ def add(*, kind: str, url: str, events: Sequence[str] | None, name: str | None, 
         raise InvalidInput("{kind} webhooks are not signed; leave the secret out (the key is in the URL).", kind=kind)
     if kind == "generic" and not secret:
         secret = generated = secrets.token_urlsafe(32)
-    if secret is not None and not 16 <= len(secret) <= MAX_SECRET_LENGTH:
-        raise InvalidInput("A webhook secret needs 16 to {max_secret_length} characters.",
+    if secret is not None and (inputs.text_problem(secret, "The secret", single_line=True)
+                               or not 16 <= len(secret) <= MAX_SECRET_LENGTH):
+        raise InvalidInput("A webhook secret is plain text of 16 to {max_secret_length} characters on one line.",
                            max_secret_length=MAX_SECRET_LENGTH)
-    label = _checked_text((name or "").strip(), "name", MAX_NAME_LENGTH)
-    module = _checked_text(module.strip(), "module", 100) if module is not None else None
+    label = _checked_text((name or "").strip(), phrase("The webhook's name"), MAX_NAME_LENGTH)
+    module = _checked_text(module.strip(), phrase("The webhook's module"), 100) if module is not None else None
     if (user_id is None) == (not module):
         raise InvalidInput("A webhook is for one user's tasks or for one module's, not both or neither.")
+    url = destinations.checked_url(url, destinations.Policy.of(get_settings()))
+    encrypted = encryption.encrypt(secret) if secret else None
     with session_scope() as session:
         row = Webhook(
-            kind=kind, url=_checked_url(url), secret=secret, events=chosen, name=label, user_id=user_id,
+            kind=kind, url=url, encrypted_secret=encrypted, events=chosen, name=label, user_id=user_id,
             module=module or None, created_by=created_by, is_active=True,
             cursor_event_id=session.scalar(select(func.max(TaskEvent.id))) or 0,
         )
@@ -115,20 +121,6 @@ def mask_url(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname}{port}/…{url[-4:]}"
 
 
-def _checked_url(url: str) -> str:
-    url = url.strip()
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        raise InvalidInput("The webhook URL is not a valid URL.") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput("A webhook URL must start with http:// or https:// and name a host.")
-    if len(url) > MAX_URL_LENGTH:
-        raise InvalidInput("A webhook URL has at most {max_url_length} characters.", max_url_length=MAX_URL_LENGTH)
-    return url
-
-
 def _checked_events(chosen: Sequence[str] | None) -> list[str]:
     if chosen is None:
         return list(EVENTS)
@@ -141,11 +133,8 @@ def _checked_events(chosen: Sequence[str] | None) -> list[str]:
     return [name for name in EVENTS if name in chosen]
 
 
-def _checked_text(value: str, field: str, limit: int) -> str:
-    if len(value) > limit:
-        raise InvalidInput("The webhook's {field} has {value_count} characters; at most {limit} are allowed.",
-                           field=field, value_count=len(value), limit=limit)
-    return value
+def _checked_text(value: str, label: str, limit: int) -> str:
+    return inputs.text(value, label, limit=limit, single_line=True)
 
 
 def _names(session: Session, rows: Sequence[Webhook]) -> dict[int, str]:
@@ -160,7 +149,7 @@ def _webhook(row: Webhook, names: dict[int, str]) -> dict[str, Any]:
         "id": row.id, "name": row.name, "kind": row.kind, "url": mask_url(row.url), "events": list(row.events),
         "scope": "user" if row.user_id is not None else "module",
         "user": names.get(row.user_id) if row.user_id is not None else None, "module": row.module,
-        "signed": row.secret is not None, "active": row.is_active,
+        "signed": row.encrypted_secret is not None, "active": row.is_active,
         "created_by": names.get(row.created_by) if row.created_by is not None else None,
         "created_at": isoformat(row.created_at),
     }

@@ -1,7 +1,7 @@
 """users keep their dashboard language and time zone (NULL: the browser's)
 
-Revision ID: 0010_user_locale
-Revises: 0009
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-08 10:00:00.000000
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = '0010_user_locale'
-down_revision: str | Sequence[str] | None = '0009'
+revision: str = '0013'
+down_revision: str | Sequence[str] | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

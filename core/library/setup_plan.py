@@ -1,0 +1,217 @@
+"""Which operations a case's setup sends: the resources its path names, created (or found) first.
+
+For every path parameter of an operation (``/buckets/{bucket_id}/collections/{id}``) the
+document usually has an operation that makes one: ``POST`` on the collection the parameter
+indexes (``POST /buckets``, then ``POST /buckets/{bucket_id}/collections``). Its answer holds
+the new resource's id (``data.id``, ``id``, ``bucket_id``...): a setup step sends a minimal
+valid body to it and captures the id into a variable named for the parameter. Where nothing
+creates the resource but the collection can be listed (``GET /dags``), the step reads the
+first item's id instead. A DELETE on the resource, when the document has one, removes what
+a step created after the row. Plans come from the same document (the scenes of one source).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.errors import InvalidInput
+from core.inputs import json_type, label, plain_json
+from core.library.case_requests import parameter_value
+from core.records import DataRow, SetupStep
+from core.schema import uniqueness, variables
+from core.schema.responses import documented_codes, response_schema
+from core.schema.values import sample
+from core.schema.walk import properties, resolve_refs
+from db.models import Scene
+
+PLACEHOLDER = re.compile(r"\{([^{}/]+)\}")
+ID_NAMES = ("id", "uuid", "key", "name", "slug", "code")
+"""What an id is often called in an answer, after the parameter's own name and its last word."""
+WRAPPERS = ("data", "result", "item", "resource")
+"""Objects APIs wrap a created resource in (``{"data": {"id": ...}}``)."""
+LIST_KEYS = ("data", "items", "results", "records", "entries", "content")
+"""Where a list operation's answer keeps its items, when the document does not say."""
+MAX_STEPS = 4
+
+
+def plan(session: Session, scene: Scene) -> list[SetupStep]:
+    """The setup steps for ``scene``'s path parameters, outermost first; none for a path without any,
+    or for a scene that was not imported from a document."""
+    names = PLACEHOLDER.findall(scene.path)
+    if not names or scene.source is None:
+        return []
+    others = {(item.method, shape(item.path)): item for item in session.scalars(
+        select(Scene).where(Scene.source == scene.source, Scene.id != scene.id).order_by(Scene.id))}
+    declared = {item["name"]: item for item in scene.parameters if item["in"] == "path"}
+    steps: list[SetupStep] = []
+    known: list[str] = []
+    """What each parameter so far stands for in a path: its variable, or the value the document fixes."""
+    for name in names[:MAX_STEPS]:
+        if _fixed(declared.get(name)):
+            known.append(parameter_value(declared[name]))
+            continue
+        step = _step(others, _collection(scene.path, name), known, name)
+        if step is None:
+            break  # what lies below a resource nothing creates cannot be created either
+        steps.append(step)
+        known.append("{{" + name + "}}")
+    return steps
+
+
+def _fixed(parameter: dict[str, Any] | None) -> bool:
+    """Whether the document fixes the parameter's value (``const``, an ``enum``): nothing to create."""
+    schema = resolve_refs((parameter or {}).get("schema") or {})
+    return "const" in schema or bool(schema.get("enum"))
+
+
+def shape(path: str) -> str:
+    """A path with its parameters unnamed (``/buckets/{}/collections``), to match paths across operations."""
+    return PLACEHOLDER.sub("{}", path.rstrip("/")) or "/"
+
+
+def _collection(path: str, name: str) -> str:
+    """The path up to the collection the parameter indexes: ``/buckets/{bucket_id}/collections`` for ``id``."""
+    return path[:path.index("{" + name + "}")].rstrip("/")
+
+
+def _step(others: dict[tuple[str, str], Scene], collection: str, outer: list[str],
+          name: str) -> SetupStep | None:
+    """``outer``: what the parameters before ``name`` stand for, in order."""
+    resource = shape(collection) + "/{}"
+    deleter = others.get(("DELETE", resource))
+    creator = others.get(("POST", shape(collection)))
+    if creator is not None:
+        return SetupStep(
+            name=f"create {_noun(collection)}", method="POST", path=_filled(creator.path, outer),
+            query=_query(creator), body=_body(creator), media_type=creator.request_media_type,
+            captures={name: capture_paths(name, _success_schema(creator))},
+            cleanup=None if deleter is None else _filled(deleter.path, [*outer, "{{" + name + "}}"]),
+            scene_id=creator.id)
+    lister = others.get(("GET", shape(collection)))
+    if lister is not None:
+        return SetupStep(
+            name=f"find a {_noun(collection)}", method="GET", path=_filled(lister.path, outer), query=_query(lister),
+            body=None, media_type="application/json", captures={name: _listed_paths(name, _success_schema(lister))},
+            cleanup=None, scene_id=lister.id)
+    return None
+
+
+def _noun(collection: str) -> str:
+    last = collection.rstrip("/").rsplit("/", 1)[-1] or "resource"
+    last = re.sub(r"_?[iI]d$", "", last.strip("{}")) or last.strip("{}")
+    return last[:-1] if last.endswith("s") and len(last) > 3 else last
+
+
+def _filled(path: str, known: list[str]) -> str:
+    """``path`` with its first parameters replaced by what they stand for (in order); the rest as variables."""
+    values = iter(known)
+    return PLACEHOLDER.sub(lambda match: next(values, "{{" + match.group(1) + "}}"), path)
+
+
+def _query(scene: Scene) -> dict[str, str]:
+    return {item["name"]: parameter_value(item) for item in scene.parameters
+            if item["in"] == "query" and item.get("required")}
+
+
+def _body(scene: Scene) -> Any:
+    """A minimal valid body (required fields only, documented values first) whose unique-looking values
+    differ on every run; None for an operation without one."""
+    if not scene.request_schema:
+        return None
+    body = sample(resolve_refs(scene.request_schema), random.Random(scene.id), optional=False)
+    row = DataRow(name="setup", kind="valid", keyword=None, pointer="", description="", expected_status=200,
+                  body=body, source="offline")
+    return uniqueness.vary(scene.request_schema, [row])[0]["body"]
+
+
+def _success_schema(scene: Scene) -> dict[str, Any]:
+    codes = [code for code in documented_codes(scene.responses) if 200 <= code < 300]
+    return next((resolve_refs(found) for code in codes if (found := response_schema(scene.responses, code))), {})
+
+
+def _names(parameter: str) -> list[str]:
+    """What the answer may call the parameter: itself, its last word (``pool_name`` -> ``name``), an id."""
+    words = re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", parameter)
+    last = words[-1].lower() if words else parameter
+    return list(dict.fromkeys([parameter, last, *ID_NAMES]))
+
+
+def capture_paths(parameter: str, schema: dict[str, Any]) -> list[str]:
+    """Dotted paths to the created resource's id, those the documented answer has first."""
+    names = _names(parameter)
+    members = _members(schema)
+    documented = [name for name in names if name in members]
+    wrapped = [f"{wrapper}.{name}" for wrapper in WRAPPERS if wrapper in members
+               for name in names if name in _members(members[wrapper])]
+    generic = [path for name in names for path in (name, *(f"{wrapper}.{name}" for wrapper in WRAPPERS[:1]))]
+    return list(dict.fromkeys([*documented, *wrapped, *generic]))
+
+
+def _listed_paths(parameter: str, schema: dict[str, Any]) -> list[str]:
+    """Dotted paths to the first listed item's id: in the answer's documented array, or a common one."""
+    members = _members(schema)
+    arrays = [key for key, sub in members.items() if isinstance(sub, dict) and sub.get("type") == "array"]
+    places = [f"{key}.0" for key in arrays] or (["0"] if schema.get("type") == "array" else [])
+    places += [f"{key}.0" for key in LIST_KEYS if f"{key}.0" not in places] + ["0"]
+    listed = [f"{place}.{name}" for place in places for name in _names(parameter)]
+    return list(dict.fromkeys([*listed, *capture_paths(parameter, schema)]))  # or one object, not a list
+
+
+def _members(schema: Any) -> dict[str, Any]:
+    """An object schema's properties, those of its allOf parts too."""
+    if not isinstance(schema, dict):
+        return {}
+    members = dict(properties(schema))
+    for part in schema.get("allOf") or []:
+        members.update(_members(part))
+    return members
+
+
+SETUP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+MAX_CORRECTED_BYTES = 200_000
+TEXT_LIMIT = 2000
+
+
+def checked(steps: Any) -> list[SetupStep]:
+    """A reviewer's setup steps, each as a SetupStep, or InvalidInput saying what is wrong (nothing is kept)."""
+    if not isinstance(steps, list) or len(steps) > MAX_STEPS * 2:
+        raise InvalidInput(f"The setup must be a list of at most {MAX_STEPS * 2} steps.")
+    plain_json(steps, "The setup", max_bytes=MAX_CORRECTED_BYTES)
+    return [_checked_step(step, number) for number, step in enumerate(steps, 1)]
+
+
+def _checked_step(step: Any, number: int) -> SetupStep:
+    where = f"Setup step {number}"
+    if not isinstance(step, dict):
+        raise InvalidInput(f"{where} is {json_type(step)}, not a JSON object.")
+    method = str(step.get("method", "")).upper()
+    if method not in SETUP_METHODS:
+        raise InvalidInput(f"{where}: the method must be one of {', '.join(SETUP_METHODS)}.")
+    captures = step.get("captures") or {}
+    if not isinstance(captures, dict) or not all(
+            isinstance(name, str) and re.fullmatch(variables.NAME, name) and isinstance(paths, list) and paths
+            and all(isinstance(path, str) and path.strip() for path in paths) for name, paths in captures.items()):
+        raise InvalidInput(f"{where}: captures maps a variable name to a list of dotted paths into the answer, "
+                           f'e.g. {{"bucket_id": ["data.id", "id"]}}.')
+    query = step.get("query") or {}
+    if not isinstance(query, dict) or not all(isinstance(value, str) for value in query.values()):
+        raise InvalidInput(f"{where}: query maps parameter names to text.")
+    return SetupStep(
+        name=label(step.get("name") or f"step {number}", f"{where}'s name", 200), method=method,
+        path=_path(step.get("path"), f"{where}'s path"), query=query, body=step.get("body"),
+        media_type=label(step.get("media_type") or "application/json", f"{where}'s media type", 100),
+        captures=captures, cleanup=None if step.get("cleanup") is None else _path(step["cleanup"],
+                                                                                  f"{where}'s cleanup"),
+        scene_id=None if step.get("scene_id") is None else label(step["scene_id"], f"{where}'s scene", 100))
+
+
+def _path(value: Any, what: str) -> str:
+    path = label(value, what, TEXT_LIMIT)
+    if not path.startswith("/"):
+        raise InvalidInput(f"{what} must start with / (it is relative to the environment's base URL).")
+    return path

@@ -1,0 +1,63 @@
+"""Which requests a case's setup sends, planned from the document: creators, lists, fixed values, cleanups."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from core import service
+from core.database import session_scope
+from core.library import setup_plan
+from db.models import Scene
+
+ID = {"type": "string"}
+
+
+def op(operation_id: str, *, body: bool = False, params: list[str] = (), responses: dict | None = None,
+       fixed: dict[str, Any] | None = None) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": operation_id,
+        "parameters": [{"name": name, "in": "path", "required": True,
+                        "schema": {"type": "string", **((fixed or {}).get(name) or {})}} for name in params],
+        "responses": responses or {"200": {"description": "OK"}}}
+    if body:
+        operation["requestBody"] = {"content": {"application/json": {"schema": {
+            "type": "object", "required": ["title"], "properties": {"title": {"type": "string"}}}}}}
+    return operation
+
+
+CREATED = {"201": {"description": "Created", "content": {"application/json": {"schema": {
+    "type": "object", "properties": {"data": {"type": "object", "properties": {"id": ID}}}}}}}}
+LISTED = {"200": {"description": "OK", "content": {"application/json": {"schema": {
+    "type": "object", "properties": {"boards": {"type": "array", "items": {
+        "type": "object", "properties": {"board_id": ID}}}}}}}}}
+DOCUMENT = {"openapi": "3.1.0", "info": {"title": "Boards", "version": "1"}, "paths": {
+    "/boards": {"get": op("listBoards", responses=LISTED)},
+    "/boards/{board_id}/cards": {"post": op("createCard", body=True, params=["board_id"], responses=CREATED)},
+    "/boards/{board_id}/cards/{card_id}": {
+        "patch": op("patchCard", body=True, params=["board_id", "card_id"]),
+        "delete": op("deleteCard", params=["board_id", "card_id"])},
+    "/boards/{board_id}/cards/search": {"post": op("searchCards", body=True, params=["board_id"],
+                                                   fixed={"board_id": {"const": "~"}})},
+    "/tags/{tag}": {"put": op("putTag", body=True, params=["tag"])},
+}}
+
+
+def plans(users: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+    service.import_openapi(json.dumps(DOCUMENT).encode(), "boards.json", user=users["engineer"])
+    with session_scope() as session:
+        return {scene.id: setup_plan.plan(session, scene) for scene in session.query(Scene)}
+
+
+def test_each_path_parameter_is_found_or_created_outermost_first(users: dict[str, str]) -> None:
+    planned = plans(users)
+    find, create = planned["patchCard"]
+    assert (find["method"], find["path"], find["captures"]["board_id"][0]) == ("GET", "/boards", "boards.0.board_id")
+    assert find["cleanup"] is None and find["body"] is None, "what a step only found is never deleted"
+    assert (create["method"], create["path"]) == ("POST", "/boards/{{board_id}}/cards")
+    assert create["captures"]["card_id"][0] == "data.id", "the documented answer's id first"
+    assert create["cleanup"] == "/boards/{{board_id}}/cards/{{card_id}}"
+    assert isinstance(create["body"], dict) and "title" in create["body"], "a minimal valid body"
+    assert planned["searchCards"] == [], "a value the document fixes needs nothing made"
+    assert planned["putTag"] == [], "nothing in the document makes a tag"
+    assert planned["listBoards"] == [] and planned["createCard"][0]["name"] == "find a board"
