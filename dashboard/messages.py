@@ -24,8 +24,9 @@ from dashboard.i18n import ENGLISH, LANGUAGE_NAMES, catalog_path
 
 ROOT = Path(__file__).resolve().parents[1]
 DASHBOARD_KEYWORDS = {"_": None, "_n": (1, 2), "N_": None}
-ERRORS = ("CaseFlowError", "NotFound", "InvalidInput", "Conflict", "Forbidden", "TransientError", "LeaseLost",
-          "RateLimited", "DatabaseUnavailable", "AIProviderError", "AIProviderUnavailable", "ReviewRoundsExhausted")
+ERRORS = ("CaseFlowError", "NotFound", "InvalidInput", "InvalidField", "Conflict", "Forbidden", "TransientError",
+          "LeaseLost", "RateLimited", "DatabaseUnavailable", "AIProviderError", "AIProviderUnavailable",
+          "ReviewRoundsExhausted")
 CORE_KEYWORDS: dict[str, tuple[int, ...] | None] = {
     **dict.fromkeys(ERRORS), "Text": None, "phrase": None,
     **dict.fromkeys(("whole_number", "record_id", "seconds", "text", "optional_text", "text_problem", "label",

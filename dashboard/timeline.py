@@ -26,6 +26,7 @@ EVENT_NAMES = {
     "task_retried": N_("retried"),
     "task_requeued": N_("requeued"),
     "retry_scheduled": N_("retry scheduled"),
+    "review_reminder": N_("review reminder"),
 }
 DECISIONS = {"approved": N_("approved"), "rejected": N_("rejected")}
 
@@ -56,12 +57,23 @@ def event_text(event: dict[str, Any], owner: str) -> str:
                  decision=decision_text(data.get("review_status", "")), round=data.get("round", "?"))
     if kind == "workflow_completed" and data.get("new_usercase_id"):
         return _("Automation case {case} created", case=data["new_usercase_id"])
-    if kind in ("task_cancelled", "task_retried") and data.get("by"):
-        template = N_("Cancelled by {user}") if kind == "task_cancelled" else N_("Retried by {user}")
-        return _(template, user=data["by"])
+    if kind == "review_reminder" and isinstance(data.get("waiting_hours"), (int, float)):
+        return _("Waiting for review for {waited}", waited=i18n.text(service.review_waited(data["waiting_hours"])))
+    if kind in ("task_cancelled", "task_retried") and (said := _stopped_or_retried(kind, data)):
+        return said
     if kind == "task_requeued" and "previous_worker" in data:
         return _("The lease of worker {worker} expired at {at}; requeued to resume from its last checkpoint.",
                  worker=data["previous_worker"] or "?", at=ui.local_time(data.get("lease_expired_at")))
     if kind == "retry_scheduled" and data.get("error"):
         return _("A passing fault; the step is retried later: {error}", error=data["error"])
     return event["message"]
+
+
+def _stopped_or_retried(kind: str, data: dict[str, Any]) -> str | None:
+    """Who cancelled or retried the task, or that its review expired; None when the event does not say."""
+    if kind == "task_cancelled" and data.get("reason") == "review_expired":
+        return _("Cancelled: waited for review longer than REVIEW_EXPIRE_DAYS allows")
+    if data.get("by"):
+        template = N_("Cancelled by {user}") if kind == "task_cancelled" else N_("Retried by {user}")
+        return _(template, user=data["by"])
+    return None

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from core import service
-from core.service import Actor, CaseFlowError, NotFound, Role, TaskStatus
+from core.service import Actor, CaseFlowError, Role, TaskStatus
 from dashboard import i18n
 from dashboard.i18n import N_, _
 

@@ -134,6 +134,7 @@ from core.service.tasks import (
     task_timeline,
     variable_example,
 )
+from core.tasks.review_deadlines import waited as review_waited
 from core.workflow.steps import AWAITING_REVIEW, CASE_CREATED, STEP_BY_NODE, STEPS, Step
 from core.workflow.steps import describe as describe_step
 from core.workflow.steps import position as step_position

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from core import service
-from dashboard import ui
+from dashboard import i18n, ui
 from dashboard.i18n import _
 
 SHOWN = 200
@@ -124,14 +124,17 @@ def strength_flag(case: dict[str, Any]) -> None:
     """Whether the checks fail on wrong responses made from the latest run's (see docs/library.md)."""
     strength = service.assertion_strength(case["id"])
     if strength["verdict"] == "unknown":
-        st.caption("Assertion strength: run the case; its checks are then tried on wrong responses.")
+        st.caption(_("Assertion strength: run the case; its checks are then tried on wrong responses."))
     elif strength["verdict"] == "strong":
-        st.caption(f"Assertion strength (run {strength['run_id']}): every row fails on a wrong status and on some "
-                   f"wrong body ({strength['caught']} of {strength['mutants']} wrong responses caught).")
+        st.caption(_("Assertion strength (run {run}): every row fails on a wrong status and on some wrong body "
+                     "({caught} of {mutants} wrong responses caught).", run=strength["run_id"],
+                     caught=strength["caught"], mutants=strength["mutants"]))
     else:
         weak = {row["name"]: row["reason"] for row in strength["rows"] if row["verdict"] == "weak"}
-        st.warning(f"Weak assertions (run {strength['run_id']}): {len(weak)} row(s) pass a wrong response.")
-        st.dataframe(pd.DataFrame([{"row": name, "why": why} for name, why in weak.items()]), hide_index=True)
+        st.warning(_("Weak assertions (run {run}): {count} row(s) pass a wrong response.", run=strength["run_id"],
+                     count=len(weak)))
+        st.dataframe(pd.DataFrame([{"row": name, "why": i18n.text(why)} for name, why in weak.items()]),
+                     hide_index=True, column_config={"row": _("Row"), "why": _("Why")})
 
 
 def checks_table(case: dict[str, Any]) -> None:

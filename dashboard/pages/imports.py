@@ -38,28 +38,30 @@ def impact_table(impact: list[dict[str, Any]]) -> None:
     if not impact:
         return
     rows = sum(len(case["rows"]) for case in impact)
-    st.warning(f"This version breaks {len(impact)} automation case(s), {rows} row(s) named below. After the import, "
-               f"they can be regenerated from their test cases.")
+    st.warning(_("This version breaks {cases} automation case(s), {rows} row(s) named below. After the import, "
+                 "they can be regenerated from their test cases.", cases=len(impact), rows=rows))
     st.dataframe(pd.DataFrame(
-        [{"case": case["code"], "name": case["name"], "row": "(the whole case)", "why": reason["message"]}
-         for case in impact for reason in case["reasons"]] +
-        [{"case": case["code"], "name": case["name"], "row": row["name"], "why": reason["message"]}
-         for case in impact for row in case["rows"] for reason in row["reasons"]]), hide_index=True)
+        [{"case": case["code"], "name": case["name"], "row": _("(the whole case)"),
+          "why": i18n.text(reason["message"])} for case in impact for reason in case["reasons"]] +
+        [{"case": case["code"], "name": case["name"], "row": row["name"], "why": i18n.text(reason["message"])}
+         for case in impact for row in case["rows"] for reason in row["reasons"]]), hide_index=True,
+        column_config={"case": _("Case"), "name": _("Name"), "row": _("Row"), "why": _("Why")})
 
 
 def regenerate_offer() -> None:
     """After an import that broke cases: start a task for each one that has a test case and a scene."""
     done = st.session_state.get("openapi_done") or {}
     broken = [case["case_id"] for case in done.get("impact", []) if case["regenerable"]]
-    if not broken or not st.button(f"Regenerate {len(broken)} affected case(s)", key="openapi_regenerate"):
+    if not broken or not st.button(_("Regenerate {count} affected case(s)", count=len(broken)),
+                                   key="openapi_regenerate"):
         return
     ok, outcomes = ui.attempt(lambda: service.regenerate_cases(broken, user=actor.username))
     if ok and outcomes is not None:
         del st.session_state["openapi_done"]
-        st.success(f"Started {sum(1 for item in outcomes if item['ok'])} task(s); see the Tasks page.")
+        st.success(_("Started {count} task(s); see the Tasks page.", count=sum(1 for item in outcomes if item["ok"])))
         for item in outcomes:
             if not item["ok"]:
-                st.error(ui.escape(item["message"]))
+                st.error(ui.escape(i18n.text(item["message"])))
 
 
 def openapi_tab() -> None:

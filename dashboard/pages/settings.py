@@ -201,7 +201,7 @@ def integrations_tab() -> None:
                 st.session_state["settings_notice"] = _("Revoked the token {prefix}…",
                                                         prefix=ui.escape(token["prefix"]))
                 st.rerun()
-    st.subheader("Webhooks")
+    st.subheader(_("Webhooks"))
     add_webhook_form(people)
     hooks = service.list_webhooks(user=actor.username)
     if not hooks:
@@ -211,11 +211,11 @@ def integrations_tab() -> None:
                  hide_index=True)
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     ids = [hook["id"] for hook in hooks]
-    chosen = left.selectbox("Webhook to remove", ids, key="remove_webhook_id",
+    chosen = left.selectbox(_("Webhook to remove"), ids, key="remove_webhook_id",
                             format_func=lambda hook_id: f"#{hook_id} {hooks[ids.index(hook_id)]['url']}")
-    if right.button("Remove", key="remove_webhook", width="stretch"):
+    if right.button(_("Remove"), key="remove_webhook", width="stretch"):
         if ui.attempt(lambda: service.remove_webhook(chosen, user=actor.username))[0]:
-            st.session_state["settings_notice"] = f"Removed webhook #{chosen} and its delivery log."
+            st.session_state["settings_notice"] = _("Removed webhook #{id} and its delivery log.", id=chosen)
             st.rerun()
     log = service.webhook_deliveries(user=actor.username, limit=50)["items"]
     st.caption(_("Latest deliveries ({count})", count=len(log)))
@@ -227,26 +227,29 @@ def integrations_tab() -> None:
 def add_webhook_form(people: list[str]) -> None:
     """A webhook for a user's tasks or a module's; a generated secret is shown this once, a refusal says why."""
     with st.form("new_webhook", clear_on_submit=True):
-        url = st.text_input("Webhook URL", placeholder="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…",
-                            help="http(s) of a public address; internal ones need WEBHOOK_ALLOWED_HOSTS")
+        url = st.text_input(_("Webhook URL"), placeholder="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…",
+                            help=_("http(s) of a public address; internal ones need WEBHOOK_ALLOWED_HOSTS"))
         left, right = st.columns(2)
-        kind = left.selectbox("Kind", service.WEBHOOK_KINDS, help="generic: signed JSON · wecom, dingtalk, feishu, "
-                                                                  "slack: a chat group's incoming webhook")
-        events = right.multiselect("Events", service.WEBHOOK_EVENTS, default=list(service.WEBHOOK_EVENTS))
-        owner = left.selectbox("Tasks of", people, index=people.index(actor.username))
-        module = right.text_input("Or every task of the module", help="Leave empty for the user's tasks")
-        label = left.text_input("Label", placeholder="QA group")
-        secret = right.text_input("Signing secret", type="password", help="generic: leave empty to generate one · "
-                                                                          "dingtalk, feishu: the robot's 加签 secret")
-        if not st.form_submit_button("Add webhook", type="primary"):
+        kind = left.selectbox(_("Kind"), service.WEBHOOK_KINDS,
+                              help=_("generic: signed JSON · wecom, dingtalk, feishu, slack: a chat group's "
+                                     "incoming webhook"))
+        events = right.multiselect(_("Events"), service.WEBHOOK_EVENTS, default=list(service.WEBHOOK_EVENTS))
+        owner = left.selectbox(_("Tasks of"), people, index=people.index(actor.username))
+        module = right.text_input(_("Or every task of the module"), help=_("Leave empty for the user's tasks"))
+        label = left.text_input(_("Label"), placeholder=_("QA group"))
+        secret = right.text_input(_("Signing secret"), type="password",
+                                  help=_("generic: leave empty to generate one · dingtalk, feishu: the robot's "
+                                         "加签 secret"))
+        if not st.form_submit_button(_("Add webhook"), type="primary"):
             return
     done, created = ui.attempt(lambda: service.add_webhook(
         url, kind=kind, events=events, name=label or None, secret=secret or None,
         owner=None if module.strip() else owner, module=module.strip() or None, user=actor.username))
     if done and created is not None:
-        st.success(f"Added webhook #{created['id']} to {ui.escape(created['url'])}.", icon=":material/check:")
+        st.success(_("Added webhook #{id} to {url}.", id=created["id"], url=ui.escape(created["url"])),
+                   icon=":material/check:")
         if created.get("secret"):
-            st.warning("Copy its signing secret now: it is shown this once.", icon=":material/key:")
+            st.warning(_("Copy its signing secret now: it is shown this once."), icon=":material/key:")
             st.code(created["secret"], language=None)
 
 
