@@ -16,9 +16,6 @@ down_revision: str | Sequence[str] | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-LOWER_USERNAME = "uq_users_username_lower"
-"""An index on an expression (lower(username)): SQLite's batch table copy cannot carry it."""
-
 
 def upgrade() -> None:
     """Upgrade schema: plain ADD COLUMNs (no table copy on SQLite)."""
@@ -27,12 +24,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Downgrade schema; on SQLite the columns go with a table copy, and the expression index is made again."""
-    copying = op.get_bind().dialect.name == "sqlite"
-    if copying:
-        op.drop_index(LOWER_USERNAME, table_name='users')
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('time_zone')
-        batch_op.drop_column('locale')
-    if copying:
-        op.create_index(LOWER_USERNAME, 'users', [sa.text('lower(username)')], unique=True)
+    """Downgrade schema: plain DROP COLUMNs (SQLite 3.35+). SQLite's batch table copy would drop users,
+    which deletes the rows that reference a user (webhooks, sessions) and the lower(username) index."""
+    op.drop_column('users', 'time_zone')
+    op.drop_column('users', 'locale')
