@@ -22,12 +22,15 @@ def database() -> Database:
     try:
         return get_database(url)
     except (NoSuchModuleError, ImportError):  # an unknown dialect, or its driver is not installed
-        raise DatabaseUnavailable(f"DATABASE_URL {safe_url(url)} names a database CaseFlow has no driver for; "
-                                  f"use {URL_EXAMPLES}.") from None
+        raise DatabaseUnavailable("DATABASE_URL {value} names a database CaseFlow has no driver for; use "
+                                  "{url_examples}.",
+                                  value=safe_url(url), url_examples=URL_EXAMPLES) from None
     except (ArgumentError, ValueError):  # unparseable, or a port that is not a number
-        raise DatabaseUnavailable(f"DATABASE_URL is not a database URL; use {URL_EXAMPLES}.") from None
+        raise DatabaseUnavailable("DATABASE_URL is not a database URL; use {url_examples}.",
+                                  url_examples=URL_EXAMPLES) from None
     except OSError as error:  # the SQLite file's folder cannot be created
-        raise DatabaseUnavailable(f"DATABASE_URL {safe_url(url)} cannot be opened: {error.strerror}.") from None
+        raise DatabaseUnavailable("DATABASE_URL {value} cannot be opened: {error_strerror}.",
+                                  value=safe_url(url), error_strerror=error.strerror) from None
 
 
 def safe_url(url: str) -> str:

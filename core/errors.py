@@ -1,8 +1,17 @@
-"""Typed errors with messages a QA engineer understands; every entry point shows them as they are."""
+"""Typed errors with messages a QA engineer understands; every entry point shows them as they are.
+
+A message is a template and its fields (``NotFound("No task with id {task_id}.", task_id=7)``):
+the HTTP API and the CLI show the English sentence, the dashboard the same sentence in the
+user's language (core.messages.Text; the template is the catalog's message id).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.exc import StatementError
+
+from core.messages import Text
 
 SHOWN_MESSAGE_CHARS = 500
 """The longest message of an unexpected exception a user is shown."""
@@ -13,9 +22,9 @@ class CaseFlowError(Exception):
 
     code = "error"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, /, **params: Any) -> None:
+        self.message = message if isinstance(message, Text) and not params else Text(message, **params)
+        super().__init__(self.message)
 
 
 class NotFound(CaseFlowError):

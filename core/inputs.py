@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.orm import InstrumentedAttribute
 
 from core.errors import InvalidInput
+from core.messages import Text, phrase
 
 MAX_ID = 2**63 - 1
 """The largest id SQLite and PostgreSQL (bigint) can hold; every record id is from 1 to this."""
@@ -30,29 +31,32 @@ NUL = "\x00"
 def whole_number(value: Any, what: str, *, minimum: int = 0, maximum: int = MAX_ID) -> int:
     """``value`` as an int from ``minimum`` to ``maximum``; numpy integers count, bools and "12" do not."""
     if isinstance(value, bool):
-        raise InvalidInput(f"{what} must be a whole number, not {value!r}.")
+        raise InvalidInput("{what} must be a whole number, not {value!r}.", what=phrase(what), value=value)
     try:
         number = operator.index(value)
     except TypeError:
-        raise InvalidInput(f"{what} must be a whole number, not {_shown(value)}.") from None
+        raise InvalidInput("{what} must be a whole number, not {value}.", what=phrase(what),
+                           value=_shown(value)) from None
     if not minimum <= number <= maximum:
-        raise InvalidInput(f"{what} must be from {minimum} to {maximum}, not {_shown(number)}.")
+        raise InvalidInput("{what} must be from {minimum} to {maximum}, not {value}.",
+                           what=phrase(what), minimum=minimum, maximum=maximum, value=_shown(number))
     return number
 
 
 def record_id(value: Any, kind: str) -> int:
     """The id of a ``kind`` ("task", "test case", ...): a whole number from 1 to MAX_ID."""
-    return whole_number(value, f"The {kind} id", minimum=1)
+    return whole_number(value, Text("The {kind} id", kind=phrase(kind)), minimum=1)
 
 
 def seconds(value: Any, what: str, *, maximum: float, allow_zero: bool = False) -> float:
     """A finite duration in seconds above 0 (or from 0 with ``allow_zero``) and at most ``maximum``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidInput(f"{what} must be a number of seconds, not {_shown(value)}.")
+        raise InvalidInput("{what} must be a number of seconds, not {value}.", what=phrase(what), value=_shown(value))
     low_ok = value >= 0 if allow_zero else value > 0
     if not (math.isfinite(value) and low_ok and value <= maximum):
         low = "from 0" if allow_zero else "more than 0"
-        raise InvalidInput(f"{what} must be {low} and at most {maximum:g} seconds, not {value!r}.")
+        raise InvalidInput("{what} must be {low} and at most {maximum:g} seconds, not {value!r}.",
+                           what=phrase(what), low=low, maximum=maximum, value=value)
     return float(value)
 
 
@@ -107,14 +111,15 @@ def max_length(column: InstrumentedAttribute[Any]) -> int:
 def label(value: Any, what: str, limit: int) -> str:
     """``value`` stripped of surrounding whitespace, if it is text of at most ``limit`` characters without NUL."""
     if not isinstance(value, str):
-        raise InvalidInput(f"{what} must be text, not {json_type(value)}.")
+        raise InvalidInput("{what} must be text, not {value}.", what=phrase(what), value=json_type(value))
     text = value.strip()
     if NUL in text:
-        raise InvalidInput(f"{what} contains a NUL character (\\x00), which CaseFlow does not store.")
+        raise InvalidInput("{what} contains a NUL character (\\x00), which CaseFlow does not store.", what=phrase(what))
     if not _valid_unicode(text):
-        raise InvalidInput(f"{what} is not valid Unicode text (it holds a lone surrogate).")
+        raise InvalidInput("{what} is not valid Unicode text (it holds a lone surrogate).", what=phrase(what))
     if len(text) > limit:
-        raise InvalidInput(f"{what} has {len(text)} characters; at most {limit} are allowed.")
+        raise InvalidInput("{what} has {text_count} characters; at most {limit} are allowed.",
+                           what=phrase(what), text_count=len(text), limit=limit)
     return text
 
 
@@ -124,19 +129,21 @@ def plain_json(value: Any, what: str, *, max_bytes: int) -> None:
     while pending:
         node, where, depth = pending.pop()
         if depth > MAX_JSON_DEPTH:
-            raise InvalidInput(f"{what} is nested more than {MAX_JSON_DEPTH} levels deep (at {where}).")
+            raise InvalidInput("{what} is nested more than {max_json_depth} levels deep (at {where}).",
+                               what=phrase(what), max_json_depth=MAX_JSON_DEPTH, where=where)
         if isinstance(node, dict):
             for key, child in node.items():
                 if not isinstance(key, str) or not _valid_unicode(key):
-                    raise InvalidInput(f"{where} has a key that is not valid text: {key!r}.")
+                    raise InvalidInput("{where} has a key that is not valid text: {key!r}.", where=where, key=key)
                 pending.append((child, f"{where}.{_shown_key(key)}", depth + 1))
         elif isinstance(node, list):
             pending.extend((child, f"{where}[{index}]", depth + 1) for index, child in enumerate(node))
         elif problem := _scalar_problem(node):
-            raise InvalidInput(f"{where} {problem}.")
+            raise InvalidInput("{where} {problem}.", where=where, problem=problem)
     size = len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
     if size > max_bytes:
-        raise InvalidInput(f"{what} is {size:,} bytes of JSON; at most {max_bytes:,} are allowed.")
+        raise InvalidInput("{what} is {size:,} bytes of JSON; at most {max_bytes:,} are allowed.",
+                           what=phrase(what), size=size, max_bytes=max_bytes)
 
 
 def _scalar_problem(value: Any) -> str | None:

@@ -36,7 +36,7 @@ def upgrade() -> None:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except RuntimeError as error:  # a migration that refuses the data it finds says why
-            raise DatabaseUnavailable(f"The database cannot be upgraded: {error}") from None
+            raise DatabaseUnavailable("The database cannot be upgraded: {error}", error=error) from None
         setup_checkpoints(db)
 
 
@@ -54,12 +54,14 @@ def check_ready() -> None:
             current = set(MigrationContext.configure(connection).get_current_heads())
     except DBAPIError as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig is not None else type(error).__name__
-        raise DatabaseUnavailable(f"Cannot reach the database at {shown}: {reason}") from None
+        raise DatabaseUnavailable("Cannot reach the database at {shown}: {reason}",
+                                  shown=shown, reason=reason) from None
     newest = set(ScriptDirectory.from_config(alembic_config()).get_heads())
     if current != newest:
         found = ", ".join(sorted(current)) or "none"
-        raise DatabaseUnavailable(f"The database at {shown} does not have CaseFlow's current schema (revision "
-                                  f"{found}, expected {', '.join(sorted(newest))}): {UPGRADE_HINT}.")
+        raise DatabaseUnavailable("The database at {shown} does not have CaseFlow's current schema (revision "
+                                  "{found}, expected {value}): {upgrade_hint}.",
+                                  shown=shown, found=found, value=', '.join(sorted(newest)), upgrade_hint=UPGRADE_HINT)
 
 
 def _check_sqlite_file(url: str, shown: str) -> None:
@@ -69,7 +71,8 @@ def _check_sqlite_file(url: str, shown: str) -> None:
         return  # database() says what is wrong with the URL
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
             and not Path(parsed.database).exists():
-        raise DatabaseUnavailable(f"There is no database file at {shown}: {UPGRADE_HINT}.")
+        raise DatabaseUnavailable("There is no database file at {shown}: {upgrade_hint}.",
+                                  shown=shown, upgrade_hint=UPGRADE_HINT)
 
 
 def alembic_config() -> Config:

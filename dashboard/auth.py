@@ -21,12 +21,14 @@ import streamlit as st
 from core import service
 from core.config import get_settings
 from core.service import Actor, CaseFlowError, NotFound
+from dashboard import i18n
+from dashboard.i18n import N_
 
 ROUTES_FLAG = "CASEFLOW_SESSION_ROUTES"
 """Set by serve.py: the cookie routes are served in this process."""
 SESSION_PATH = "/auth/session"
 SIGN_OUT_PATH = "/auth/signout"
-ENDED = "Your session ended (signed out, expired, or the password changed): sign in again."
+ENDED = N_("Your session ended (signed out, expired, or the password changed): sign in again.")
 
 
 def cookies_served() -> bool:
@@ -75,7 +77,7 @@ def current() -> Actor | None:
     try:
         return _signed_in(service.current_actor(actor.username), how or "session")
     except NotFound:
-        return _signed_out("Your account was deactivated; ask an admin.")
+        return _signed_out(N_("Your account was deactivated; ask an admin."))
 
 
 def password_signed_in(actor: Actor) -> None:
@@ -103,6 +105,7 @@ def sign_out() -> None:
 def forget() -> None:
     for key in ("actor", "signed_in_by", "last_event_id", "notifications"):
         st.session_state.pop(key, None)
+    i18n.forget()
 
 
 def follow_handoff() -> None:

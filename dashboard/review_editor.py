@@ -19,7 +19,8 @@ import streamlit as st
 
 from core import service
 from core.service import CaseFlowError
-from dashboard import review_grid, ui
+from dashboard import i18n, review_grid, ui
+from dashboard.i18n import _
 from dashboard.review_grid import AppliedEdits, FieldColumn
 
 MAX_GRID_HEIGHT = 620
@@ -71,8 +72,9 @@ def editor(task: dict[str, Any], scene: dict[str, Any], *, read_only: bool) -> E
     columns = review_grid.columns_for(schema, state["rows"])
     mode = "Grid"
     if not read_only:
-        mode = st.segmented_control("Editor", ["Grid", "Raw JSON"], default="Grid", key="review_mode",
-                                    label_visibility="collapsed", required=True) or "Grid"
+        mode = st.segmented_control(_("Editor"), ["Grid", "Raw JSON"], default="Grid", key="review_mode",
+                                    label_visibility="collapsed", required=True,
+                                    format_func=lambda name: _("Grid") if name == "Grid" else _("Raw JSON")) or "Grid"
     if mode == "Raw JSON":
         applied = current(task, state, columns)
         if applied.edited:  # the grid is about to disappear: keep what was typed in it
@@ -104,7 +106,7 @@ def grid(task: dict[str, Any], state: dict[str, Any], columns: list[FieldColumn]
         _styled(frame), key=grid_key(task["id"], task["interrupt_data"]["round"], state["version"]), hide_index=True,
         num_rows="fixed", column_order=order, disabled=disabled, column_config=_column_config(columns),
         height=min(ROW_HEIGHT * (len(frame) + 1) + 3, MAX_GRID_HEIGHT), row_height=ROW_HEIGHT,
-        placeholder="", alt="Generated data rows",
+        placeholder="", alt=_("Generated data rows"),
     )
 
 
@@ -142,21 +144,21 @@ def _label(column: FieldColumn) -> str:
 
 def _column_config(columns: list[FieldColumn]) -> dict[str, Any]:
     config: dict[str, Any] = {
-        "_name": st.column_config.TextColumn("Row", pinned=True, required=True, width=210,
-                                             help="The row's unique name"),
-        "_check": st.column_config.TextColumn("Check", pinned=True, width=280,
-                                              help="The row re-validated against the scene's schema after your edits: "
-                                                   "✓ it does what its kind says, ✗ it does not"),
-        "_kind": st.column_config.SelectboxColumn("Kind", options=list(review_grid.ROW_KINDS), required=True, width=90,
-                                                  help="valid: accepted; boundary: accepted at a limit; "
-                                                       "invalid: breaks exactly one constraint"),
-        "_keyword": st.column_config.TextColumn("Keyword", width=100,
-                                                help="The JSON Schema keyword an invalid or boundary row targets"),
-        "_pointer": st.column_config.TextColumn("Field", width=120, help="JSON pointer of the targeted field"),
-        "_expected_status": st.column_config.NumberColumn("Expected", min_value=100, max_value=599, step=1,
+        "_name": st.column_config.TextColumn(_("Row"), pinned=True, required=True, width=210,
+                                             help=_("The row's unique name")),
+        "_check": st.column_config.TextColumn(_("Check"), pinned=True, width=280,
+                                              help=_("The row re-validated against the scene's schema after your "
+                                                     "edits: ✓ it does what its kind says, ✗ it does not")),
+        "_kind": st.column_config.SelectboxColumn(_("Kind"), options=list(review_grid.ROW_KINDS), required=True,
+                                                  width=90, help=_("valid: accepted; boundary: accepted at a limit; "
+                                                                   "invalid: breaks exactly one constraint")),
+        "_keyword": st.column_config.TextColumn(_("Keyword"), width=100,
+                                                help=_("The JSON Schema keyword an invalid or boundary row targets")),
+        "_pointer": st.column_config.TextColumn(_("Field"), width=120, help=_("JSON pointer of the targeted field")),
+        "_expected_status": st.column_config.NumberColumn(_("Expected"), min_value=100, max_value=599, step=1,
                                                           format="%d", required=True, width=80,
-                                                          help="The HTTP status the API should answer"),
-        "_description": st.column_config.TextColumn("Description", width=300),
+                                                          help=_("The HTTP status the API should answer")),
+        "_description": st.column_config.TextColumn(_("Description"), width=300),
     }
     for column in columns:
         label = _label(column)
@@ -196,19 +198,19 @@ def toolbar(state: dict[str, Any], applied: AppliedEdits, generated: list[dict[s
         return
     names = [str(row["name"]) for row in applied.rows]
     with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-        with st.popover("Add row", icon=":material/add:"):
+        with st.popover(_("Add row"), icon=":material/add:"):
             with st.form("review_add_row", border=False):
-                name = st.text_input("Name", placeholder="e.g. age_below_minimum")
-                kind = st.selectbox("Kind", review_grid.ROW_KINDS)
-                source = st.selectbox("Copy the body of", names)
-                if st.form_submit_button("Add", type="primary"):
+                name = st.text_input(_("Name"), placeholder=_("e.g. age_below_minimum"))
+                kind = st.selectbox(_("Kind"), review_grid.ROW_KINDS)
+                source = st.selectbox(_("Copy the body of"), names)
+                if st.form_submit_button(_("Add"), type="primary"):
                     add_row(state, applied, generated, {"name": name, "kind": kind, "source": source})
-        with st.popover("Remove rows", icon=":material/delete:"):
-            doomed = st.multiselect("Rows to remove", names, key="review_remove_pick")
-            if st.button("Remove", disabled=not doomed or len(doomed) == len(names), key="review_remove"):
+        with st.popover(_("Remove rows"), icon=":material/delete:"):
+            doomed = st.multiselect(_("Rows to remove"), names, key="review_remove_pick")
+            if st.button(_("Remove"), disabled=not doomed or len(doomed) == len(names), key="review_remove"):
                 replace_rows(state, [row for row in applied.rows if str(row["name"]) not in doomed])
                 st.rerun()
-        if st.button("Discard my changes", icon=":material/undo:", type="tertiary", key="review_reset"):
+        if st.button(_("Discard my changes"), icon=":material/undo:", type="tertiary", key="review_reset"):
             st.session_state["review_reset_requested"] = True
             st.rerun()
 
@@ -218,7 +220,7 @@ def add_row(state: dict[str, Any], applied: AppliedEdits, generated: list[dict[s
     """Appends a row named ``new["name"]`` of ``new["kind"]`` with a copy of the body of ``new["source"]``."""
     name = new["name"].strip()
     if not name or name in {str(row["name"]) for row in applied.rows}:
-        st.error("Give the new row a unique name.")
+        st.error(_("Give the new row a unique name."))
         return
     template = next(row for row in applied.rows if str(row["name"]) == new["source"])
     added = {"name": name, "kind": new["kind"], "expected_status": template["expected_status"],
@@ -230,12 +232,12 @@ def add_row(state: dict[str, Any], applied: AppliedEdits, generated: list[dict[s
 
 
 def json_editor(task: dict[str, Any], state: dict[str, Any], generated: list[dict[str, Any]]) -> None:
-    st.caption("Every row as JSON: edit values a cell cannot hold (arrays of objects), or rows in bulk. "
-               "Each row needs a unique name and a body object.")
+    st.caption(_("Every row as JSON: edit values a cell cannot hold (arrays of objects), or rows in bulk. "
+                 "Each row needs a unique name and a body object."))
     key = f"review_json_{task['id']}_{task['interrupt_data']['round']}_{state['version']}"
-    text = st.text_area("Rows (JSON)", json.dumps(review_grid.row_objects(state["rows"]), ensure_ascii=False,
+    text = st.text_area(_("Rows (JSON)"), json.dumps(review_grid.row_objects(state["rows"]), ensure_ascii=False,
                                                    indent=2), height=460, key=key, label_visibility="collapsed")
-    if st.button("Apply JSON", icon=":material/data_object:", key="review_json_apply"):
+    if st.button(_("Apply JSON"), icon=":material/data_object:", key="review_json_apply"):
         rows, error = parse_rows(text, generated)
         if error:
             st.error(ui.escape(error), icon=":material/error:")
@@ -253,16 +255,17 @@ def parse_rows(text: str, generated: list[dict[str, Any]]) -> tuple[list[dict[st
     try:
         items = json.loads(text)
     except json.JSONDecodeError as error:
-        return [], f"Not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}."
+        return [], _("Not valid JSON: {error} at line {line}, column {column}.", error=error.msg, line=error.lineno,
+                     column=error.colno)
     if not isinstance(items, list) or not items:
-        return [], "Expected a non-empty JSON array of rows."
+        return [], _("Expected a non-empty JSON array of rows.")
     for index, item in enumerate(items, start=1):
         if not _is_row_object(item):
-            return [], f"Row {index} needs a \"name\" and a \"body\" object."
+            return [], _('Row {index} needs a "name" and a "body" object.', index=index)
     try:
         return service.corrected_rows(generated, items), None
     except CaseFlowError as error:
-        return [], error.message
+        return [], i18n.text(error.message)
 
 
 def _is_row_object(item: Any) -> bool:
@@ -273,15 +276,17 @@ def problems(applied: AppliedEdits, checks: list[Any]) -> None:
     bad = [(row, check) for row, check in zip(applied.rows, checks, strict=True)
            if applied.errors.get(str(row["name"])) or (check is not None and not check["matches_intent"])]
     edited = len(applied.edited)
-    summary = f"{len(applied.rows)} rows"
+    summary = _("{count} rows", count=len(applied.rows))
     if edited:
-        summary += f" · {edited} edited"
-    summary += f" · {len(bad)} not doing what they intend" if bad else " · every row does what it intends"
+        summary += " · " + _("{count} edited", count=edited)
+    summary += " · " + (_("{count} not doing what they intend", count=len(bad)) if bad
+                        else _("every row does what it intends"))
     st.caption(summary)
     if bad:
-        with st.expander(f"Rows to look at ({len(bad)})", icon=":material/warning:", expanded=len(bad) <= 3):
+        with st.expander(_("Rows to look at ({count})", count=len(bad)), icon=":material/warning:",
+                         expanded=len(bad) <= 3):
             for row, check in bad:
-                reasons = applied.errors.get(str(row["name"])) or [check["problem"]] + [
+                reasons = applied.errors.get(str(row["name"])) or [i18n.text(check["problem"])] + [
                     f"{e['keyword']} at {e['pointer'] or '/'}: {e['message']}" for e in check["errors"]]
                 st.markdown(f"**{ui.escape(row['name'])}** ({ui.escape(row['kind'])})  \n"
                             + "  \n".join(f"- {ui.escape(reason)}" for reason in reasons))

@@ -26,6 +26,9 @@ from typing import Any
 
 import pandas as pd
 
+from dashboard import i18n
+from dashboard.i18n import N_, _
+
 META_COLUMNS = ("_name", "_check", "_kind", "_keyword", "_pointer", "_expected_status", "_description")
 """Grid columns that are not body fields (body fields never start with "_" here; see column_key)."""
 ROW_KINDS = ("valid", "boundary", "invalid")
@@ -170,20 +173,21 @@ def describe(column: FieldColumn, schema: dict[str, Any]) -> str:
     if low or high:
         parts.append(f"{low}x{high}")
     if _num(schema.get("multipleOf")) is not None:
-        parts.append(f"multiple of {_fmt(schema['multipleOf'])}")
-    for keyword, label in (("minLength", "min length"), ("maxLength", "max length"), ("pattern", "pattern"),
-                           ("minItems", "min items"), ("maxItems", "max items")):
+        parts.append(_("multiple of {value}", value=_fmt(schema["multipleOf"])))
+    for keyword, label in (("minLength", N_("min length {value}")), ("maxLength", N_("max length {value}")),
+                           ("pattern", N_("pattern {value}")), ("minItems", N_("min items {value}")),
+                           ("maxItems", N_("max items {value}"))):
         if keyword in schema:
-            parts.append(f"{label} {schema[keyword]}")
+            parts.append(_(label, value=schema[keyword]))
     if "enum" in schema:
-        parts.append("one of " + ", ".join(map(str, schema["enum"])))
+        parts.append(_("one of {values}", values=", ".join(map(str, schema["enum"]))))
     if "const" in schema:
-        parts.append(f"always {json.dumps(schema['const'], ensure_ascii=False)}")
+        parts.append(_("always {value}", value=json.dumps(schema["const"], ensure_ascii=False)))
     if column.required:
-        parts.append("required")
+        parts.append(_("required"))
     if column.kind == "json":
-        parts.append("JSON" + (" — edit in the raw-JSON editor" if column.read_only else ""))
-    parts.append("empty cell = field absent")
+        parts.append(_("JSON — edit in the raw-JSON editor") if column.read_only else "JSON")
+    parts.append(_("empty cell = field absent"))
     return " · ".join(parts)
 
 
@@ -327,12 +331,12 @@ def check_text(result: dict[str, Any] | None, cell_errors: list[str] | None = No
     if result is None:
         return ""
     if not result["matches_intent"]:
-        return "✗ " + (result.get("problem") or "does not do what the row intends")
+        return "✗ " + (i18n.text(result["problem"]) if result.get("problem") else _("does not do what the row intends"))
     if result["valid"]:
-        return "✓ valid"
+        return _("✓ valid")
     first = result["errors"][0]
     more = f" (+{len(result['errors']) - 1})" if len(result["errors"]) > 1 else ""
-    return f"✓ rejected: {first['keyword']} at {first['pointer'] or '/'}{more}"
+    return _("✓ rejected: {keyword} at {pointer}", keyword=first["keyword"], pointer=first["pointer"] or "/") + more
 
 
 def column_key(path: tuple[str, ...]) -> str:

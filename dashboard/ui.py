@@ -1,6 +1,7 @@
 """Shared dashboard pieces: the page table, the one status palette, the signed-in user, user text, times, errors.
 
 Not a page itself: app.py registers the pages listed in PAGES, and they import this module.
+Every string shown goes through dashboard.i18n (``_``); times are in the user's time zone.
 """
 
 from __future__ import annotations
@@ -10,15 +11,16 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
 from core import service
 from core.service import Actor, CaseFlowError, Role, TaskStatus
+from dashboard import i18n
+from dashboard.i18n import N_, _
 
 T = TypeVar("T")
 
@@ -46,6 +48,14 @@ STATUS_HEX = {  # the same colours for grids and charts
     "failed": "#d9434d",
     "cancelled": "#8d6fc6",
 }
+STATUS_LABEL = {  # what a status is called on screen; the value itself is the specification's
+    "pending": N_("pending"),
+    "processing": N_("processing"),
+    "reviewing": N_("reviewing"),
+    "completed": N_("completed"),
+    "failed": N_("failed"),
+    "cancelled": N_("cancelled"),
+}
 STATUS_ICON = {
     "pending": ":material/schedule:",
     "processing": ":material/autorenew:",
@@ -58,6 +68,7 @@ TONE = {  # explain_task tones -> callout
     "info": st.info, "progress": st.info, "warning": st.warning, "error": st.error, "success": st.success,
 }
 ROLE_BADGE = {"admin": "violet", "engineer": "blue", "viewer": "gray"}
+ROLE_LABEL = {"admin": N_("admin"), "engineer": N_("engineer"), "viewer": N_("viewer")}
 
 
 # --- the pages --------------------------------------------------------------------------
@@ -77,7 +88,10 @@ def admins(actor: Actor) -> bool:
 
 @dataclass(frozen=True, kw_only=True)
 class PageEntry:
-    """One dashboard page: its file (relative to app.py) names its address, /<file name without .py>."""
+    """One dashboard page: its file (relative to app.py) names its address, /<file name without .py>.
+
+    ``title`` and ``section`` are message ids: app.py shows them in the user's language.
+    """
 
     file: str
     title: str
@@ -92,23 +106,27 @@ class PageEntry:
 
 
 PAGES: dict[str, PageEntry] = {entry.address: entry for entry in (
-    PageEntry(file="dashboard/pages/tasks.py", title="Tasks", icon=":material/list_alt:", section="Workflows"),
-    PageEntry(file="dashboard/pages/launch.py", title="Launch", icon=":material/rocket_launch:",
-              section="Workflows", who=operators),
-    PageEntry(file="dashboard/pages/review.py", title="Review", icon=":material/rate_review:", section="Workflows"),
-    PageEntry(file="dashboard/pages/task.py", title="Task", icon=":material/description:", section="Workflows",
-              hidden=True),
-    PageEntry(file="dashboard/pages/test_cases.py", title="Test cases", icon=":material/checklist:",
-              section="Library"),
-    PageEntry(file="dashboard/pages/scenes.py", title="Scenes", icon=":material/api:", section="Library"),
-    PageEntry(file="dashboard/pages/automation_cases.py", title="Automation cases", icon=":material/inventory_2:",
-              section="Library"),
-    PageEntry(file="dashboard/pages/imports.py", title="Import", icon=":material/upload_file:", section="Library",
-              who=operators),
-    PageEntry(file="dashboard/pages/environments.py", title="Environments", icon=":material/dns:", section="Library"),
-    PageEntry(file="dashboard/pages/metrics.py", title="Metrics", icon=":material/monitoring:", section="Insights"),
-    PageEntry(file="dashboard/pages/settings.py", title="Settings", icon=":material/settings:", section="Admin",
-              who=admins),
+    PageEntry(file="dashboard/pages/tasks.py", title=N_("Tasks"), icon=":material/list_alt:",
+              section=N_("Workflows")),
+    PageEntry(file="dashboard/pages/launch.py", title=N_("Launch"), icon=":material/rocket_launch:",
+              section=N_("Workflows"), who=operators),
+    PageEntry(file="dashboard/pages/review.py", title=N_("Review"), icon=":material/rate_review:",
+              section=N_("Workflows")),
+    PageEntry(file="dashboard/pages/task.py", title=N_("Task"), icon=":material/description:",
+              section=N_("Workflows"), hidden=True),
+    PageEntry(file="dashboard/pages/test_cases.py", title=N_("Test cases"), icon=":material/checklist:",
+              section=N_("Library")),
+    PageEntry(file="dashboard/pages/scenes.py", title=N_("Scenes"), icon=":material/api:", section=N_("Library")),
+    PageEntry(file="dashboard/pages/automation_cases.py", title=N_("Automation cases"),
+              icon=":material/inventory_2:", section=N_("Library")),
+    PageEntry(file="dashboard/pages/imports.py", title=N_("Import"), icon=":material/upload_file:",
+              section=N_("Library"), who=operators),
+    PageEntry(file="dashboard/pages/environments.py", title=N_("Environments"), icon=":material/dns:",
+              section=N_("Library")),
+    PageEntry(file="dashboard/pages/metrics.py", title=N_("Metrics"), icon=":material/monitoring:",
+              section=N_("Insights")),
+    PageEntry(file="dashboard/pages/settings.py", title=N_("Settings"), icon=":material/settings:",
+              section=N_("Admin"), who=admins),
 )}
 """Every page, in menu order, with who may open it; app.py registers exactly these (Tasks at /)."""
 HOME = "tasks"
@@ -177,37 +195,37 @@ def escape(text: object) -> str:
 # --- statuses ---------------------------------------------------------------------------
 
 
+def status_text(status: str) -> str:
+    """A status as the user's language calls it ("reviewing", "待评审")."""
+    return _(STATUS_LABEL[status]) if status in STATUS_LABEL else status
+
+
+def role_text(role: str) -> str:
+    return _(ROLE_LABEL[role]) if role in ROLE_LABEL else role
+
+
 def status_badge(status: str) -> str:
     """Markdown for a coloured status badge, e.g. ":orange-badge[:material/rate_review: reviewing]"."""
-    return f":{STATUS_BADGE.get(status, 'gray')}-badge[{STATUS_ICON.get(status, '')} {status}]"
+    return f":{STATUS_BADGE.get(status, 'gray')}-badge[{STATUS_ICON.get(status, '')} {status_text(status)}]"
 
 
 # --- times ------------------------------------------------------------------------------
 
 
-def browser_zone() -> ZoneInfo | timezone:
-    name = st.context.timezone
-    if name:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    return UTC
-
-
 def zone_name() -> str:
-    return st.context.timezone or "UTC"
+    """The user's time zone (their choice, else the browser's), for column headers: "Asia/Shanghai"."""
+    return i18n.zone_name()
 
 
 def day_range(picked: Any) -> tuple[datetime | None, datetime | None]:
-    """A date_input's days as [start of the first, start of the day after the last) in the browser's zone.
+    """A date_input's days as [start of the first, start of the day after the last) in the user's zone.
 
     One day picked (a range half chosen) leaves the end open; nothing picked gives (None, None).
     """
     days = [day for day in (picked if isinstance(picked, (tuple, list)) else [picked]) if isinstance(day, date)]
     if not days:
         return None, None
-    zone = browser_zone()
+    zone = i18n.zone()
     start = datetime.combine(days[0], time.min, tzinfo=zone)
     end = datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=zone) if len(days) > 1 else None
     return start, end
@@ -220,11 +238,11 @@ def parse_time(value: str | None) -> datetime | None:
 
 
 def local_time(value: str | None, *, seconds: bool = True) -> str:
-    """An API timestamp in the browser's time zone: "2026-02-05 18:30:00"."""
+    """An API timestamp in the user's time zone and language: "Feb 5, 2026, 18:30:00", "2026年2月5日 18:30:00"."""
     moment = parse_time(value)
     if moment is None:
         return "—"
-    return moment.astimezone(browser_zone()).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    return i18n.datetime_text(moment, seconds=seconds)
 
 
 def duration_text(seconds: float | None, *, compact: bool = False) -> str:
@@ -232,22 +250,24 @@ def duration_text(seconds: float | None, *, compact: bool = False) -> str:
     if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
         return "—"
     if seconds < 60:
-        text = f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
-        return text.replace(" ", "") if compact else text
+        shown = f"{seconds:.1f}" if seconds < 10 else f"{seconds:.0f}"
+        return _("{seconds}s", seconds=shown) if compact else _("{seconds} s", seconds=shown)
     minutes, secs = divmod(int(round(seconds)), 60)
     if minutes < 60:
         if compact:
-            return f"{minutes}m {secs:02d}s"
-        return f"{minutes} min {secs} s" if secs and minutes < 10 else f"{minutes} min"
+            return _("{minutes}m {seconds:02d}s", minutes=minutes, seconds=secs)
+        if secs and minutes < 10:
+            return _("{minutes} min {seconds} s", minutes=minutes, seconds=secs)
+        return _("{minutes} min", minutes=minutes)
     hours, minutes = divmod(minutes, 60)
     if hours < 48:
         if compact:
-            return f"{hours}h {minutes:02d}m"
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+            return _("{hours}h {minutes:02d}m", hours=hours, minutes=minutes)
+        return _("{hours} h {minutes} min", hours=hours, minutes=minutes) if minutes else _("{hours} h", hours=hours)
     days, hours = divmod(hours, 24)
     if compact:
-        return f"{days}d {hours}h"
-    return f"{days} d {hours} h" if hours else f"{days} d"
+        return _("{days}d {hours}h", days=days, hours=hours)
+    return _("{days} d {hours} h", days=days, hours=hours) if hours else _("{days} d", days=days)
 
 
 def age_text(value: str | None) -> str:
@@ -263,18 +283,19 @@ def age_text(value: str | None) -> str:
 def attempt(action: Callable[[], T]) -> tuple[bool, T | None]:
     """Runs a service call: (True, its result), or (False, None) after showing its error as a message.
 
-    Every CaseFlowError reaches the user as its message; never a traceback.
+    Every CaseFlowError reaches the user as its message, in their language; never a traceback.
     """
     try:
         return True, action()
     except CaseFlowError as error:
-        st.error(escape(error.message), icon=":material/error:")
+        st.error(escape(i18n.text(error.message)), icon=":material/error:")
         return False, None
 
 
 def page_link_to_task(task_id: int, label: str | None = None, **kwargs: Any) -> None:
     """A link to /task?task=ID; ``label`` is markdown (escape the user text in it)."""
-    st.page_link(page_file("task"), label=label or f"Task #{task_id}", query_params={"task": str(task_id)}, **kwargs)
+    st.page_link(page_file("task"), label=label or _("Task #{id}", id=task_id), query_params={"task": str(task_id)},
+                 **kwargs)
 
 
 def query_int(name: str) -> int | None:

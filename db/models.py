@@ -81,6 +81,8 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
+    locale: Mapped[str | None] = mapped_column(String(20))  # the dashboard's language; NULL: the browser's
+    time_zone: Mapped[str | None] = mapped_column(String(64))  # an IANA name; NULL: the browser's
 
 
 Index("uq_users_username_lower", func.lower(User.username), unique=True)

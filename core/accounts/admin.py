@@ -49,7 +49,7 @@ def update_user(
     with session_scope() as session:
         user = session.scalar(select(User).where(User.username == username).with_for_update())
         if user is None:
-            raise NotFound(f"No user called {username!r}.")
+            raise NotFound("No user called {username!r}.", username=username)
         if role is not None:
             check_role(role)
             if user.role == Role.ADMIN.value and role != Role.ADMIN.value:
@@ -84,7 +84,7 @@ def change_password(username: str, current: str, new: str, *, keep_session: int 
     with session_scope() as session:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
-            raise NotFound(f"No user called {username!r}.")
+            raise NotFound("No user called {username!r}.", username=username)
         user.password_hash = password_hash
         user_id = user.id
     return sessions.revoke_all(user_id, keep=keep_session)
@@ -95,7 +95,8 @@ def _keep_an_admin(session: Session, user: User, verb: str) -> None:
         select(func.count()).select_from(User).where(User.role == Role.ADMIN.value, User.is_active.is_(True))
     )
     if user.is_active and admins <= 1:
-        raise Conflict(f"Cannot {verb} {user.username}: they are the last active admin.")
+        raise Conflict("Cannot {verb} {user_username}: they are the last active admin.",
+                       verb=verb, user_username=user.username)
 
 
 def _user(user: User) -> dict[str, Any]:

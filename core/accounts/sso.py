@@ -34,21 +34,23 @@ def actor_for(claims: Mapping[str, Any]) -> Actor:
     try:
         username = check_username(claims.get(settings.sso_username_claim))
     except InvalidInput:
-        raise Forbidden(f"The sign-in carries no usable {settings.sso_username_claim!r} claim; "
-                        "ask an admin to check the single sign-on settings.") from None
+        raise Forbidden("The sign-in carries no usable {claim!r} claim; "
+                        "ask an admin to check the single sign-on settings.",
+                        claim=settings.sso_username_claim) from None
     mapped = mapped_role(claims.get(settings.sso_roles_claim))
     with session_scope() as session:
         user = session.scalar(select(User).where(func.lower(User.username) == username.lower()).with_for_update())
         if user is None:
             role = mapped or settings.sso_default_role
             if role == "none":
-                raise Forbidden(f"{username} may not use CaseFlow: no group of theirs is mapped to a role.")
+                raise Forbidden("{username} may not use CaseFlow: no group of theirs is mapped to a role.",
+                                username=username)
             user = User(username=username, role=role, password_hash=None, is_active=True)
             session.add(user)
             session.flush()
             log.info("single sign-on created user %s as %s", user.username, role)
         elif not user.is_active:
-            raise Forbidden(f"{user.username}'s account is deactivated; ask an admin.")
+            raise Forbidden("{username}'s account is deactivated; ask an admin.", username=user.username)
         elif mapped and mapped != user.role and not _last_admin(session, user, mapped):
             log.info("single sign-on changed %s's role from %s to %s", user.username, user.role, mapped)
             user.role = mapped

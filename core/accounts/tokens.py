@@ -38,7 +38,9 @@ def create(username: str, name: str | None) -> dict[str, Any]:
     """A new token for the active user ``username``; the result's "token" is the only time it is shown."""
     label = (name or "").strip()
     if len(label) > MAX_NAME_LENGTH:
-        raise InvalidInput(f"The token's name has {len(label)} characters; at most {MAX_NAME_LENGTH} are allowed.")
+        raise InvalidInput("The token's name has {label_count} characters; at most {max_name_length} are "
+                           "allowed.",
+                           label_count=len(label), max_name_length=MAX_NAME_LENGTH)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with session_scope() as session:
         actor = actor_of(session, username)
@@ -64,7 +66,7 @@ def owner_of(token_id: int) -> str:
         owner = session.scalar(select(User.username).join(ApiToken, ApiToken.user_id == User.id)
                                .where(ApiToken.id == token_id))
     if owner is None:
-        raise NotFound(f"No API token with id {token_id}.")
+        raise NotFound("No API token with id {token_id}.", token_id=token_id)
     return owner
 
 
@@ -74,7 +76,7 @@ def revoke(token_id: int) -> dict[str, Any]:
         found = session.execute(select(ApiToken, User.username).join(User, User.id == ApiToken.user_id)
                                 .where(ApiToken.id == token_id)).first()
         if found is None:
-            raise NotFound(f"No API token with id {token_id}.")
+            raise NotFound("No API token with id {token_id}.", token_id=token_id)
         row, owner = found
         row.revoked_at = row.revoked_at or utcnow()
         return _token(row, owner)

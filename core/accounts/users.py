@@ -24,6 +24,7 @@ from core import inputs
 from core.accounts import throttle
 from core.database import session_scope
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
+from core.messages import phrase
 from db.models import Role, User
 from db.types import utcnow
 
@@ -55,13 +56,15 @@ class Actor:
 def require_operator(actor: Actor, action: str) -> Actor:
     """The actor, if they may launch, review and edit (admins, engineers); else Forbidden naming ``action``."""
     if not actor.can_operate:
-        raise Forbidden(f"{actor.username} is a {actor.role.value} and cannot {action}.")
+        raise Forbidden("{actor_username} is a {actor_role} and cannot {action}.",
+                        actor_username=actor.username, actor_role=actor.role.value,
+                        action=phrase(action))
     return actor
 
 
 def require_admin(actor: Actor, action: str) -> Actor:
     if actor.role is not Role.ADMIN:
-        raise Forbidden(f"Only admins can {action}.")
+        raise Forbidden("Only admins can {action}.", action=phrase(action))
     return actor
 
 
@@ -70,7 +73,7 @@ def actor_of(session: Session, username: str) -> Actor:
     username = inputs.text(username, "The acting user")
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.is_active:
-        raise NotFound(f"No active user called {username!r}.")
+        raise NotFound("No active user called {username!r}.", username=username)
     return Actor(id=user.id, username=user.username, role=Role(user.role))
 
 
@@ -128,7 +131,7 @@ def generate_password() -> str:
 
 def check_role(role: object) -> None:
     if not isinstance(role, str) or role not in {r.value for r in Role}:
-        raise InvalidInput(f"Unknown role {str(role)[:20]!r}: use admin, engineer or viewer.")
+        raise InvalidInput("Unknown role {value!r}: use admin, engineer or viewer.", value=str(role)[:20])
 
 
 def create_user(username: str, role: str, password: str) -> Actor:

@@ -29,6 +29,7 @@ from core.database import session_scope
 from core.errors import NotFound
 from core.library.response_checks import MISSING, judge, row_checks, value_at
 from core.library.runs import RECORDED_BODY_CHARS, recorded_response
+from core.messages import Text, phrase
 from db.models import AutomationCase, CaseRun
 
 STATUS_MUTANTS = (200, 400, 500)
@@ -63,12 +64,12 @@ def assess(case_id: int, run_id: int | None = None) -> dict[str, Any]:
     with session_scope(read_only=True) as session:
         case = session.get(AutomationCase, case_id)
         if case is None:
-            raise NotFound(f"No automation case with id {case_id} (UC{case_id}).")
+            raise NotFound("No automation case with id {case_id} (UC{case_id}).", case_id=case_id)
         query = select(CaseRun).where(CaseRun.case_id == case_id)
         query = query.where(CaseRun.id == run_id) if run_id is not None else query.order_by(CaseRun.id.desc())
         run = session.scalars(query.limit(1)).first()
         if run is None and run_id is not None:
-            raise NotFound(f"{case.code} has no run with id {run_id}.")
+            raise NotFound("{code} has no run with id {run_id}.", code=case.code, run_id=run_id)
         rows = {str(row.get("name")): row for row in case.rows if isinstance(row, dict)}
         outcomes = list(run.rows) if run is not None else []
         found = [row_strength(rows[str(outcome.get("name"))], outcome) for outcome in outcomes
@@ -100,22 +101,22 @@ def _skip_reason(row: dict[str, Any], outcome: dict[str, Any], text: str | None)
     """Why the row cannot be assessed on this outcome, or None when it can."""
     status = outcome.get("status_code")
     if not outcome.get("passed") or not isinstance(status, int):
-        return "it failed in the run: a wrong answer tells nothing about checks that already fail"
+        return phrase("it failed in the run: a wrong answer tells nothing about checks that already fail")
     if text is None:
-        return (f"its response was not kept whole (longer than {RECORDED_BODY_CHARS} characters, or recorded "
-                f"before responses were kept)")
+        return Text("its response was not kept whole (longer than {limit} characters, or recorded "
+                    "before responses were kept)", limit=RECORDED_BODY_CHARS)
     if judge(row, status, text)[0]:
-        return "its checks fail on the recorded response (a secret the run masked?)"
+        return phrase("its checks fail on the recorded response (a secret the run masked?)")
     return None
 
 
 def _weakness(made: list[Mutant], survivors: list[Mutant]) -> str | None:
     wrong_status = [mutant.what for mutant in survivors if mutant.changes == "status"]
     if wrong_status:
-        return f"it passes a response with {wrong_status[0]}"
+        return Text("it passes a response with {mutant}", mutant=wrong_status[0])
     bodies = [mutant for mutant in made if mutant.changes == "body"]
     if bodies and all(mutant in survivors for mutant in bodies):
-        return "it passes every wrong body given with the right status: its checks read nothing of the body"
+        return phrase("it passes every wrong body given with the right status: its checks read nothing of the body")
     return None
 
 

@@ -21,10 +21,10 @@ def load_inputs(test_case_id: int, scene_id: str) -> tuple[TestCaseInput, SceneI
     with session_scope() as session:
         case = session.get(TestCase, test_case_id)
         if case is None:
-            raise NotFound(f"Test case {test_case_id} no longer exists.")
+            raise NotFound("Test case {test_case_id} no longer exists.", test_case_id=test_case_id)
         scene = session.get(Scene, scene_id)
         if scene is None:
-            raise NotFound(f"Scene {scene_id} no longer exists.")
+            raise NotFound("Scene {scene_id} no longer exists.", scene_id=scene_id)
         return test_case_input(case), SceneInput(**scene_input(scene), setup=setup_plan.plan(session, scene))
 
 

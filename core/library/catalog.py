@@ -59,8 +59,8 @@ def _field(value: Any, key: str, problems: dict[str, str]) -> str:
 
 def _values(values: Any) -> Mapping[str, Any]:
     if not isinstance(values, Mapping):
-        raise InvalidInput(f"A test case is given as its fields ({', '.join(CASE_FIELDS)}), "
-                           f"not as {type(values).__name__}.")
+        raise InvalidInput("A test case is given as its fields ({value}), not as {name}.",
+                           value=', '.join(CASE_FIELDS), name=type(values).__name__)
     return values
 
 
@@ -96,7 +96,7 @@ def get_test_case(case_id: int) -> dict[str, Any]:
     with session_scope(read_only=True) as session:
         case = session.get(TestCase, case_id)
         if case is None:
-            raise NotFound(f"No test case with id {case_id}.")
+            raise NotFound("No test case with id {case_id}.", case_id=case_id)
         return _test_case(case, session.get(Scene, case.scene_id) if case.scene_id else None)
 
 
@@ -117,7 +117,7 @@ def update_test_case(case_id: int, values: Mapping[str, Any]) -> dict[str, Any]:
     with session_scope() as session:
         case = session.get(TestCase, case_id, with_for_update=True)
         if case is None:
-            raise NotFound(f"No test case with id {case_id}.")
+            raise NotFound("No test case with id {case_id}.", case_id=case_id)
         for key, value in _checked(session, values).items():
             setattr(case, key, value)
         session.flush()
@@ -146,7 +146,7 @@ def modules(kind: str = "scenes") -> list[str]:
     """The modules in use by "test_cases", "scenes" or "automation_cases", sorted."""
     column = {"test_cases": TestCase.module, "scenes": Scene.module, "automation_cases": AutomationCase.module_id}
     if not isinstance(kind, str) or kind not in column:
-        raise InvalidInput(f"Unknown library kind {kind!r}.")
+        raise InvalidInput("Unknown library kind {kind!r}.", kind=kind)
     with session_scope(read_only=True) as session:
         return sorted(value for value in session.scalars(select(column[kind]).distinct()) if value)
 
@@ -173,7 +173,7 @@ def get_scene(scene_id: str) -> dict[str, Any]:
     with session_scope(read_only=True) as session:
         scene = session.get(Scene, scene_id)
         if scene is None:
-            raise NotFound(f"No scene with id {scene_id!r}.")
+            raise NotFound("No scene with id {scene_id!r}.", scene_id=scene_id)
         cases = session.scalars(select(TestCase).where(TestCase.scene_id == scene_id).order_by(TestCase.id))
         return {
             **_scene_summary(scene),
@@ -257,7 +257,7 @@ def get_automation_case(case_id: int) -> dict[str, Any]:
     with session_scope(read_only=True) as session:
         case = session.get(AutomationCase, case_id)
         if case is None:
-            raise NotFound(f"No automation case with id {case_id} (UC{case_id}).")
+            raise NotFound("No automation case with id {case_id} (UC{case_id}).", case_id=case_id)
         names = {user_id: name for user_id, name in session.execute(
             select(User.id, User.username).where(User.id.in_([case.created_by, case.reviewed_by])))}
         task = session.get(WorkflowTask, case.task_id) if case.task_id else None
@@ -284,7 +284,7 @@ def get_run(run_id: int) -> tuple[dict[str, Any], str]:
     with session_scope(read_only=True) as session:
         run = session.get(CaseRun, run_id)
         if run is None:
-            raise NotFound(f"No case run with id {run_id}.")
+            raise NotFound("No case run with id {run_id}.", run_id=run_id)
         case = session.get(AutomationCase, run.case_id)
         return run_summary(run), f"{case.code} {case.name}" if case else f"run {run_id}"
 

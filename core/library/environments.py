@@ -93,8 +93,8 @@ def check_base_url(base_url: str) -> str:
                            "environment's auth setting (basic: a username and the environment variable of the "
                            "password), which never stores them.")
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidInput(f"The base URL {base_url!r} must start with http:// or https:// and name a host, "
-                           f"e.g. https://api.example.com/v1.")
+        raise InvalidInput("The base URL {base_url!r} must start with http:// or https:// and name a host, "
+                           "e.g. https://api.example.com/v1.", base_url=base_url)
     if "?" in url or "#" in url:
         raise InvalidInput("The base URL takes no query (?...) or fragment (#...): an API key goes in an "
                            "environment's auth setting, other values in its variables.")
@@ -139,12 +139,12 @@ def _secret(environment: Environment) -> str:
     value = os.environ.get(variable, "").strip()
     what = f"The {SECRET_OF[environment.auth_kind]} of environment {environment.name!r}"
     if not value:
-        raise InvalidInput(f"{what} is read from the environment variable {variable}, which is not set in this "
-                           f"process: set {variable} where CaseFlow runs (the dashboard's server, the command line, "
-                           f"the workers) and run again.")
+        raise InvalidInput("{what} is read from the environment variable {variable}, which is not set in this "
+                           "process: set {variable} where CaseFlow runs (the dashboard's server, the command "
+                           "line, the workers) and run again.", what=what, variable=variable)
     if "\r" in value or "\n" in value:
-        raise InvalidInput(f"{what} from the environment variable {variable} holds a line break, which no header "
-                           f"can carry.")
+        raise InvalidInput("{what} from the environment variable {variable} holds a line break, which no "
+                           "header can carry.", what=what, variable=variable)
     return value
 
 
@@ -239,7 +239,7 @@ def _environment(session: Session, name: str, *, lock: bool = False) -> Environm
     query = select(Environment).where(Environment.name == name.strip())
     found = session.scalar(query.with_for_update() if lock else query)
     if found is None:
-        raise NotFound(f"No environment called {name!r}.")
+        raise NotFound("No environment called {name!r}.", name=name)
     return found
 
 
@@ -248,7 +248,7 @@ def _flush(session: Session, name: str) -> None:
     try:
         session.flush()
     except IntegrityError:
-        raise Conflict(f"An environment called {name!r} already exists.") from None
+        raise Conflict("An environment called {name!r} already exists.", name=name) from None
 
 
 def _links_of(session: Session, environment_id: int) -> list[ModuleEnvironment]:
@@ -418,5 +418,5 @@ def _modules(value: Any, role: str, problems: list[str]) -> list[str]:
 def _module(value: str) -> str:
     module = value.strip()
     if not module or len(module) > MODULE_LIMIT:
-        raise InvalidInput(f"A module name has 1 to {MODULE_LIMIT} characters.")
+        raise InvalidInput("A module name has 1 to {module_limit} characters.", module_limit=MODULE_LIMIT)
     return module

@@ -54,11 +54,11 @@ class Export:
 def export_case(case_id: int, fmt: str) -> Export:
     """One automation case as "json" or "pytest"."""
     if fmt not in FORMATS:
-        raise InvalidInput(f"Unknown export format {fmt!r}: use {' or '.join(FORMATS)}.")
+        raise InvalidInput("Unknown export format {fmt!r}: use {value}.", fmt=fmt, value=' or '.join(FORMATS))
     with session_scope(read_only=True) as session:
         case = session.get(AutomationCase, case_id)
         if case is None:
-            raise NotFound(f"No automation case with id {case_id} (UC{case_id}).")
+            raise NotFound("No automation case with id {case_id} (UC{case_id}).", case_id=case_id)
         scene = session.get(Scene, case.scene_id) if case.scene_id else None
         return _export(case, scene, fmt)
 
@@ -70,7 +70,7 @@ def export_module(module_id: str) -> Export:
         cases = session.scalars(select(AutomationCase).where(AutomationCase.module_id == module_id)
                                 .order_by(AutomationCase.id)).all()
         if not cases:
-            raise NotFound(f"No automation cases in module {module_id!r}.")
+            raise NotFound("No automation cases in module {module_id!r}.", module_id=module_id)
         scenes = {scene.id: scene for scene in session.scalars(
             select(Scene).where(Scene.id.in_({case.scene_id for case in cases if case.scene_id})))}
         files = [_export(case, scenes.get(case.scene_id or ""), fmt) for case in cases for fmt in FORMATS]
@@ -119,8 +119,9 @@ def json_text(document: dict[str, Any], *, indent: int) -> str:
         return json.dumps(document, ensure_ascii=False, allow_nan=False, indent=indent)
     except ValueError:
         raise InvalidInput(
-            f"{document['case']['code']} cannot be exported: its rows or its scene's schema hold a number JSON "
-            f"cannot represent (NaN, Infinity, or an integer of more than 4300 digits)."
+            "{document_case_code} cannot be exported: its rows or its scene's schema hold a number JSON cannot "
+            "represent (NaN, Infinity, or an integer of more than 4300 digits).",
+            document_case_code=document['case']['code']
         ) from None
 
 

@@ -47,7 +47,7 @@ def run_case(case_id: int, base_url: str | None = None, *, actor: Actor, environ
     with session_scope(read_only=True) as session:
         case = session.get(AutomationCase, case_id)
         if case is None:
-            raise NotFound(f"No automation case with id {case_id} (UC{case_id}).")
+            raise NotFound("No automation case with id {case_id} (UC{case_id}).", case_id=case_id)
         scene = session.get(Scene, case.scene_id) if case.scene_id else None
         rows = list(case.rows)
         request = case_request(case.method, case.path, scene.parameters if scene else [], rows,
@@ -83,9 +83,10 @@ def _target(module: str, *, base_url: str | None, environment: str | None,
         raise InvalidInput("A token goes with a base URL: an environment sends its own auth.")
     name = environment or environments.default_environment(module)
     if name is None:
-        raise InvalidInput(f"Module {module!r} has no default environment: name an environment or a base URL, or "
-                           f"make one its default (python -m core environment add NAME --base-url URL "
-                           f"--default-for {module or 'MODULE'}).")
+        raise InvalidInput("Module {module!r} has no default environment: name an environment or a base URL, "
+                           "or make one its default (python -m core environment add NAME --base-url URL "
+                           "--default-for {value}).",
+                           module=module, value=module or 'MODULE')
     return environments.target(name)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from core.errors import InvalidInput
 from core.inputs import json_type, label, plain_json
 from core.library.case_requests import parameter_value
+from core.messages import Text
 from core.records import DataRow, SetupStep
 from core.schema import uniqueness, variables
 from core.schema.responses import documented_codes, response_schema
@@ -180,38 +181,41 @@ TEXT_LIMIT = 2000
 def checked(steps: Any) -> list[SetupStep]:
     """A reviewer's setup steps, each as a SetupStep, or InvalidInput saying what is wrong (nothing is kept)."""
     if not isinstance(steps, list) or len(steps) > MAX_STEPS * 2:
-        raise InvalidInput(f"The setup must be a list of at most {MAX_STEPS * 2} steps.")
+        raise InvalidInput("The setup must be a list of at most {count} steps.", count=MAX_STEPS * 2)
     plain_json(steps, "The setup", max_bytes=MAX_CORRECTED_BYTES)
     return [_checked_step(step, number) for number, step in enumerate(steps, 1)]
 
 
 def _checked_step(step: Any, number: int) -> SetupStep:
-    where = f"Setup step {number}"
     if not isinstance(step, dict):
-        raise InvalidInput(f"{where} is {json_type(step)}, not a JSON object.")
+        raise InvalidInput("Setup step {number} is {kind}, not a JSON object.", number=number, kind=json_type(step))
     method = str(step.get("method", "")).upper()
     if method not in SETUP_METHODS:
-        raise InvalidInput(f"{where}: the method must be one of {', '.join(SETUP_METHODS)}.")
+        raise InvalidInput("Setup step {number}: the method must be one of {methods}.", number=number,
+                           methods=", ".join(SETUP_METHODS))
     captures = step.get("captures") or {}
     if not isinstance(captures, dict) or not all(
             isinstance(name, str) and re.fullmatch(variables.NAME, name) and isinstance(paths, list) and paths
             and all(isinstance(path, str) and path.strip() for path in paths) for name, paths in captures.items()):
-        raise InvalidInput(f"{where}: captures maps a variable name to a list of dotted paths into the answer, "
-                           f'e.g. {{"bucket_id": ["data.id", "id"]}}.')
+        raise InvalidInput("Setup step {number}: captures maps a variable name to a list of dotted paths into the "
+                           "answer, e.g. {example}.", number=number, example='{"bucket_id": ["data.id", "id"]}')
     query = step.get("query") or {}
     if not isinstance(query, dict) or not all(isinstance(value, str) for value in query.values()):
-        raise InvalidInput(f"{where}: query maps parameter names to text.")
+        raise InvalidInput("Setup step {number}: query maps parameter names to text.", number=number)
     return SetupStep(
-        name=label(step.get("name") or f"step {number}", f"{where}'s name", 200), method=method,
-        path=_path(step.get("path"), f"{where}'s path"), query=query, body=step.get("body"),
-        media_type=label(step.get("media_type") or "application/json", f"{where}'s media type", 100),
-        captures=captures, cleanup=None if step.get("cleanup") is None else _path(step["cleanup"],
-                                                                                  f"{where}'s cleanup"),
-        scene_id=None if step.get("scene_id") is None else label(step["scene_id"], f"{where}'s scene", 100))
+        name=label(step.get("name") or f"step {number}", Text("Setup step {number}'s name", number=number), 200),
+        method=method, path=_path(step.get("path"), Text("Setup step {number}'s path", number=number)),
+        query=query, body=step.get("body"),
+        media_type=label(step.get("media_type") or "application/json",
+                         Text("Setup step {number}'s media type", number=number), 100),
+        captures=captures, cleanup=None if step.get("cleanup") is None else _path(
+            step["cleanup"], Text("Setup step {number}'s cleanup", number=number)),
+        scene_id=None if step.get("scene_id") is None else label(
+            step["scene_id"], Text("Setup step {number}'s scene", number=number), 100))
 
 
 def _path(value: Any, what: str) -> str:
     path = label(value, what, TEXT_LIMIT)
     if not path.startswith("/"):
-        raise InvalidInput(f"{what} must start with / (it is relative to the environment's base URL).")
+        raise InvalidInput("{what} must start with / (it is relative to the environment's base URL).", what=what)
     return path

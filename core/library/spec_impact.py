@@ -257,13 +257,14 @@ def regeneration_target(session: Session, case_id: int) -> dict[str, Any]:
     """What a task regenerating the case starts from: {test_case_id, scene_id, name, module_id}."""
     case = session.get(AutomationCase, case_id)
     if case is None:
-        raise NotFound(f"No automation case with id {case_id} (UC{case_id}).")
+        raise NotFound("No automation case with id {case_id} (UC{case_id}).", case_id=case_id)
     if case.scene_id is None or session.get(Scene, case.scene_id) is None:
-        raise InvalidInput(f"{case.code}: its scene {case.scene_id!r} is gone (the operation left the document); "
-                           f"link its test case to another scene and start a task from there.")
+        raise InvalidInput("{code}: its scene {scene!r} is gone (the operation left the document); "
+                           "link its test case to another scene and start a task from there.",
+                           code=case.code, scene=case.scene_id)
     if case.test_case_id is None or session.get(TestCase, case.test_case_id) is None:
-        raise InvalidInput(f"{case.code} has no manual test case to generate from (it was deleted, or the case "
-                           f"was made without one).")
+        raise InvalidInput("{code} has no manual test case to generate from (it was deleted, or the case "
+                           "was made without one).", code=case.code)
     return {"test_case_id": case.test_case_id, "scene_id": case.scene_id, "name": case.name,
             "module_id": case.module_id}
 

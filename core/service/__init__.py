@@ -28,6 +28,7 @@ from core.service.access import (
     start_session,
 )
 from core.service.admin import (
+    LANGUAGES,
     add_user,
     ai_provider_info,
     authenticate,
@@ -40,12 +41,14 @@ from core.service.admin import (
     queue_status,
     resume_queue,
     run_cleanup,
+    set_user_preferences,
     setup,
     start_embedded_worker,
     stop_embedded_worker,
     system_overview,
     update_user,
     upgrade_database,
+    user_preferences,
     usernames,
 )
 from core.service.environments import (
@@ -131,6 +134,7 @@ from core.service.tasks import (
     task_timeline,
     variable_example,
 )
+from core.tasks.review_deadlines import waited as review_waited
 from core.workflow.steps import AWAITING_REVIEW, CASE_CREATED, STEP_BY_NODE, STEPS, Step
 from core.workflow.steps import describe as describe_step
 from core.workflow.steps import position as step_position

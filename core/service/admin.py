@@ -11,7 +11,7 @@ from typing import Any
 
 from core import migrate
 from core.accounts import admin as accounts
-from core.accounts import sessions, users
+from core.accounts import preferences, sessions, users
 from core.accounts.users import Actor, current_actor, require_admin
 from core.config import Settings, get_settings
 from core.database import database
@@ -31,6 +31,13 @@ def list_users(*, user: str) -> list[dict[str, Any]]:
     """Every user, by name: {id, username, role, is_active, created_at}."""
     require_admin(current_actor(user), "manage users")
     return accounts.list_users()
+
+
+LANGUAGES = preferences.LANGUAGES
+user_preferences = preferences.preferences
+"""(username) -> {locale, time_zone} the user chose for the dashboard; None where they follow the browser."""
+set_user_preferences = preferences.set_preferences
+"""(username, *, locale, time_zone): keeps the language ("en", "zh_CN") and IANA time zone; None: the browser's."""
 
 
 def usernames() -> list[str]:

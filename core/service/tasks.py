@@ -23,6 +23,7 @@ from core.database import session_scope
 from core.errors import CaseFlowError, InvalidInput, NotFound
 from core.inputs import label, max_length
 from core.library import setup_plan, spec_impact
+from core.messages import phrase
 from core.schema import variables
 from core.schema.validation import validate_rows
 from core.schema.walk import InvalidSchemaError
@@ -57,7 +58,8 @@ def start_workflow(
     cannot run nine steps and then fail to store its case.
     """
     if priority not in TASK_PRIORITIES:
-        raise InvalidInput(f"Priority must be a whole number from 0 to 9 (9 runs first), not {priority!r}.")
+        raise InvalidInput("Priority must be a whole number from 0 to 9 (9 runs first), not {priority!r}.",
+                           priority=priority)
     test_case_id = inputs.record_id(test_case_id, "test case")
     scene_id = label(scene_id, "The scene id", SCENE_ID_LIMIT)
     name = "" if name is None else label(name, "The task name", NAME_LIMIT)
@@ -66,10 +68,10 @@ def start_workflow(
     with session_scope() as session:
         case = session.get(TestCase, test_case_id)
         if case is None:
-            raise NotFound(f"No test case with id {test_case_id}.")
+            raise NotFound("No test case with id {test_case_id}.", test_case_id=test_case_id)
         scene = session.get(Scene, scene_id)
         if scene is None:
-            raise NotFound(f"No scene with id {scene_id!r}.")
+            raise NotFound("No scene with id {scene_id!r}.", scene_id=scene_id)
         now = utcnow()
         task = WorkflowTask(
             thread_id=f"workflow_{actor.id}_{secrets.token_hex(6)}",
@@ -106,7 +108,7 @@ def get_task(task_id: int) -> dict[str, Any]:
     with session_scope(read_only=True) as session:
         task = session.get(WorkflowTask, task_id)
         if task is None:
-            raise NotFound(f"No task with id {task_id}.")
+            raise NotFound("No task with id {task_id}.", task_id=task_id)
         return _task_detail(session, task)
 
 
@@ -115,7 +117,7 @@ def get_task_by_thread(thread_id: str) -> dict[str, Any]:
     with session_scope(read_only=True) as session:
         task = session.scalar(select(WorkflowTask).where(WorkflowTask.thread_id == thread_id))
         if task is None:
-            raise NotFound(f"No task with thread_id {thread_id!r}.")
+            raise NotFound("No task with thread_id {thread_id!r}.", thread_id=thread_id)
         return _task_detail(session, task)
 
 
@@ -139,7 +141,7 @@ def list_tasks(
         filters.append(or_(WorkflowTask.thread_id.ilike(term), cast(WorkflowTask.input_params, Text).ilike(term)))
     for bound, name in ((created_from, "created_from"), (created_to, "created_to")):
         if bound is not None and (not isinstance(bound, datetime) or bound.tzinfo is None):
-            raise InvalidInput(f"{name} must be a timezone-aware datetime.")
+            raise InvalidInput("{name} must be a timezone-aware datetime.", name=name)
     if created_from is not None:
         filters.append(WorkflowTask.created_at >= created_from)
     if created_to is not None:
@@ -164,9 +166,11 @@ def _statuses(status: Any) -> list[str]:
     statuses = [status] if isinstance(status, str) else status or []
     known = {s.value for s in TaskStatus}
     if not isinstance(statuses, (list, tuple)) or not all(isinstance(s, str) for s in statuses):
-        raise InvalidInput(f"The status filter is a status or a list of statuses: {', '.join(sorted(known))}.")
+        raise InvalidInput("The status filter is a status or a list of statuses: {value}.",
+                           value=', '.join(sorted(known)))
     if unknown := [s for s in statuses if s not in known]:
-        raise InvalidInput(f"Unknown status {unknown[0][:50]!r}: use one of {', '.join(sorted(known))}.")
+        raise InvalidInput("Unknown status {value!r}: use one of {value2}.",
+                           value=unknown[0][:50], value2=', '.join(sorted(known)))
     return list(statuses)
 
 
@@ -183,7 +187,9 @@ def submit_review(
     requests sent before each row (interrupt_data.setup).
     """
     if not _is_wait(wait_seconds):
-        raise InvalidInput(f"The wait must be a number of seconds from 0 to {MAX_WAIT_SECONDS}, not {wait_seconds!r}.")
+        raise InvalidInput("The wait must be a number of seconds from 0 to {max_wait_seconds}, not "
+                           "{wait_seconds!r}.",
+                           max_wait_seconds=MAX_WAIT_SECONDS, wait_seconds=wait_seconds)
     thread_id, feedback = inputs.text(thread_id, "The thread id"), inputs.optional_text(feedback, "The feedback")
     actor = require_operator(current_actor(reviewer), "review tasks")
     task_id = reviews.submit(thread_id, review_status, corrected_body, feedback, actor, expected_round,
@@ -216,7 +222,7 @@ def task_timeline(task_id: int) -> list[dict[str, Any]]:
     task_id = inputs.record_id(task_id, "task")
     with session_scope(read_only=True) as session:
         if session.get(WorkflowTask, task_id) is None:
-            raise NotFound(f"No task with id {task_id}.")
+            raise NotFound("No task with id {task_id}.", task_id=task_id)
         return [
             {
                 "id": e.id, "type": e.type, "step": e.step, "message": e.message, "data": e.data,
@@ -301,7 +307,7 @@ def retry_tasks(task_ids: Sequence[int], *, user: str) -> list[dict[str, Any]]:
 def regenerate_cases(case_ids: Sequence[int], *, user: str) -> list[dict[str, Any]]:
     """Starts a task per automation case from its test case and (current) scene, named and filed as the case:
     [{case_id, ok, task_id, message}], in the order given. The cases stay until someone retires them."""
-    ids = _selected(case_ids, "automation case")
+    ids = _selected(case_ids, phrase("automation case"), phrase("automation cases"))
     require_operator(current_actor(user), "regenerate automation cases")
     outcomes = []
     for case_id in ids:
@@ -316,20 +322,20 @@ def regenerate_cases(case_ids: Sequence[int], *, user: str) -> list[dict[str, An
     return outcomes
 
 
-def _selected(ids: Sequence[int], kind: str) -> list[int]:
+def _selected(ids: Sequence[int], kind: str, kinds: str) -> list[int]:
     """The ids of a bulk action, each once, checked: at least one, at most a page."""
     if isinstance(ids, (str, bytes)) or not isinstance(ids, Sequence):
-        raise InvalidInput(f"Give the {kind}s as a list of ids.")
+        raise InvalidInput("Give the {kinds} as a list of ids.", kinds=kinds)
     unique = list(dict.fromkeys(inputs.record_id(item, kind) for item in ids))
     if not unique:
-        raise InvalidInput(f"Select at least one {kind}.")
+        raise InvalidInput("Select at least one {kind}.", kind=kind)
     if len(unique) > paging.MAX_PAGE:
-        raise InvalidInput(f"Select at most {paging.MAX_PAGE} {kind}s at a time.")
+        raise InvalidInput("Select at most {count} {kinds} at a time.", count=paging.MAX_PAGE, kinds=kinds)
     return unique
 
 
 def _bulk(task_ids: Sequence[int], user: str, action: str, apply: Any, done: str) -> list[dict[str, Any]]:
-    ids = _selected(task_ids, "task")
+    ids = _selected(task_ids, phrase("task"), phrase("tasks"))
     require_operator(current_actor(user), action)
     outcomes = []
     for task_id in ids:
@@ -458,7 +464,7 @@ def check_review_rows(scene_id: str, rows: list[dict[str, Any]]) -> dict[str, An
     with session_scope(read_only=True) as session:
         schema = session.scalar(select(Scene.request_schema).where(Scene.id == scene_id))
     if schema is None:
-        raise NotFound(f"No scene with id {scene_id!r}.")
+        raise NotFound("No scene with id {scene_id!r}.", scene_id=scene_id)
     try:
         return dict(validate_rows(schema, rows))
     except InvalidSchemaError as error:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from core.config import get_settings
 from core.database import session_scope
 from core.errors import Conflict, LeaseLost, NotFound
+from core.messages import phrase
 from core.tasks import events, queue_control, telemetry
 from core.workflow.steps import AWAITING_REVIEW, CASE_CREATED, REVIEW_PROGRESS, STARTED_PROGRESS
 from db.models import TaskStatus, WorkflowTask
@@ -188,7 +189,8 @@ def transition(
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:
-            raise LeaseLost(f"Worker {worker_id} no longer holds task {claim.task_id}.")
+            raise LeaseLost("Worker {worker_id} no longer holds task {claim_task_id}.",
+                            worker_id=worker_id, claim_task_id=claim.task_id)
         events.record(session, claim.task_id, event, message, step=step, duration_ms=duration_ms, data=data,
                       worker=worker_id)
 
@@ -334,8 +336,8 @@ def cancel(session: Session, task_id: int, by: str) -> WorkflowTask:
     """Stops a pending, running or reviewing task; a running worker's next fenced write fails."""
     task = _for_update(session, task_id)
     if task.status in {s.value for s in TaskStatus.terminal()}:
-        raise Conflict(f"Task {task_id} is already {task.status}.")
-    return _cancelled(session, task, f"Cancelled by {by}", {})
+        raise Conflict("Task {task_id} is already {task_status}.", task_id=task_id, task_status=phrase(task.status))
+    return _cancelled(session, task, f"Cancelled by {by}", {"by": by})
 
 
 def expire_review(session: Session, task_id: int, asked_by: datetime, message: str) -> bool:
@@ -368,15 +370,16 @@ def retry(session: Session, task_id: int, by: str) -> WorkflowTask:
     """Requeues a failed or cancelled task; it resumes from its last checkpoint, not from scratch."""
     task = _for_update(session, task_id)
     if task.status not in (TaskStatus.FAILED.value, TaskStatus.CANCELLED.value):
-        raise Conflict(f"Only failed or cancelled tasks can be retried; task {task_id} is {task.status}.")
+        raise Conflict("Only failed or cancelled tasks can be retried; task {task_id} is {task_status}.",
+                       task_id=task_id, task_status=phrase(task.status))
     if (task.result_data or {}).get("outcome") == "rejected":
-        raise Conflict(f"Task {task_id} used all its review rounds; start a new task instead.")
+        raise Conflict("Task {task_id} used all its review rounds; start a new task instead.", task_id=task_id)
     task.status = PENDING
     task.error_message = None
     task.completed_at = None
     task.attempts = 0
     task.run_after = None
-    events.record(session, task.id, events.TASK_RETRIED, f"Retried by {by}", data={"status": task.status})
+    events.record(session, task.id, events.TASK_RETRIED, f"Retried by {by}", data={"status": task.status, "by": by})
     return task
 
 
@@ -397,5 +400,5 @@ def accept_review(session: Session, task_id: int) -> bool:
 def _for_update(session: Session, task_id: int) -> WorkflowTask:
     task = session.get(WorkflowTask, task_id, with_for_update=True)
     if task is None:
-        raise NotFound(f"No task with id {task_id}.")
+        raise NotFound("No task with id {task_id}.", task_id=task_id)
     return task

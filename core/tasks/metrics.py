@@ -43,7 +43,7 @@ class TimeRange:
         if self.until <= self.since:
             raise InvalidInput("The end of the time range must be after its start.")
         if self.until - self.since > timedelta(days=MAX_RANGE_DAYS):
-            raise InvalidInput(f"Choose a time range of at most {MAX_RANGE_DAYS} days.")
+            raise InvalidInput("Choose a time range of at most {max_range_days} days.", max_range_days=MAX_RANGE_DAYS)
 
 
 def summary(window: TimeRange, *, now: datetime | None = None, durations: bool = True) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from core.accounts.users import Actor
 from core.database import session_scope
+from core.messages import phrase
 from core.tasks import events
 from db.models import Review, TaskEvent, WorkflowTask
 from db.types import isoformat, utcnow
@@ -30,12 +31,12 @@ MAX_FEED = 500
 SETTLE_SECONDS = 5.0
 """Longer than any transaction that records an event stays open."""
 
-TITLES = {
-    events.WORKFLOW_STARTED: "started",
-    events.WORKFLOW_NEED_REVIEW: "needs review",
-    events.WORKFLOW_FAILED: "failed",
-    events.WORKFLOW_COMPLETED: "completed",
-    events.REVIEW_REMINDER: "still waits for review",
+TITLES = {  # phrases: the dashboard shows them in the user's language
+    events.WORKFLOW_STARTED: phrase("started"),
+    events.WORKFLOW_NEED_REVIEW: phrase("needs review"),
+    events.WORKFLOW_FAILED: phrase("failed"),
+    events.WORKFLOW_COMPLETED: phrase("completed"),
+    events.REVIEW_REMINDER: phrase("still waits for review"),
 }
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from core.config import get_settings
 from core.database import session_scope
 from core.errors import NotFound
+from core.messages import Text, phrase
 from core.tasks import events, review_deadlines
 from core.tasks import health as workers
 from core.workflow.steps import STEP_BY_NODE
@@ -34,7 +35,7 @@ def queue_position(task_id: int, *, now: datetime | None = None) -> dict[str, An
     with session_scope() as session:
         task = session.get(WorkflowTask, task_id)
         if task is None:
-            raise NotFound(f"No task with id {task_id}.")
+            raise NotFound("No task with id {task_id}.", task_id=task_id)
         return {"task_id": task_id, "status": task.status, **_queue(session, task, now)}
 
 
@@ -53,6 +54,7 @@ def explain(task_id: int, *, now: datetime | None = None, zone: str | None = Non
     """{status, tone, headline, details}: a sentence a QA engineer can act on, and the facts behind it.
 
     tone is one of info, progress, warning, error, success (how the dashboard colours it).
+    The headline and details are core.messages.Text (English; the dashboard translates them).
     Times are written in ``zone`` (an IANA name such as "Asia/Shanghai"), else in UTC.
     """
     now = now or utcnow()
@@ -60,7 +62,7 @@ def explain(task_id: int, *, now: datetime | None = None, zone: str | None = Non
     with session_scope() as session:
         task = session.get(WorkflowTask, task_id)
         if task is None:
-            raise NotFound(f"No task with id {task_id}.")
+            raise NotFound("No task with id {task_id}.", task_id=task_id)
         last = _last_events(session, task_id)
         queue = _queue(session, task, now)
         alive = _alive_workers(session, now)
@@ -96,34 +98,44 @@ def _pending(task: WorkflowTask, last: Facts, queue: dict[str, Any], alive: list
     previous = last.get(LAST)
     if task.run_after is not None and task.run_after > now:
         retry = last.get(events.RETRY_SCHEDULED)
-        headline = f"Waiting to retry at {_at(task.run_after)} after a transient error."
+        headline = Text("Waiting to retry at {at} after a transient error.", at=_at(task.run_after))
         if retry is not None:
             details.append(retry.message)
         return _result("warning", headline, details + _worker_details(alive))
     ahead = queue["ahead"] or 0
-    place = "next in the queue" if ahead == 0 else f"queued behind {ahead} task{'s' if ahead != 1 else ''}"
+    if ahead == 0:
+        place = phrase("next in the queue")
+    elif ahead == 1:
+        place = Text("queued behind {count} task", count=ahead)
+    else:
+        place = Text("queued behind {count} tasks", count=ahead)
     if previous is not None and previous.type == events.REVIEW_SUBMITTED:
         data = previous.data or {}
-        headline = (f"{data.get('reviewer', 'A reviewer')} {data.get('review_status', 'reviewed')} it at "
-                    f"{_at(previous.created_at)}; waiting for a worker to resume it ({place}).")
+        headline = Text("{reviewer} {decision} it at {at}; waiting for a worker to resume it ({place}).",
+                        reviewer=data.get("reviewer", "?"), decision=phrase(data.get("review_status", "reviewed")),
+                        at=_at(previous.created_at), place=place)
     elif previous is not None and previous.type == events.TASK_REQUEUED:
         data = previous.data or {}
-        headline = (f"The lease of worker {data.get('previous_worker') or '?'} expired at "
-                    f"{_short(data.get('lease_expired_at'))} and the task was requeued; it resumes from its last "
-                    f"checkpoint ({place}).")
+        headline = Text("The lease of worker {worker} expired at {at} and the task was requeued; it resumes from its "
+                        "last checkpoint ({place}).", worker=data.get("previous_worker") or "?",
+                        at=_short(data.get("lease_expired_at")), place=place)
     elif previous is not None and previous.type == events.TASK_RETRIED:
-        headline = f"{previous.message} at {_at(previous.created_at)}; {place}."
+        by = (previous.data or {}).get("by")
+        headline = (Text("Retried by {user} at {at}; {place}.", user=by, at=_at(previous.created_at), place=place)
+                    if by else Text("{event} at {at}; {place}.", event=previous.message, at=_at(previous.created_at),
+                                    place=place))
     else:
-        headline = f"Queued at {_at(task.created_at)} with priority {task.priority}; {place}."
-    details.append(f"Priority {task.priority} (9 runs first, waiting raises it); "
-                   f"{queue['runnable']} task(s) are waiting in all.")
+        headline = Text("Queued at {at} with priority {priority}; {place}.", at=_at(task.created_at),
+                        priority=task.priority, place=place)
+    details.append(Text("Priority {priority} (9 runs first, waiting raises it); {count} task(s) are waiting in all.",
+                        priority=task.priority, count=queue["runnable"]))
     if task.attempts:
-        details.append(f"Runs so far since the last retry: {task.attempts}.")
+        details.append(Text("Runs so far since the last retry: {attempts}.", attempts=task.attempts))
     tone = "info"
     if not alive:
         tone = "warning"
-        details.insert(0, "No worker is alive: start one with `python -m core worker`, or run the dashboard "
-                          "with RUN_SCHEDULER=true.")
+        details.insert(0, phrase("No worker is alive: start one with `python -m core worker`, or run the dashboard "
+                                 "with RUN_SCHEDULER=true."))
     return _result(tone, headline, details + _worker_details(alive))
 
 
@@ -132,14 +144,17 @@ def _processing(task: WorkflowTask, last: Facts, queue: dict[str, Any], alive: l
     claims = [e for e in (last.get(events.WORKFLOW_STARTED), last.get(events.TASK_RESUMED)) if e is not None]
     since = max(claims, key=lambda e: e.id).created_at if claims else task.started_at
     step = STEP_BY_NODE.get(task.current_step or "")
-    at_step = f"step {step.number} of 10 ({step.label}) done" if step else "starting"
-    headline = f"Running on worker {task.lease_owner} since {_at(since)}; {at_step}."
-    details = [f"Attempt {task.attempts}; lease held until {_at(task.lease_expires_at)}."]
+    at_step = (Text("step {number} of 10 ({label}) done", number=step.number, label=step.label) if step
+               else phrase("starting"))
+    headline = Text("Running on worker {worker} since {at}; {step}.", worker=task.lease_owner, at=_at(since),
+                    step=at_step)
+    details: list[str] = [Text("Attempt {attempt}; lease held until {at}.", attempt=task.attempts,
+                               at=_at(task.lease_expires_at))]
     tone = "progress"
     if task.lease_expires_at is not None and task.lease_expires_at < now:
         tone = "warning"
-        details.insert(0, f"The lease expired at {_at(task.lease_expires_at)}: the worker seems gone; the task "
-                          "will be requeued and resume from its last checkpoint.")
+        details.insert(0, Text("The lease expired at {at}: the worker seems gone; the task will be requeued and "
+                               "resume from its last checkpoint.", at=_at(task.lease_expires_at)))
     return _result(tone, headline, details)
 
 
@@ -149,43 +164,57 @@ def _reviewing(task: WorkflowTask, last: Facts, queue: dict[str, Any], alive: li
     since = asked.created_at if asked is not None else task.updated_at
     round_ = (task.interrupt_data or {}).get("round", 1)
     rows = len((task.interrupt_data or {}).get("generated_body", []))
-    headline = f"Waiting for a reviewer since {_at(since)} (round {round_}, {rows} generated rows)."
-    details = ["Approve, correct or reject the rows on the Review page."]
+    headline = Text("Waiting for a reviewer since {at} (round {round}, {rows} generated rows).", at=_at(since),
+                    round=round_, rows=rows)
+    details = [phrase("Approve, correct or reject the rows on the Review page.")]
     deadlines = review_deadlines.Deadlines.of(get_settings())
     reminded = last.get(events.REVIEW_REMINDER)
     if reminded is not None and since is not None and reminded.created_at >= since:
-        details.append(f"Reminder sent at {_at(reminded.created_at)}: {reminded.message.lower()}.")
+        waited = review_deadlines.waited((reminded.data or {}).get("waiting_hours", 0))
+        details.append(Text("Reminder sent at {at}: waiting for review for {waited}.",
+                            at=_at(reminded.created_at), waited=waited))
     if since is not None and (expires := deadlines.expires_at(since)) is not None:
-        details.append(f"Cancelled automatically at {_at(expires)} unless reviewed (REVIEW_EXPIRE_DAYS).")
+        details.append(Text("Cancelled automatically at {at} unless reviewed (REVIEW_EXPIRE_DAYS).", at=_at(expires)))
     return _result("warning", headline, details)
 
 
 def _completed(task: WorkflowTask, last: Facts, queue: dict[str, Any], alive: list[WorkerRow],
                now: datetime) -> dict[str, Any]:
     review = last.get(events.REVIEW_SUBMITTED)
-    by = f", approved by {(review.data or {}).get('reviewer')}" if review is not None else ""
-    headline = f"Completed at {_at(task.completed_at)}: automation case {task.new_usercase_id} created{by}."
+    if review is not None:
+        headline = Text("Completed at {at}: automation case {case} created, approved by {reviewer}.",
+                        at=_at(task.completed_at), case=task.new_usercase_id,
+                        reviewer=(review.data or {}).get("reviewer"))
+    else:
+        headline = Text("Completed at {at}: automation case {case} created.", at=_at(task.completed_at),
+                        case=task.new_usercase_id)
     return _result("success", headline, [])
 
 
 def _failed(task: WorkflowTask, last: Facts, queue: dict[str, Any], alive: list[WorkerRow],
             now: datetime) -> dict[str, Any]:
     step = STEP_BY_NODE.get(task.current_step or "")
-    where = f" in step {step.number} ({step.label})" if step else ""
-    headline = f"Failed{where} at {_at(task.completed_at)}."
-    details = [task.error_message or "No error message was recorded."]
+    headline = (Text("Failed in step {number} ({label}) at {at}.", number=step.number, label=step.label,
+                     at=_at(task.completed_at)) if step else Text("Failed at {at}.", at=_at(task.completed_at)))
+    details = [task.error_message or phrase("No error message was recorded.")]
     if (task.result_data or {}).get("outcome") == "rejected":
-        details.append("Every review round was used: start a new task instead of retrying.")
+        details.append(phrase("Every review round was used: start a new task instead of retrying."))
     else:
-        details.append("Retry resumes it from its last checkpoint.")
+        details.append(phrase("Retry resumes it from its last checkpoint."))
     return _result("error", headline, details)
 
 
 def _cancelled(task: WorkflowTask, last: Facts, queue: dict[str, Any], alive: list[WorkerRow],
                now: datetime) -> dict[str, Any]:
     cancelled = last.get(events.TASK_CANCELLED)
-    who = cancelled.message if cancelled is not None else "Cancelled"
-    return _result("info", f"{who} at {_at(task.completed_at)}.", ["Retry resumes it from its last checkpoint."])
+    by = (cancelled.data or {}).get("by") if cancelled is not None else None
+    if by:
+        headline = Text("Cancelled by {user} at {at}.", user=by, at=_at(task.completed_at))
+    elif cancelled is not None:
+        headline = Text("{event} at {at}.", event=cancelled.message, at=_at(task.completed_at))
+    else:
+        headline = Text("Cancelled at {at}.", at=_at(task.completed_at))
+    return _result("info", headline, [phrase("Retry resumes it from its last checkpoint.")])
 
 
 _EXPLAINERS = {
@@ -202,7 +231,7 @@ def _worker_details(alive: list[WorkerRow]) -> list[str]:
     if not alive:
         return []
     slots = sum(worker.concurrency for worker in alive)
-    return [f"{len(alive)} worker(s) alive with {slots} slot(s) in all."]
+    return [Text("{count} worker(s) alive with {slots} slot(s) in all.", count=len(alive), slots=slots)]
 
 
 def _result(tone: str, headline: str, details: list[str]) -> dict[str, Any]:
@@ -224,7 +253,7 @@ def _zone_info(name: str | None) -> tzinfo:
 def _at(value: datetime | None) -> str:
     """A moment as "2026-02-05 18:30:00" in the reader's zone ("… UTC" when that is UTC)."""
     if value is None:
-        return "an unknown time"
+        return phrase("an unknown time")
     zone = _zone.get()
     text = value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
     return f"{text} UTC" if zone is UTC else text
@@ -233,7 +262,7 @@ def _at(value: datetime | None) -> str:
 def _short(value: str | None) -> str:
     """An API timestamp (2026-02-05T10:30:00.123456Z) as _at writes moments."""
     if not value:
-        return "an unknown time"
+        return phrase("an unknown time")
     return _at(datetime.fromisoformat(value.replace("Z", "+00:00")))
 
 
@@ -249,7 +278,7 @@ def step_timeline(task_id: int) -> list[dict[str, Any]]:
     with session_scope() as session:
         task = session.get(WorkflowTask, task_id)
         if task is None:
-            raise NotFound(f"No task with id {task_id}.")
+            raise NotFound("No task with id {task_id}.", task_id=task_id)
         done = session.execute(
             select(TaskEvent.step, TaskEvent.duration_ms, TaskEvent.created_at)
             .where(TaskEvent.task_id == task_id, TaskEvent.type == events.STEP_COMPLETED)

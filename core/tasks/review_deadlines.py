@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from core.config import Settings, get_settings
 from core.database import session_scope
+from core.messages import Text
 from core.tasks import events, lifecycle
 from db.models import TaskEvent, TaskStatus, WorkflowTask
 from db.types import isoformat, utcnow
@@ -97,8 +98,8 @@ def _remind(task_id: int, asked: datetime, every: timedelta, now: datetime) -> b
         if now - (last or asked) < every:
             return False
         hours = (now - asked).total_seconds() / 3600
-        events.record(session, task_id, events.REVIEW_REMINDER,
-                      f"Waiting for review for {_hours_text(hours)}", step=task.current_step,
+        events.record(session, task_id, events.REVIEW_REMINDER, f"Waiting for review for {waited(hours)}",
+                      step=task.current_step,
                       data={"status": task.status, "waiting_since": isoformat(asked),
                             "waiting_hours": round(hours, 1)}).created_at = now
         return True
@@ -111,6 +112,7 @@ def _expire(task_id: int, asked: datetime, after: timedelta) -> bool:
         return lifecycle.expire_review(session, task_id, asked, message)
 
 
-def _hours_text(hours: float) -> str:
-    return f"{hours:.0f} hours" if hours < 48 else f"{hours / 24:.1f} days"
+def waited(hours: float) -> Text:
+    """How long a review has waited: "30 hours", "2.5 days"."""
+    return Text("{hours:.0f} hours", hours=hours) if hours < 48 else Text("{days:.1f} days", days=hours / 24)
 

@@ -13,6 +13,7 @@ from core.database import session_scope
 from core.errors import Conflict, InvalidInput, NotFound
 from core.inputs import json_type, label, max_length, plain_json
 from core.library import setup_plan
+from core.messages import phrase
 from core.records import Check, RowKind
 from core.tasks import events, lifecycle
 from core.workflow.state import Decision
@@ -53,14 +54,15 @@ def submit(
     thread_id = label(thread_id, "The thread_id", THREAD_ID_LIMIT)
     feedback = "" if feedback is None else label(feedback, "The feedback", MAX_FEEDBACK)
     if review_status not in REVIEW_STATUSES:
-        raise InvalidInput(f"review_status must be 'approved' or 'rejected', not {review_status!r}.")
+        raise InvalidInput("review_status must be 'approved' or 'rejected', not {review_status!r}.",
+                           review_status=review_status)
     if review_status == "rejected" and not feedback:
         raise InvalidInput("A rejection needs feedback: say what is wrong so the rows can be regenerated.")
     try:
         with session_scope() as session:
             task = session.scalar(select(WorkflowTask).where(WorkflowTask.thread_id == thread_id))
             if task is None:
-                raise NotFound(f"No task with thread_id {thread_id!r}.")
+                raise NotFound("No task with thread_id {thread_id!r}.", thread_id=thread_id)
             if task.status != TaskStatus.REVIEWING.value or not task.interrupt_data:
                 raise _not_reviewable(session, task)
             if expected_round is not None and expected_round != task.interrupt_data["round"]:
@@ -102,11 +104,14 @@ def _not_reviewable(session: Session, task: WorkflowTask | None) -> Conflict:
     ).first()
     status = session.scalar(select(WorkflowTask.status).where(WorkflowTask.id == task.id))
     if latest is None:
-        return Conflict(f"Task {task.id} is {status}, not awaiting review.")
+        return Conflict("Task {task_id} is {status}, not awaiting review.", task_id=task.id, status=phrase(status))
     review, username = latest
     return Conflict(
-        f"{username} already {review.review_status} round {review.round} of this task at "
-        f"{isoformat(review.created_at)}; it is now {status}. Reload it to see where it is."
+        "{username} already {review_status} round {round} of this task at {at}; it is now "
+        "{status}. Reload it to see where it is.",
+        username=username, review_status=phrase(review.review_status), round=review.round,
+        at=isoformat(review.created_at),
+        status=phrase(status)
     )
 
 
@@ -120,17 +125,20 @@ def corrected_rows(corrected_body: Any, generated: list[dict[str, Any]]) -> list
     if not isinstance(corrected_body, list) or not corrected_body:
         raise InvalidInput("corrected_body must be a non-empty list of JSON objects, one request body per row.")
     if len(corrected_body) > MAX_ROWS:
-        raise InvalidInput(f"corrected_body has {len(corrected_body)} rows; at most {MAX_ROWS} are allowed.")
+        raise InvalidInput("corrected_body has {corrected_body_count} rows; at most {max_rows} are allowed.",
+                           corrected_body_count=len(corrected_body), max_rows=MAX_ROWS)
     plain_json(corrected_body, "corrected_body", max_bytes=MAX_BODY_BYTES)
     for index, item in enumerate(corrected_body):
         if not isinstance(item, dict):
-            raise InvalidInput(f"corrected_body item {index + 1} is {json_type(item)}, not a JSON object.")
+            raise InvalidInput("corrected_body item {value} is {value2}, not a JSON object.",
+                               value=index + 1, value2=json_type(item))
     if all(ROW_KEYS <= item.keys() and isinstance(item["body"], dict) for item in corrected_body):
         return _rows_from_row_objects(corrected_body, generated)
     if len(corrected_body) != len(generated):
         raise InvalidInput(
-            f"corrected_body has {len(corrected_body)} bodies but the task generated {len(generated)} rows; "
-            "send row objects with a name and a body to add or remove rows."
+            "corrected_body has {corrected_body_count} bodies but the task generated {generated_count} rows; "
+            "send row objects with a name and a body to add or remove rows.",
+            corrected_body_count=len(corrected_body), generated_count=len(generated)
         )
     return [{**row, "body": body, "source": "reviewer"} if body != row["body"] else row
             for row, body in zip(generated, corrected_body, strict=True)]
@@ -144,7 +152,7 @@ def _rows_from_row_objects(items: list[dict[str, Any]], generated: list[dict[str
         name = item["name"] if _is_generated(item["name"], by_name) else label(
             item["name"], f"The name of corrected_body row {index + 1}", MAX_ROW_NAME)
         if not name or name in seen:
-            raise InvalidInput(f"corrected_body row {index + 1} needs a unique, non-empty name.")
+            raise InvalidInput("corrected_body row {value} needs a unique, non-empty name.", value=index + 1)
         seen.add(name)
         base = by_name.get(name) or {
             "name": name, "kind": "valid", "keyword": None, "pointer": "", "description": "Added by the reviewer",
@@ -152,7 +160,7 @@ def _rows_from_row_objects(items: list[dict[str, Any]], generated: list[dict[str
         }
         given = {key: value for key, value in item.items() if (key in base or key == "body") and key != "name"}
         if problem := _field_problem(given):
-            raise InvalidInput(f"Row {name!r}: {problem}.")
+            raise InvalidInput("Row {name!r}: {problem}.", name=name, problem=problem)
         row = {**base, **given}
         changed = name not in by_name or row != by_name[name]
         rows.append({**row, "source": "reviewer"} if changed else row)

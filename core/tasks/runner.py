@@ -125,8 +125,9 @@ class TaskRunner:
         if values.get("outcome") != "created":
             rounds = values.get("review_round", 0)
             raise ReviewRoundsExhausted(
-                f"The generated rows were rejected {rounds} times; the limit is "
-                f"{self.settings.max_review_rounds} regeneration rounds. Refine the test case and start a new task."
+                "The generated rows were rejected {rounds} times; the limit is {settings_max_review_rounds} "
+                "regeneration rounds. Refine the test case and start a new task.",
+                rounds=rounds, settings_max_review_rounds=self.settings.max_review_rounds
             )
         result, draft = values["result"], values["draft"]
         lifecycle.complete(

@@ -10,7 +10,8 @@ import streamlit as st
 
 from core import service
 from core.service import CaseFlowError
-from dashboard import review_editor, review_grid, review_setup, ui
+from dashboard import i18n, review_editor, review_grid, review_setup, timeline, ui
+from dashboard.i18n import _, _n
 
 REFRESH_SECONDS = 3
 QUEUE_OPEN = "review_queue_open"
@@ -40,14 +41,15 @@ def queue() -> None:
     waiting = service.review_queue(limit=100)
     items = waiting["items"]
     if not items:
-        ui.empty_state("Nothing awaits review. Tasks arrive here when their rows are generated (step 9); "
-                       "you get a notification for your own.", icon=":material/task_alt:")
+        ui.empty_state(_("Nothing awaits review. Tasks arrive here when their rows are generated (step 9); "
+                         "you get a notification for your own."), icon=":material/task_alt:")
         return
     st.session_state[QUEUE_SHOWN] = [item["id"] for item in items]
     oldest = ui.age_text(items[0]["waiting_since"])
-    st.caption(f"{waiting['total']} task{'s' if waiting['total'] != 1 else ''} waiting · the oldest for {oldest}")
+    st.caption(_n("{count} task waiting · the oldest for {age}", "{count} tasks waiting · the oldest for {age}",
+                  waiting["total"], count=waiting["total"], age=oldest))
     st.dataframe(pd.DataFrame({
-        "open": [f"Review #{item['id']}" for item in items],
+        "open": [_("Review #{id}", id=item["id"]) for item in items],
         "name": [item["name"] for item in items],
         "owner": [item["user"] for item in items],
         "round": [item["round"] for item in items],
@@ -58,16 +60,16 @@ def queue() -> None:
     }), hide_index=True, key="review_queue_grid", row_height=36, column_config={
         "open": st.column_config.ButtonColumn("", type="tertiary", on_click=queue_clicked, key=QUEUE_OPEN,
                                               pinned=True, width=110),
-        "name": st.column_config.TextColumn("Task", width=280),
-        "owner": st.column_config.TextColumn("Owner", width=80),
-        "round": st.column_config.NumberColumn("Round", format="%d", width=60),
-        "rows": st.column_config.NumberColumn("Rows", format="%d", width=60),
-        "waiting": st.column_config.DatetimeColumn("Waiting", format="distance", width=120),
-        "scene": st.column_config.TextColumn("Scene", width=70),
-        "priority": st.column_config.NumberColumn("Prio", format="%d", width=55),
+        "name": st.column_config.TextColumn(_("Task"), width=280),
+        "owner": st.column_config.TextColumn(_("Owner"), width=80),
+        "round": st.column_config.NumberColumn(_("Round"), format="%d", width=60),
+        "rows": st.column_config.NumberColumn(_("Rows"), format="%d", width=60),
+        "waiting": st.column_config.DatetimeColumn(_("Waiting"), format="distance", width=120),
+        "scene": st.column_config.TextColumn(_("Scene"), width=70),
+        "priority": st.column_config.NumberColumn(_("Prio"), format="%d", width=55),
     })
     if waiting["total"] > len(items):
-        st.caption(f"Showing the {len(items)} longest-waiting.")
+        st.caption(_("Showing the {count} longest-waiting.", count=len(items)))
 
 
 # --- one task ---------------------------------------------------------------------------
@@ -79,14 +81,14 @@ def back_to_queue() -> None:
 
 
 def header(task: dict[str, Any]) -> None:
-    st.button("Review queue", icon=":material/arrow_back:", type="tertiary", on_click=back_to_queue,
+    st.button(_("Review queue"), icon=":material/arrow_back:", type="tertiary", on_click=back_to_queue,
               key="review_back")
     st.markdown(f"### #{task['id']} {ui.escape(task['name'] or task['thread_id'])}")
     data = task["interrupt_data"] or {}
-    facts = [ui.status_badge(task["status"]), f"owner **{ui.escape(task['user'])}**",
-             f"scene **{ui.escape(task['scene_id'])}**"]
+    facts = [ui.status_badge(task["status"]), _("owner **{owner}**", owner=ui.escape(task["user"])),
+             _("scene **{scene}**", scene=ui.escape(task["scene_id"]))]
     if data.get("round"):
-        facts.append(f"round **{data['round']}**")
+        facts.append(_("round **{round}**", round=data["round"]))
     st.markdown(" &nbsp;·&nbsp; ".join(facts))
 
 
@@ -98,10 +100,12 @@ def watch(task_id: int, round_: int) -> None:
     if task["status"] == "reviewing" and data.get("round") == round_:
         return
     latest = (service.reviews_of_task(task_id) or [None])[-1]
-    who = (f"{ui.escape(latest['reviewer'])} {latest['review_status']} round {latest['round']} at "
-           f"{ui.local_time(latest['created_at'])}") if latest else f"The task is now {task['status']}"
-    st.warning(f"{who}. Your edits can no longer be submitted.", icon=":material/group:")
-    st.button("Reload", on_click=lambda: None, key="review_reload")
+    who = _("{reviewer} {decision} round {round} at {at}", reviewer=ui.escape(latest["reviewer"]),
+            decision=timeline.decision_text(latest["review_status"]), round=latest["round"],
+            at=ui.local_time(latest["created_at"])) if latest else _("The task is now {status}",
+                                                                       status=ui.status_text(task["status"]))
+    st.warning(_("{who}. Your edits can no longer be submitted.", who=who), icon=":material/group:")
+    st.button(_("Reload"), on_click=lambda: None, key="review_reload")
 
 
 def decided(task: dict[str, Any]) -> None:
@@ -110,14 +114,16 @@ def decided(task: dict[str, Any]) -> None:
     latest = decisions[-1] if decisions else None
     if latest:
         feedback = f" — “{ui.escape(latest['feedback'])}”" if latest["feedback"] else ""
-        st.info(f"**{ui.escape(latest['reviewer'])}** {latest['review_status']} round {latest['round']} at "
-                f"{ui.local_time(latest['created_at'])}{feedback}. Nobody can decide this round again.",
+        st.info(_("**{reviewer}** {decision} round {round} at {at}{feedback}. Nobody can decide this round again.",
+                  reviewer=ui.escape(latest["reviewer"]), decision=timeline.decision_text(latest["review_status"]),
+                  round=latest["round"], at=ui.local_time(latest["created_at"]), feedback=feedback),
                 icon=":material/how_to_reg:")
     else:
-        st.info(f"This task is {task['status']}, not awaiting review.", icon=":material/info:")
+        st.info(_("This task is {status}, not awaiting review.", status=ui.status_text(task["status"])),
+                icon=":material/info:")
     settling = task["status"] in ui.RUNNING
     st.fragment(outcome, run_every=2 if settling else None)(task["id"], task["status"])
-    ui.page_link_to_task(task["id"], label="Open the task", icon=":material/open_in_new:")
+    ui.page_link_to_task(task["id"], label=_("Open the task"), icon=":material/open_in_new:")
 
 
 def outcome(task_id: int, shown_status: str) -> None:
@@ -125,22 +131,23 @@ def outcome(task_id: int, shown_status: str) -> None:
     if task["status"] != shown_status and task["status"] not in ui.RUNNING:
         st.rerun()
     if task["status"] in ui.RUNNING:
-        st.progress(task["progress"] / 100, text="The workflow resumes with the decision…")
+        st.progress(task["progress"] / 100, text=_("The workflow resumes with the decision…"))
     elif task["status"] == "completed" and task["created_case"]:
         case = task["created_case"]
-        st.success(f"Automation case **{case['new_usercase_id']}** created · {ui.escape(case['name'])} · "
-                   f"{len(case['rows'])} rows · **{case['method']}** {ui.escape(case['path'])}",
-                   icon=":material/verified:")
+        st.success(_("Automation case **{case}** created · {name} · {count} rows · **{method}** {path}",
+                     case=case["new_usercase_id"], name=ui.escape(case["name"]), count=len(case["rows"]),
+                     method=case["method"], path=ui.escape(case["path"])), icon=":material/verified:")
         st.dataframe(pd.DataFrame({
             "name": [r["name"] for r in case["rows"]], "kind": [r["kind"] for r in case["rows"]],
             "expected": [r["expected_status"] for r in case["rows"]],
             "source": [r.get("source", "") for r in case["rows"]],
-        }), hide_index=True, height=260)
+        }), hide_index=True, height=260, column_config={"name": _("Row"), "kind": _("Kind"), "expected": _("Expected"),
+                                                        "source": _("Source")})
     elif task["status"] == "reviewing":
-        st.info("New rows are ready for the next round.", icon=":material/autorenew:")
-        st.button("Review the new rows", type="primary", key="review_next_round")
+        st.info(_("New rows are ready for the next round."), icon=":material/autorenew:")
+        st.button(_("Review the new rows"), type="primary", key="review_next_round")
     elif task["status"] == "failed":
-        st.error(ui.escape(task["error_message"] or "The task failed."), icon=":material/error:")
+        st.error(ui.escape(task["error_message"] or _("The task failed.")), icon=":material/error:")
 
 
 def decision_bar(task: dict[str, Any], result: review_editor.EditorResult,
@@ -153,13 +160,13 @@ def decision_bar(task: dict[str, Any], result: review_editor.EditorResult,
         "mismatched": len((result.validation or {}).get("mismatched", [])),
     }
     with st.container(horizontal=True, gap="small"):
-        if st.button("Approve", type="primary", icon=":material/check:", key="review_approve",
+        if st.button(_("Approve"), type="primary", icon=":material/check:", key="review_approve",
                      disabled=bool(result.cell_errors)):
             start_decision({**payload, "action": "approved"})
-        if st.button("Reject with feedback", icon=":material/close:", key="review_reject"):
+        if st.button(_("Reject with feedback"), icon=":material/close:", key="review_reject"):
             start_decision({**payload, "action": "rejected"})
     if result.cell_errors:
-        st.caption("Fix the cells marked ✗ before approving.")
+        st.caption(_("Fix the cells marked ✗ before approving."))
 
 
 def start_decision(decision: dict[str, Any]) -> None:
@@ -171,21 +178,26 @@ def forget_decision() -> None:
     st.session_state.pop("review_decision", None)
 
 
-@st.dialog("Confirm the decision", on_dismiss=forget_decision, width="medium")
+@st.dialog(_("Confirm the decision"), on_dismiss=forget_decision, width="medium")
 def confirm(decision: dict[str, Any]) -> None:
     approving = decision["action"] == "approved"
     if approving:
-        what = "with your corrections" if decision["changed"] else "as generated"
-        st.markdown(f"Approve **{decision['rows']} rows** {what}? Step 10 then creates the automation case.")
+        if decision["changed"]:
+            st.markdown(_("Approve **{count} rows** with your corrections? Step 10 then creates the automation case.",
+                          count=decision["rows"]))
+        else:
+            st.markdown(_("Approve **{count} rows** as generated? Step 10 then creates the automation case.",
+                          count=decision["rows"]))
         if decision["mismatched"]:
-            st.warning(f"{decision['mismatched']} row(s) do not do what they intend.", icon=":material/warning:")
-        feedback = st.text_input("Note (optional)", key="review_note")
+            st.warning(_("{count} row(s) do not do what they intend.", count=decision["mismatched"]),
+                       icon=":material/warning:")
+        feedback = st.text_input(_("Note (optional)"), key="review_note")
     else:
-        st.markdown("Reject these rows? The workflow regenerates them with your feedback (step 4).")
-        feedback = st.text_area("Feedback (required)", key="review_feedback",
-                                placeholder="e.g. use a Gmail address; the phone numbers must be from Shanghai")
+        st.markdown(_("Reject these rows? The workflow regenerates them with your feedback (step 4)."))
+        feedback = st.text_area(_("Feedback (required)"), key="review_feedback",
+                                placeholder=_("e.g. use a Gmail address; the phone numbers must be from Shanghai"))
     left, right = st.columns(2)
-    label = "Approve" if approving else "Reject"
+    label = _("Approve") if approving else _("Reject")
     if left.button(label, type="primary", width="stretch", key="review_confirm",
                    disabled=not approving and not (feedback or "").strip()):
         try:
@@ -195,13 +207,13 @@ def confirm(decision: dict[str, Any]) -> None:
                 reviewer=actor.username, expected_round=decision["round"],
                 corrected_setup=decision["corrected_setup"] if approving else None)
         except CaseFlowError as error:  # kept across the rerun: often "bob already approved round 1 …"
-            st.session_state[LOST] = {"task_id": decision["task_id"], "message": error.message}
+            st.session_state[LOST] = {"task_id": decision["task_id"], "message": i18n.text(error.message)}
         else:
             st.session_state.pop(review_editor.draft_key(decision["task_id"], decision["round"]), None)
             st.session_state.pop(review_setup.setup_key(decision["task_id"], decision["round"]), None)
         forget_decision()
         st.rerun()
-    if right.button("Back to the rows", width="stretch", key="review_cancel"):
+    if right.button(_("Back to the rows"), width="stretch", key="review_cancel"):
         forget_decision()
         st.rerun()
 
@@ -209,7 +221,7 @@ def confirm(decision: dict[str, Any]) -> None:
 def review(task_id: int) -> None:
     ok, task = ui.attempt(lambda: service.get_task(task_id))
     if not ok or task is None:
-        st.button("Review queue", icon=":material/arrow_back:", on_click=back_to_queue, key="review_missing")
+        st.button(_("Review queue"), icon=":material/arrow_back:", on_click=back_to_queue, key="review_missing")
         return
     header(task)
     if (lost := st.session_state.get(LOST)) and lost["task_id"] == task_id:
@@ -225,12 +237,12 @@ def review(task_id: int) -> None:
         st.session_state.pop(review_editor.draft_key(task_id, round_), None)
     watch(task_id, round_)
     scene = service.get_scene(task["scene_id"])
-    st.caption(f"**{scene['method']}** {ui.escape(scene['path'])} · waiting since "
-               f"{ui.local_time(task['updated_at'])} · edit any cell; each edited row is checked against the schema "
-               "at once")
+    st.caption(f"**{scene['method']}** {ui.escape(scene['path'])} · "
+               + _("waiting since {at} · edit any cell; each edited row is checked against the schema at once",
+                   at=ui.local_time(task["updated_at"])))
     read_only = not actor.can_operate
     if read_only:
-        st.info("Viewers can read the rows but not decide.", icon=":material/visibility:")
+        st.info(_("Viewers can read the rows but not decide."), icon=":material/visibility:")
     result = review_editor.editor(task, scene, read_only=read_only)
     setup = review_setup.panel(task, read_only=read_only)
     before_review(task["interrupt_data"]["generated_body"])
@@ -246,33 +258,37 @@ def before_review(rows: list[dict[str, Any]]) -> None:
     templated = [row for row in rows if service.variable_example(row.get("body")) != row.get("body")]
     if answered:
         refused = [row for row in answered if not row["sandbox"]["agrees"]]
-        label = (f"Sandbox: {len(refused)} of {len(answered)} rows still disagree with the server" if refused
-                 else f"Sandbox: the server agreed with all {len(answered)} rows")
+        label = (_("Sandbox: {count} of {total} rows still disagree with the server", count=len(refused),
+                   total=len(answered)) if refused
+                 else _("Sandbox: the server agreed with all {total} rows", total=len(answered)))
         with st.expander(label, icon=":material/warning:" if refused else ":material/dns:", expanded=bool(refused)):
             st.dataframe(pd.DataFrame({
                 "row": [row["name"] for row in answered],
                 "kind": [row["kind"] for row in answered],
                 "answered": [row["sandbox"]["status"] for row in answered],
-                "agrees": ["yes" if row["sandbox"]["agrees"] else "NO" for row in answered],
+                "agrees": [_("yes") if row["sandbox"]["agrees"] else _("NO") for row in answered],
                 "repaired": ["; ".join(row.get("repairs", [])) for row in answered],
                 "answer": [row["sandbox"]["excerpt"][:300] for row in answered],
-            }), hide_index=True)
+            }), hide_index=True, column_config={
+                "row": _("Row"), "kind": _("Kind"), "answered": _("Answered"), "agrees": _("Agrees"),
+                "repaired": _("Repaired"), "answer": _("Answer")})
     if templated:
-        with st.expander(f"Run-time variables: {len(templated)} rows send new values on every run",
+        with st.expander(_("Run-time variables: {count} rows send new values on every run", count=len(templated)),
                          icon=":material/casino:"):
-            st.caption(ui.escape("{{$randomInt}}, {{$uuid}} ... are drawn afresh at each run; an example of one run:"))
+            st.caption(ui.escape("{{$randomInt}}, {{$uuid}} ... ")
+                       + _("are drawn afresh at each run; an example of one run:"))
             st.dataframe(pd.DataFrame({
                 "row": [row["name"] for row in templated],
                 "template": [json.dumps(row["body"], ensure_ascii=False)[:300] for row in templated],
                 "example": [json.dumps(service.variable_example(row["body"]), ensure_ascii=False)[:300]
                             for row in templated],
-            }), hide_index=True)
+            }), hide_index=True, column_config={"row": _("Row"), "template": _("Template"), "example": _("Example")})
 
 
 task_id = ui.query_int("task")
 if task_id is None:
-    st.title("Review")
-    st.caption("Tasks whose generated rows wait for a human decision, the longest-waiting first.")
+    st.title(_("Review"))
+    st.caption(_("Tasks whose generated rows wait for a human decision, the longest-waiting first."))
     queue()
 else:
     review(task_id)

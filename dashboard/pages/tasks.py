@@ -9,7 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from core import service
-from dashboard import first_run, ui
+from dashboard import first_run, i18n, ui
+from dashboard.i18n import _, _n
 
 PAGE_SIZE = 25
 REFRESH_SECONDS = 2
@@ -62,7 +63,8 @@ def keep_selection(previous: list[int], ids: list[int]) -> list[int]:
 
 def counts_line() -> str:
     counts = service.task_counts()
-    return "  ".join(f":{ui.STATUS_BADGE[s]}-badge[{ui.STATUS_ICON[s]} {s} **{counts[s]}**]" for s in ui.STATUSES)
+    return "  ".join(f":{ui.STATUS_BADGE[s]}-badge[{ui.STATUS_ICON[s]} {ui.status_text(s)} **{counts[s]}**]"
+                     for s in ui.STATUSES)
 
 
 def frame_of(items: list[dict[str, Any]]) -> pd.DataFrame:
@@ -71,7 +73,7 @@ def frame_of(items: list[dict[str, Any]]) -> pd.DataFrame:
         "name": [item["name"] or item["thread_id"] for item in items],
         "status": [[item["status"]] for item in items],
         "progress": [item["progress"] for item in items],
-        "step": [service.step_position(item["current_step"], item["status"]) for item in items],
+        "step": [i18n.text(service.step_position(item["current_step"], item["status"])) for item in items],
         "owner": [item["user"] for item in items],
         "priority": [item["priority"] for item in items],
         "created": pd.to_datetime([item["created_at"] for item in items], utc=True),
@@ -82,16 +84,19 @@ def frame_of(items: list[dict[str, Any]]) -> pd.DataFrame:
 def columns() -> dict[str, Any]:
     return {
         "open": st.column_config.ButtonColumn("ID", type="tertiary", on_click=open_clicked, key=OPEN, pinned=True,
-                                              width=70, help="Open the task"),
-        "name": st.column_config.TextColumn("Name", width=215),
+                                              width=70, help=_("Open the task")),
+        "name": st.column_config.TextColumn(_("Name"), width=215),
         "status": st.column_config.MultiselectColumn(
-            "Status", options=list(ui.STATUSES), color=[ui.STATUS_HEX[s] for s in ui.STATUSES], width=105),
-        "progress": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100, format="%d%%", width=100),
-        "step": st.column_config.TextColumn("Current step", width=165),
-        "owner": st.column_config.TextColumn("Owner", width=75),
-        "priority": st.column_config.NumberColumn("Prio", format="%d", width=55, help="Priority 0-9; 9 runs first"),
-        "created": st.column_config.DatetimeColumn("Age", format="distance", width=118),
-        "scene": st.column_config.TextColumn("Scene", width=60),
+            _("Status"), options=list(ui.STATUSES), color=[ui.STATUS_HEX[s] for s in ui.STATUSES], width=105,
+            format_func=ui.status_text),
+        "progress": st.column_config.ProgressColumn(_("Progress"), min_value=0, max_value=100, format="%d%%",
+                                                    width=100),
+        "step": st.column_config.TextColumn(_("Current step"), width=165),
+        "owner": st.column_config.TextColumn(_("Owner"), width=75),
+        "priority": st.column_config.NumberColumn(_("Prio"), format="%d", width=55,
+                                                  help=_("Priority 0-9; 9 runs first")),
+        "created": st.column_config.DatetimeColumn(_("Age"), format="distance", width=118),
+        "scene": st.column_config.TextColumn(_("Scene"), width=60),
     }
 
 
@@ -111,14 +116,14 @@ def live_table(filters: dict[str, Any], filtered: bool) -> None:
     items = result["items"]
     if not items:
         if filtered:
-            ui.empty_state("No task matches these filters. Widen the date range or clear the filters.",
+            ui.empty_state(_("No task matches these filters. Widen the date range or clear the filters."),
                            icon=":material/filter_alt_off:")
         elif actor.can_operate:
-            ui.empty_state("No tasks yet. Launch one: pick a scene and test cases on the Launch page.",
+            ui.empty_state(_("No tasks yet. Launch one: pick a scene and test cases on the Launch page."),
                            icon=":material/rocket_launch:")
-            st.page_link(ui.page_file("launch"), label="Launch a workflow", icon=":material/rocket_launch:")
+            st.page_link(ui.page_file("launch"), label=_("Launch a workflow"), icon=":material/rocket_launch:")
         else:
-            ui.empty_state("No tasks yet. Engineers launch them; they appear here as soon as they are queued.")
+            ui.empty_state(_("No tasks yet. Engineers launch them; they appear here as soon as they are queued."))
         return
     ids = [item["id"] for item in items]
     chosen = keep_selection(st.session_state.get(SHOWN, []), ids) if actor.can_operate else []
@@ -132,8 +137,8 @@ def live_table(filters: dict[str, Any], filtered: bool) -> None:
         row_height=36, placeholder="—",
     )
     left, right = st.columns([3, 2], vertical_alignment="center")
-    left.caption(f"{first}–{first + len(items) - 1} of {result['total']:,} tasks · newest first · "
-                 f"refreshes every {REFRESH_SECONDS} s")
+    left.caption(_("{first}–{last} of {total} tasks · newest first · refreshes every {seconds} s", first=first,
+                   last=first + len(items) - 1, total=i18n.number(result["total"]), seconds=REFRESH_SECONDS))
     with right:
         st.pagination(pages, default=min(page, pages), key="page", bind="query-params", width="stretch")
 
@@ -142,32 +147,38 @@ def bulk_bar(chosen: list[int], shown: dict[int, dict[str, Any]]) -> None:
     cancellable = [i for i in chosen if shown[i]["status"] in ui.CANCELLABLE]
     retryable = [i for i in chosen if shown[i]["status"] in ui.RETRYABLE]
     with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-        if st.button(f"Cancel {len(cancellable)}" if chosen else "Cancel", icon=":material/block:",
+        if st.button(_("Cancel {count}", count=len(cancellable)) if chosen else _("Cancel"), icon=":material/block:",
                      disabled=not cancellable, key="bulk_cancel"):
             st.session_state["bulk"] = {"action": "cancel", "ids": cancellable}
             st.rerun()
-        if st.button(f"Retry {len(retryable)}" if chosen else "Retry", icon=":material/replay:",
+        if st.button(_("Retry {count}", count=len(retryable)) if chosen else _("Retry"), icon=":material/replay:",
                      disabled=not retryable, key="bulk_retry"):
             st.session_state["bulk"] = {"action": "retry", "ids": retryable}
             st.rerun()
-        if chosen and st.button("Clear selection", type="tertiary", key="bulk_clear"):
+        if chosen and st.button(_("Clear selection"), type="tertiary", key="bulk_clear"):
             st.session_state["clear_selection"] = True
             st.rerun(scope="fragment")
-        st.caption(f"{len(chosen)} selected" if chosen else "Select rows to cancel or retry several tasks at once.")
+        st.caption(_("{count} selected", count=len(chosen)) if chosen
+                   else _("Select rows to cancel or retry several tasks at once."))
 
 
 def forget_bulk() -> None:
     st.session_state.pop("bulk", None)
 
 
-@st.dialog("Confirm", on_dismiss=forget_bulk)
+@st.dialog(_("Confirm"), on_dismiss=forget_bulk)
 def confirm_bulk(action: str, ids: list[int]) -> None:
-    verb = {"cancel": "Cancel", "retry": "Retry"}[action]
-    st.markdown(f"**{verb} {len(ids)} task{'s' if len(ids) != 1 else ''}?**")
+    if action == "cancel":
+        question = _n("Cancel {count} task?", "Cancel {count} tasks?", len(ids), count=len(ids))
+    else:
+        question = _n("Retry {count} task?", "Retry {count} tasks?", len(ids), count=len(ids))
+    st.markdown(f"**{question}**")
     st.caption(", ".join(f"#{i}" for i in ids))
-    st.caption("Cancelling stops a running task at its next step. Retrying resumes a task from its last checkpoint.")
+    st.caption(_("Cancelling stops a running task at its next step. Retrying resumes a task from its last "
+                 "checkpoint."))
     left, right = st.columns(2)
-    if left.button(f"{verb} {len(ids)}", type="primary", width="stretch", key="bulk_confirm"):
+    verb = _("Cancel {count}", count=len(ids)) if action == "cancel" else _("Retry {count}", count=len(ids))
+    if left.button(verb, type="primary", width="stretch", key="bulk_confirm"):
         run = service.cancel_tasks if action == "cancel" else service.retry_tasks
         ok, outcomes = ui.attempt(lambda: run(ids, user=actor.username))
         if ok:
@@ -175,7 +186,7 @@ def confirm_bulk(action: str, ids: list[int]) -> None:
             st.session_state["clear_selection"] = True
             forget_bulk()
             st.rerun()
-    if right.button("Keep them", width="stretch", key="bulk_keep"):
+    if right.button(_("Keep them"), width="stretch", key="bulk_keep"):
         forget_bulk()
         st.rerun()
 
@@ -183,12 +194,17 @@ def confirm_bulk(action: str, ids: list[int]) -> None:
 def show_outcome(outcome: dict[str, Any]) -> None:
     done = [o for o in outcome["outcomes"] if o["ok"]]
     refused = [o for o in outcome["outcomes"] if not o["ok"]]
-    past = {"cancel": "Cancelled", "retry": "Requeued"}[outcome["action"]]
     if done:
-        st.toast(f"{past} {len(done)} task{'s' if len(done) != 1 else ''}: "
-                 + ", ".join(f"#{o['task_id']}" for o in done), icon=":material/done_all:")
+        ids = ", ".join(f"#{o['task_id']}" for o in done)
+        if outcome["action"] == "cancel":
+            told = _n("Cancelled {count} task: {ids}", "Cancelled {count} tasks: {ids}", len(done), count=len(done),
+                      ids=ids)
+        else:
+            told = _n("Requeued {count} task: {ids}", "Requeued {count} tasks: {ids}", len(done), count=len(done),
+                      ids=ids)
+        st.toast(told, icon=":material/done_all:")
     for item in refused:
-        st.warning(f"#{item['task_id']}: {ui.escape(item['message'])}", icon=":material/warning:")
+        st.warning(f"#{item['task_id']}: {ui.escape(i18n.text(item['message']))}", icon=":material/warning:")
 
 
 def go_to_task() -> None:
@@ -200,21 +216,23 @@ def go_to_task() -> None:
 
 first_run.guide(actor)
 head, goto = st.columns([4, 1], vertical_alignment="bottom")
-head.title("Tasks")
-goto.text_input("Open task", key="goto", placeholder="Task # and Enter", on_change=go_to_task,
+head.title(_("Tasks"))
+goto.text_input(_("Open task"), key="goto", placeholder=_("Task # and Enter"), on_change=go_to_task,
                 label_visibility="collapsed")
 
 owners = service.usernames()
 f_status, f_owner, f_dates, f_search = st.columns([2.2, 1.3, 1.6, 2.2])
 statuses = f_status.multiselect(
-    "Status", list(ui.STATUSES), key="status", bind="query-params", on_change=reset_page, placeholder="Any status")
+    _("Status"), list(ui.STATUSES), key="status", bind="query-params", on_change=reset_page,
+    placeholder=_("Any status"), format_func=ui.status_text)
 owner = f_owner.selectbox(
-    "Owner", ["", *owners], key="owner", bind="query-params", on_change=reset_page,
-    format_func=lambda name: "Anyone" if not name else (f"{name} (me)" if name == actor.username else name))
-picked = f_dates.date_input("Created", value=(), key="created", bind="query-params", on_change=reset_page,
+    _("Owner"), ["", *owners], key="owner", bind="query-params", on_change=reset_page,
+    format_func=lambda name: _("Anyone") if not name else (_("{name} (me)", name=name) if name == actor.username
+                                                           else name))
+picked = f_dates.date_input(_("Created"), value=(), key="created", bind="query-params", on_change=reset_page,
                             format="YYYY-MM-DD")
-search = f_search.text_input("Search", key="q", bind="query-params", on_change=reset_page,
-                             placeholder="Name, thread id, scene, test case…")
+search = f_search.text_input(_("Search"), key="q", bind="query-params", on_change=reset_page,
+                             placeholder=_("Name, thread id, scene, test case…"))
 created_from, created_to = ui.day_range(picked)
 filters = {"status": statuses or None, "user": owner or None, "search": search or None,
            "created_from": created_from, "created_to": created_to}

@@ -78,7 +78,7 @@ def test_library_pages_show_launch_export_and_run(dashboard, users: dict[str, st
     case_id = offline_case("createOrder")
     autos = select_row(dashboard(users["engineer"], AUTOMATION_CASES), "auto_table")
     assert autos.header[0].value.startswith(f"UC{case_id}")
-    assert "Never run yet." in text(autos)
+    assert "Never run yet" in text(autos)
     run = form(autos, "run_case")
     with serve(all_scenes()) as api:
         run.text_input[0].set_value(api.base_url)
@@ -87,3 +87,21 @@ def test_library_pages_show_launch_export_and_run(dashboard, users: dict[str, st
     assert_no_exception(autos)
     assert "rows passed" in text(autos)
     assert service.get_automation_case(case_id)["runs"][0]["status"] == "passed"
+
+
+def test_the_test_case_list_launches_what_the_detail_launches(dashboard, users: dict[str, str]) -> None:
+    service.import_openapi(SHOP.read_bytes(), SHOP.name, user=users["engineer"])
+    for title in ("Place an order", "Place a large order"):
+        service.create_test_case({"title": title, "module": "Orders", "expected_result": "201",
+                                  "scene_id": "createOrder"}, user=users["engineer"])
+    service.create_test_case({"title": "No scene yet", "expected_result": "-"}, user=users["engineer"])
+    at = dashboard(users["engineer"], TEST_CASES)
+    at.session_state["cases_table"] = {"selection": {"rows": [0, 1, 2], "columns": [], "cells": []}}
+    at.run()
+    assert button(at, "cases_launch_selected").label == "Launch 2 tasks"
+    assert "without a scene are skipped" in text(at) and not at.header, "several selected: no detail"
+    button(at, "cases_launch_selected").click().run()
+    assert_no_exception(at)
+    launched = service.list_tasks(limit=10)["items"]
+    assert sorted(item["name"] for item in launched) == ["Place a large order", "Place an order"]
+    assert {item["scene_id"] for item in launched} == {"createOrder"}

@@ -138,8 +138,8 @@ def test_metrics_tiles_show_the_rates(dashboard, demo, users, worker) -> None:
     at = dashboard(users["viewer"], METRICS)
     assert_no_exception(at)
     tiles = {m.label: m.value for m in at.metric}
-    assert tiles["Success rate"] == "100.0 %"
-    assert tiles["Review approval"] == "100.0 %"
+    assert tiles["Success rate"] == "100.0%"
+    assert tiles["Review approval"] == "100.0%"
     assert tiles["Backlog"] == "0" and tiles["Awaiting review"] == "0"
     assert len(at.get("vega_lite_chart")) == 4
 

@@ -126,7 +126,7 @@ def test_launch_watch_review_approve(server: Server, page: Any) -> None:
 
     nav(page, "Metrics")
     wait_for_text(page, "Success rate")
-    assert "100.0 %" in page.inner_text("body")
+    assert "100.0%" in page.inner_text("body")
     check_page(page, "12-metrics")
 
     for label, address, name in (("Test cases", "test_cases", "13-library-test-cases"),
@@ -188,3 +188,64 @@ def test_a_link_opened_signed_out_lands_on_its_page_after_sign_in(server: Server
     wait_for_text(page, "Success rate")
     assert "/metrics" in page.url
     check_page(page, "26-metrics-shared-link")
+
+
+CHINESE_PAGES = (("任务", "tasks"), ("启动", "launch"), ("评审", "review"), ("测试用例", "test_cases"),
+                 ("场景", "scenes"), ("自动化用例", "automation_cases"), ("导入", "imports"), ("环境", "environments"),
+                 ("指标", "metrics"))
+
+
+def choose_language(page: Any, name: str) -> None:
+    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first.click()
+    page.get_by_role("option", name=name, exact=True).click()
+    settle(page, 1.0)
+
+
+def test_chinese_from_the_browser_then_chosen_in_the_sidebar_and_kept(server: Server, browser: Any) -> None:
+    """A Chinese browser gets Chinese before and after sign-in; an English browser's choice is kept with the user."""
+    chinese = browser.new_context(viewport={"width": 1440, "height": 1100}, locale="zh-CN",
+                                  timezone_id="Asia/Shanghai")
+    tab = chinese.new_page()
+    tab.goto(server.url + "/")
+    settle(tab)
+    assert tab.get_by_role("button", name="登录").count() == 1
+    tab.get_by_label("用户名").fill("victor")
+    tab.get_by_label("密码", exact=True).fill(TEST_PASSWORD)
+    tab.get_by_role("button", name="登录").click()
+    settle(tab, 1.0)
+    check_page(tab, "30-zh-signed-in")
+    for label, address in CHINESE_PAGES:
+        if address in ("launch", "imports"):  # not a viewer's
+            continue
+        nav(tab, label)
+        assert tab.url == f"{server.url}/" + ("" if address == "tasks" else address)
+        assert tab.get_by_role("heading", name=label, exact=True).count() == 1, f"{label}: no Chinese page title"
+        check_page(tab, f"30-zh-{address}")
+    nav(tab, "任务")
+    tab.get_by_placeholder("输入任务编号后回车").fill("1")
+    tab.keyboard.press("Enter")
+    settle(tab, 1.0)
+    tab.get_by_role("tab", name="事件日志").click()
+    settle(tab)
+    wait_for_cell(tab, 2, 1, "工作流已启动", timeout=10, grid=tab.locator("[data-testid='stDataFrame']").count() - 1)
+    log = " ".join(tab.locator("[data-testid^='glide-cell-']").all_inner_texts())  # the grids are canvases
+    assert "由 alice 加入队列" in log and "alice 第 1 轮：通过" in log and "步骤完成" in log, log[:2000]
+    check_page(tab, "31-zh-task-events")
+    chinese.close()
+
+    english = browser.new_context(viewport={"width": 1440, "height": 1100}, locale="en-US",
+                                  timezone_id="Europe/Berlin")
+    tab = english.new_page()
+    sign_in(tab, server, "admin", ADMIN_PASSWORD)
+    choose_language(tab, "简体中文")
+    assert tab.get_by_role("heading", name="任务", exact=True).count() == 1
+    nav(tab, "设置")
+    wait_for_text(tab, "添加用户")
+    check_page(tab, "32-zh-settings")
+    tab.close()
+    tab = english.new_page()  # a new session of the same English browser: the user's choice is kept
+    sign_in(tab, server, "admin", ADMIN_PASSWORD)
+    assert tab.get_by_role("heading", name="任务", exact=True).count() == 1
+    choose_language(tab, "English")
+    assert tab.get_by_role("heading", name="Tasks", exact=True).count() == 1
+    english.close()

@@ -78,7 +78,10 @@ def test_a_waiting_review_is_reminded_once_per_interval_then_cancelled(demo, wor
     assert metrics.summary(metrics.TimeRange.last(1))["overdue_reviews"] == 0
 
 
-def test_the_owner_and_earlier_reviewers_are_told_and_webhooks_receive_it(demo, worker, users, wait) -> None:
+def test_the_owner_and_earlier_reviewers_are_told_and_webhooks_receive_it(demo, worker, users, wait,
+                                                                          monkeypatch) -> None:
+    monkeypatch.setenv("WEBHOOK_ALLOW_PRIVATE", "true")  # the receiver listens on 127.0.0.1
+    get_settings.cache_clear()
     alice, bob = users["engineer"], users["engineer2"]
     task = reviewing_task(users, wait)
     service.submit_review(task["thread_id"], "rejected", feedback="Add a row with an empty name.", reviewer=bob)

@@ -138,10 +138,12 @@ class ChatClient:
                     continue
                 failures += 1
                 if not failure.retryable:
-                    raise AIProviderError(f"AI provider error: {failure.summary}") from None
+                    raise AIProviderError("AI provider error: {failure_summary}",
+                                          failure_summary=failure.summary) from None
                 if failures >= self.max_attempts:
                     attempts = f"{failures} attempt{'s' if failures > 1 else ''}"
-                    raise AIProviderUnavailable(f"AI provider error after {attempts}: {failure.summary}") from None
+                    raise AIProviderUnavailable("AI provider error after {attempts}: {failure_summary}",
+                                                attempts=attempts, failure_summary=failure.summary) from None
                 time.sleep(self._delay(failures, failure.retry_after))
                 continue
             text, checked = self._parse(response, parse)

@@ -76,7 +76,8 @@ def parse(data: bytes, filename: str) -> dict[str, Any]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidInput(f"{filename} is not UTF-8 text: save the OpenAPI document as UTF-8 JSON or YAML.") from None
+        raise InvalidInput("{filename} is not UTF-8 text: save the OpenAPI document as UTF-8 JSON or YAML.",
+                           filename=filename) from None
     try:
         if filename.lower().endswith(".json") or text.lstrip().startswith("{"):
             content = _json(text, filename)
@@ -84,12 +85,14 @@ def parse(data: bytes, filename: str) -> dict[str, Any]:
             content = _yaml(text, filename)
     except _DuplicateKey as error:
         where = f" (line {error.line})" if error.line else ""
-        raise InvalidInput(f"{filename} has the key {error.key[:100]!r} twice in one mapping{where}; only one "
-                           f"would be kept, so nothing is imported. Remove or rename one of them.") from None
+        raise InvalidInput("{filename} has the key {value!r} twice in one mapping{where}; only one would be "
+                           "kept, so nothing is imported. Remove or rename one of them.",
+                           filename=filename, value=error.key[:100], where=where) from None
     except RecursionError:
-        raise InvalidInput(f"{filename} is nested more than {MAX_DEPTH} levels deep.") from None
+        raise InvalidInput("{filename} is nested more than {max_depth} levels deep.",
+                           filename=filename, max_depth=MAX_DEPTH) from None
     if not isinstance(content, dict):
-        raise InvalidInput(f"{filename} is not an OpenAPI document: its top level must be an object.")
+        raise InvalidInput("{filename} is not an OpenAPI document: its top level must be an object.", filename=filename)
     _ValueCheck(filename).visit(content)
     return content
 
@@ -98,12 +101,15 @@ def _json(text: str, filename: str) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
     except json.JSONDecodeError as error:
-        raise InvalidInput(f"{filename} is not valid JSON: {error.msg} at line {error.lineno}, "
-                           f"column {error.colno}.") from None
+        raise InvalidInput("{filename} is not valid JSON: {error_msg} at line {error_lineno}, column "
+                           "{error_colno}.",
+                           filename=filename, error_msg=error.msg, error_lineno=error.lineno,
+                           error_colno=error.colno) from None
     except ValueError as error:  # a number of more than 4,300 digits; NaN or Infinity
         if isinstance(error, _DuplicateKey):
             raise
-        raise InvalidInput(f"{filename} is not JSON CaseFlow can use: {str(error).split(';')[0]}.") from None
+        raise InvalidInput("{filename} is not JSON CaseFlow can use: {value}.",
+                           filename=filename, value=str(error).split(';')[0]) from None
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -149,11 +155,13 @@ def _yaml(text: str, filename: str) -> Any:
         return json.loads(json.dumps(data))
     except yaml.MarkedYAMLError as error:
         where = f" at line {error.problem_mark.line + 1}" if error.problem_mark else ""
-        raise InvalidInput(f"{filename} is not valid YAML: {error.problem}{where}.") from None
+        raise InvalidInput("{filename} is not valid YAML: {error_problem}{where}.",
+                           filename=filename, error_problem=error.problem, where=where) from None
     except (yaml.YAMLError, TypeError, ValueError) as error:
         if isinstance(error, _DuplicateKey):
             raise
-        raise InvalidInput(f"{filename} is not valid YAML: {str(error).split(';')[0]}.") from None
+        raise InvalidInput("{filename} is not valid YAML: {value}.",
+                           filename=filename, value=str(error).split(';')[0]) from None
     finally:
         loader.dispose()
 
@@ -177,10 +185,12 @@ def _check_aliases(root: Node, filename: str) -> None:
         if id(node) in sizes:
             return sizes[id(node)]
         if id(node) in open_nodes:
-            raise InvalidInput(f"{filename} has a YAML alias inside the node it refers to (line "
-                               f"{node.start_mark.line + 1}): the document would be infinite.")
+            raise InvalidInput("{filename} has a YAML alias inside the node it refers to (line {value}): the "
+                               "document would be infinite.",
+                               filename=filename, value=node.start_mark.line + 1)
         if depth > MAX_DEPTH:
-            raise InvalidInput(f"{filename} is nested more than {MAX_DEPTH} levels deep.")
+            raise InvalidInput("{filename} is nested more than {max_depth} levels deep.",
+                               filename=filename, max_depth=MAX_DEPTH)
         open_nodes.add(id(node))
         children = [part for pair in node.value for part in pair] if isinstance(node, MappingNode) else \
             node.value if isinstance(node, SequenceNode) else []
@@ -190,8 +200,10 @@ def _check_aliases(root: Node, filename: str) -> None:
 
     added = size(root, 0) - len(sizes)
     if added > MAX_ALIAS_NODES:
-        raise InvalidInput(f"{filename} uses YAML aliases (*name) that expand to {added:,} more values, past the "
-                           f"{MAX_ALIAS_NODES:,} allowed; write the shared parts once under components and $ref them.")
+        raise InvalidInput("{filename} uses YAML aliases (*name) that expand to {added:,} more values, past "
+                           "the {max_alias_nodes:,} allowed; write the shared parts once under components and "
+                           "$ref them.",
+                           filename=filename, added=added, max_alias_nodes=MAX_ALIAS_NODES)
 
 
 class _ValueCheck:
@@ -236,31 +248,33 @@ class _ValueCheck:
 
     def _refuse(self, problem: str) -> None:
         where = " › ".join(str(part)[:60] for part in self.path) or "its top level"
-        raise InvalidInput(f"{self.filename} {problem} (at {where}).")
+        raise InvalidInput("{filename} {problem} (at {where}).", filename=self.filename, problem=problem, where=where)
 
 
 def check(content: dict[str, Any]) -> Document:
     """The document if it is a valid OpenAPI 3.0 or 3.1 document; otherwise an error naming the problems."""
     if "swagger" in content and not content.get("openapi"):
         if str(content["swagger"]) != "2.0":
-            raise InvalidInput(f"Unsupported Swagger version {str(content['swagger'])!r}: CaseFlow imports "
-                               f"Swagger 2.0 and OpenAPI 3.0 and 3.1 documents.")
+            raise InvalidInput("Unsupported Swagger version {value!r}: CaseFlow imports Swagger 2.0 and "
+                               "OpenAPI 3.0 and 3.1 documents.",
+                               value=str(content['swagger']))
         content = swagger2.upgrade(content)
     version = str(content.get("openapi") or "")
     if not re.match(r"^3\.[01]\.\d+", version):
-        raise InvalidInput(f"Unsupported OpenAPI version {version[:40] or '(none)'!r}: CaseFlow imports OpenAPI "
-                           f"3.0.x and 3.1.x documents, which say so in their top-level 'openapi' field.")
+        raise InvalidInput("Unsupported OpenAPI version {value!r}: CaseFlow imports OpenAPI 3.0.x and 3.1.x "
+                           "documents, which say so in their top-level 'openapi' field.",
+                           value=version[:40] or '(none)')
     refs = list(_refs(content))
     if external := [ref for ref in refs if not ref.startswith("#")]:
-        raise InvalidInput(f"The reference {external[0]!r} points outside the document; bundle the document "
-                           f"into one file first.")
+        raise InvalidInput("The reference {value!r} points outside the document; bundle the document into one "
+                           "file first.", value=external[0])
     _check_ref_chains(content, refs)
     _check_paths(content)
     errors = _validation_errors(content, version)
     if errors:
         shown = "; ".join(_describe(error) for error in errors[:MAX_ERRORS_SHOWN])
         more = f" (and {len(errors) - MAX_ERRORS_SHOWN} more)" if len(errors) > MAX_ERRORS_SHOWN else ""
-        raise InvalidInput(f"The OpenAPI document is not valid: {shown}{more}.")
+        raise InvalidInput("The OpenAPI document is not valid: {shown}{more}.", shown=shown, more=more)
     info = content.get("info") or {}
     return Document(title=str(info.get("title", "")).strip()[:200] or "Untitled API", version=version,
                     content=content)
@@ -270,15 +284,17 @@ def _validation_errors(content: dict[str, Any], version: str) -> list[Any]:
     try:
         return list(get_validator_cls(content)(content).iter_errors())
     except ValidatorDetectError:
-        raise InvalidInput(f"Unsupported OpenAPI version {version!r}.") from None
+        raise InvalidInput("Unsupported OpenAPI version {version!r}.", version=version) from None
     except Unresolvable as error:
-        raise InvalidInput(f"The reference {_unresolvable(error)} points to nothing in the document.") from None
+        raise InvalidInput("The reference {value} points to nothing in the document.",
+                           value=_unresolvable(error)) from None
     except RecursionError:
         raise InvalidInput("The OpenAPI document's references loop in a way it cannot be checked (a schema whose "
                            "allOf, anyOf or oneOf includes itself?).") from None
     except VALIDATOR_FAILURES as error:
-        raise InvalidInput(f"The OpenAPI document is not valid: openapi-spec-validator could not check it "
-                           f"({type(error).__name__}: {str(error)[:100]}); check it in an OpenAPI editor.") from None
+        raise InvalidInput("The OpenAPI document is not valid: openapi-spec-validator could not check it "
+                           "({name}: {value}); check it in an OpenAPI editor.",
+                           name=type(error).__name__, value=str(error)[:100]) from None
 
 
 def _refs(node: Any) -> Iterator[str]:
@@ -310,9 +326,12 @@ def _check_ref_chains(content: dict[str, Any], refs: list[str]) -> None:
         while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#"):
             if node["$ref"] in chain:
                 loop = " -> ".join([*chain[chain.index(node["$ref"]):], node["$ref"]])
-                raise InvalidInput(f"The reference {ref!r} leads back to itself ({loop}) with nothing in between.")
+                raise InvalidInput("The reference {ref!r} leads back to itself ({loop}) with nothing in "
+                                   "between.", ref=ref, loop=loop)
             if len(chain) >= MAX_REF_CHAIN:
-                raise InvalidInput(f"The reference {ref!r} starts a chain of more than {MAX_REF_CHAIN} references.")
+                raise InvalidInput("The reference {ref!r} starts a chain of more than {max_ref_chain} "
+                                   "references.",
+                                   ref=ref, max_ref_chain=MAX_REF_CHAIN)
             chain.append(node["$ref"])
             node = target(content, node["$ref"])
 
@@ -332,11 +351,12 @@ def followed(content: dict[str, Any], node: Any) -> Any:
 def _check_paths(content: dict[str, Any]) -> None:
     """The shapes the validator assumes: paths an object of path items, parameters named and placed."""
     if "paths" in content and not isinstance(content["paths"], dict):
-        raise InvalidInput(f"'paths' must be an object of path items, not {_kind(content['paths'])}.")
+        raise InvalidInput("'paths' must be an object of path items, not {value}.", value=_kind(content['paths']))
     for path, item in (content.get("paths") or {}).items():
         item = followed(content, item)
         if not isinstance(item, dict):
-            raise InvalidInput(f"The path item {path[:80]!r} must be an object, not {_kind(item)}.")
+            raise InvalidInput("The path item {value!r} must be an object, not {value2}.",
+                               value=path[:80], value2=_kind(item))
         declared = [(path, item.get("parameters"))] + [
             (f"{method.upper()} {path}", operation.get("parameters"))
             for method, operation in item.items() if method in METHODS and isinstance(operation, dict)]
@@ -348,15 +368,17 @@ def _check_parameters(content: dict[str, Any], where: str, parameters: Any) -> N
     if parameters is None:
         return
     if not isinstance(parameters, list):
-        raise InvalidInput(f"{where}: 'parameters' must be a list, not {_kind(parameters)}.")
+        raise InvalidInput("{where}: 'parameters' must be a list, not {value}.", where=where, value=_kind(parameters))
     for number, parameter in enumerate(parameters, start=1):
         parameter = followed(content, parameter)
         if not isinstance(parameter, dict):
-            raise InvalidInput(f"{where}: parameter {number} must be an object, not {_kind(parameter)}.")
+            raise InvalidInput("{where}: parameter {number} must be an object, not {value}.",
+                               where=where, number=number, value=_kind(parameter))
         for field in ("name", "in"):
             if not isinstance(parameter.get(field), str):
-                raise InvalidInput(f"{where}: parameter {number} has no {field!r}; every parameter needs a name "
-                                   f"and where it goes (in: path, query, header or cookie).")
+                raise InvalidInput("{where}: parameter {number} has no {field!r}; every parameter needs a name "
+                                   "and where it goes (in: path, query, header or cookie).",
+                                   where=where, number=number, field=field)
 
 
 def _kind(value: Any) -> str:

@@ -83,13 +83,14 @@ def import_cases(data: bytes, filename: str, *, skip_existing: bool = False) -> 
     """
     result = preview(data, filename)
     if not result["rows"]:
-        raise InvalidInput(f"{filename} has a header but no test cases.")
+        raise InvalidInput("{filename} has a header but no test cases.", filename=filename)
     bad = [row for row in result["rows"] if row["errors"]]
     if bad:
         shown = "; ".join(f"row {row['line']}: {' '.join(row['errors'])}" for row in bad[:5])
         more = f" (and {len(bad) - 5} more rows)" if len(bad) > 5 else ""
-        raise InvalidInput(f"Nothing was imported: {len(bad)} of {len(result['rows'])} rows have errors. "
-                           f"{shown}{more}")
+        raise InvalidInput("Nothing was imported: {bad_count} of {result_rows_count} rows have errors. "
+                           "{shown}{more}",
+                           bad_count=len(bad), result_rows_count=len(result['rows']), shown=shown, more=more)
     with session_scope() as session:
         known = scene_ids(session)
         present = {(title, module) for title, module in session.execute(select(TestCase.title, TestCase.module))
@@ -98,7 +99,8 @@ def import_cases(data: bytes, filename: str, *, skip_existing: bool = False) -> 
         for row in result["rows"]:
             values, errors = clean_test_case(row["values"], known)
             if errors:  # a scene was removed since the preview
-                raise InvalidInput(f"Nothing was imported: row {row['line']}: {' '.join(errors)}")
+                raise InvalidInput("Nothing was imported: row {row_line}: {value}",
+                                   row_line=row['line'], value=' '.join(errors))
             if (values["title"], values["module"]) not in present:
                 cases.append(TestCase(**values))
         session.add_all(cases)
@@ -116,13 +118,14 @@ def read_table(data: bytes, filename: str) -> tuple[list[str], list[tuple[int, l
     elif name.endswith((".csv", ".txt")):
         table = _csv_rows(data, filename)
     else:
-        raise InvalidInput(f"{filename}: upload a .csv or .xlsx file.")
+        raise InvalidInput("{filename}: upload a .csv or .xlsx file.", filename=filename)
     if not table:
-        raise InvalidInput(f"{filename} is empty.")
+        raise InvalidInput("{filename} is empty.", filename=filename)
     header, *rest = table
     records = [(line, row) for line, row in enumerate(rest, start=2) if any(cell.strip() for cell in row)]
     if len(records) > MAX_ROWS:
-        raise InvalidInput(f"{filename} has {len(records)} test cases; import at most {MAX_ROWS} at a time.")
+        raise InvalidInput("{filename} has {records_count} test cases; import at most {max_rows} at a time.",
+                           filename=filename, records_count=len(records), max_rows=MAX_ROWS)
     return [cell.strip() for cell in header], records
 
 
@@ -134,12 +137,12 @@ def _csv_rows(data: bytes, filename: str) -> list[list[str]]:
         except UnicodeDecodeError:
             continue
     else:
-        raise InvalidInput(f"{filename} is neither UTF-8 nor GBK text.")
+        raise InvalidInput("{filename} is neither UTF-8 nor GBK text.", filename=filename)
     try:
         delimiter = max(DELIMITERS, key=lambda candidate: len(_match(_first_row(text, candidate))))
         return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
     except csv.Error as error:
-        raise InvalidInput(f"{filename} is not a readable CSV file: {error}.") from None
+        raise InvalidInput("{filename} is not a readable CSV file: {error}.", filename=filename, error=error) from None
 
 
 def _first_row(text: str, delimiter: str) -> list[str]:
@@ -160,11 +163,12 @@ def _xlsx_rows(data: bytes, filename: str) -> list[list[str]]:
         finally:
             workbook.close()
     except XLSX_ERRORS:
-        raise InvalidInput(f"{filename} is not a valid XLSX file: save it from Excel (or LibreOffice) as .xlsx "
-                           f"and upload that.") from None
+        raise InvalidInput("{filename} is not a valid XLSX file: save it from Excel (or LibreOffice) as .xlsx "
+                           "and upload that.", filename=filename) from None
     if len(table) > MAX_SHEET_ROWS:
-        raise InvalidInput(f"{filename} has more than {MAX_SHEET_ROWS} rows; import at most {MAX_ROWS} test cases "
-                           f"at a time.")
+        raise InvalidInput("{filename} has more than {max_sheet_rows} rows; import at most {max_rows} test "
+                           "cases at a time.",
+                           filename=filename, max_sheet_rows=MAX_SHEET_ROWS, max_rows=MAX_ROWS)
     return table
 
 
@@ -194,6 +198,6 @@ def _columns(header: list[str], filename: str) -> dict[str, int]:
     """Field -> column index; the header must name the title column at least."""
     found = _match(header)
     if "title" not in found:
-        raise InvalidInput(f"{filename} has no title column; the first row must name the columns "
-                           f"({', '.join(CASE_FIELDS)}).")
+        raise InvalidInput("{filename} has no title column; the first row must name the columns ({value}).",
+                           filename=filename, value=', '.join(CASE_FIELDS))
     return found

@@ -74,9 +74,10 @@ def scenes_of(document: Document, module: str | None = None) -> list[SceneSpec]:
     seen: dict[str, SceneSpec] = {}
     for scene in scenes:
         if scene.id in seen:
-            raise InvalidInput(f"Two operations get the scene id {scene.id!r} ({seen[scene.id].method} "
-                               f"{seen[scene.id].path} and {scene.method} {scene.path}); give them distinct "
-                               f"operationIds.")
+            raise InvalidInput("Two operations get the scene id {scene_id!r} ({method} {path} and "
+                               "{scene_method} {scene_path}); give them distinct operationIds.",
+                               scene_id=scene.id, method=seen[scene.id].method, path=seen[scene.id].path,
+                               scene_method=scene.method, scene_path=scene.path)
         seen[scene.id] = scene
     if not scenes:
         raise InvalidInput("The document has no operations under 'paths': there is nothing to import.")
@@ -103,7 +104,7 @@ def _scene(
 ) -> SceneSpec:
     where = f"{method.upper()} {path}"
     if len(path) > 500:
-        raise InvalidInput(f"The path of {where[:80]}... is longer than 500 characters.")
+        raise InvalidInput("The path of {value}... is longer than 500 characters.", value=where[:80])
     tags = operation.get("tags") or []
     summary = str(operation.get("summary") or "").strip()
     try:
@@ -121,9 +122,9 @@ def _scene(
             parameters=_parameters(document, resolver, [*shared, *(operation.get("parameters") or [])]),
         )
     except InvalidInput as error:
-        raise InvalidInput(f"{where}: {error.message}") from None
+        raise InvalidInput("{where}: {error_message}", where=where, error_message=error.message) from None
     except RecursionError:  # a chain of hundreds of distinct schemas, each inlined into the one before
-        raise InvalidInput(f"{where}: its schemas nest too deeply to inline.") from None
+        raise InvalidInput("{where}: its schemas nest too deeply to inline.", where=where) from None
 
 
 def scene_id(operation_id: Any, method: str, path: str) -> str:
@@ -268,8 +269,8 @@ def _existing(session: Session, document: Document, ids: list[str]) -> dict[str,
         if owner is not None and owner.source != document.title:
             origin = f"imported from the document {owner.source!r}" if owner.source else \
                 "created outside any OpenAPI document"
-            raise Conflict(f"Scene {scene_id!r} already exists, {origin}; rename the operationId "
-                           f"or remove that scene first.")
+            raise Conflict("Scene {scene_id!r} already exists, {origin}; rename the operationId or remove that "
+                           "scene first.", scene_id=scene_id, origin=origin)
     return scenes
 
 

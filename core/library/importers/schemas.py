@@ -75,8 +75,8 @@ def check_runnable(schema: dict[str, Any], what: str) -> None:
         Draft202012Validator.check_schema(schema)
     except SchemaError as error:
         where = "/".join(str(part) for part in error.absolute_path) or "its top level"
-        raise InvalidInput(f"{what} has a schema the workflow cannot use: {error.message[:200]} "
-                           f"(at {where}).") from None
+        raise InvalidInput("{what} has a schema the workflow cannot use: {value} (at {where}).",
+                           what=what, value=error.message[:200], where=where) from None
 
 
 def without_unworkable_limits(node: Any) -> Any:
@@ -100,12 +100,12 @@ def without_unworkable_limits(node: Any) -> Any:
 def lookup(resolver: Resolver, ref: str) -> Any:
     """What ``ref`` points to in the document; a clear error when it points nowhere."""
     if not ref.startswith("#"):
-        raise InvalidInput(f"The reference {ref!r} points outside the document; "
-                           f"bundle the document into one file first.")
+        raise InvalidInput("The reference {ref!r} points outside the document; bundle the document into one "
+                           "file first.", ref=ref)
     try:
         return resolver.lookup(ref).contents
     except Unresolvable:
-        raise InvalidInput(f"The reference {ref!r} points to nothing in the document.") from None
+        raise InvalidInput("The reference {ref!r} points to nothing in the document.", ref=ref) from None
 
 
 @dataclass
@@ -123,7 +123,8 @@ class _Inliner:
         if isinstance(node, bool):
             return node
         if not isinstance(node, dict):
-            raise InvalidInput(f"A schema must be an object, found {type(node).__name__}: {str(node)[:80]}")
+            raise InvalidInput("A schema must be an object, found {name}: {value}",
+                               name=type(node).__name__, value=str(node)[:80])
         ref = node.get("$ref")
         if isinstance(ref, str):
             return self._reference(ref, node)
@@ -135,7 +136,8 @@ class _Inliner:
             return {"$ref": f"#/$defs/{self._def_name(ref)}"}
         self.expansions += 1
         if self.expansions > MAX_EXPANSIONS:
-            raise InvalidInput(f"A schema grows past {MAX_EXPANSIONS} inlined references; it is too large to import.")
+            raise InvalidInput("A schema grows past {max_expansions} inlined references; it is too large to "
+                               "import.", max_expansions=MAX_EXPANSIONS)
         self.expanding.append(ref)
         expanded = self.schema(lookup(self.resolver, ref))
         self.expanding.pop()

@@ -18,7 +18,9 @@ def check(data: Any, filename: Any) -> tuple[bytes, str]:
     if isinstance(data, (bytearray, memoryview)):
         data = bytes(data)
     if not isinstance(data, bytes):
-        raise InvalidInput(f"{name}: the file's content must be bytes, not {type(data).__name__}.")
+        raise InvalidInput("{name}: the file's content must be bytes, not {name2}.",
+                           name=name, name2=type(data).__name__)
     if len(data) > MAX_UPLOAD_BYTES:
-        raise InvalidInput(f"{name} has {len(data):,} bytes; import files of at most {MAX_UPLOAD_BYTES // 2**20} MiB.")
+        raise InvalidInput("{name} has {data_count:,} bytes; import files of at most {value} MiB.",
+                           name=name, data_count=len(data), value=MAX_UPLOAD_BYTES // 2 ** 20)
     return data, name

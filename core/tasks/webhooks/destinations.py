@@ -30,6 +30,7 @@ import httpx
 from core import inputs
 from core.config import Settings
 from core.errors import InvalidField
+from core.messages import Text, phrase
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -40,7 +41,7 @@ NAT64 = ipaddress.ip_network("64:ff9b::/96")
 """The NAT64 well-known prefix: its last 32 bits are the IPv4 address reached."""
 IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
-ALLOW_HINT = ("CaseFlow sends webhooks to public addresses only; an operator can allow this host with "
+ALLOW_HINT = phrase("CaseFlow sends webhooks to public addresses only; an operator can allow this host with "
               "WEBHOOK_ALLOWED_HOSTS, or every address with WEBHOOK_ALLOW_PRIVATE=true.")
 
 
@@ -70,8 +71,10 @@ class Policy:
         for address in addresses:
             if not (public(address) or any(a in n for a in _forms(address) for n in self.networks)):
                 if _literal(host) is not None:
-                    return f"The webhook URL's address {host} is {_kind(address)}. {ALLOW_HINT}"
-                return f"The webhook URL's host {host} resolves to {address}, {_kind(address)}. {ALLOW_HINT}"
+                    return Text("The webhook URL's address {host} is {kind}. {hint}", host=host,
+                                kind=_kind(address), hint=ALLOW_HINT)
+                return Text("The webhook URL's host {host} resolves to {address}, {kind}. {hint}", host=host,
+                            address=str(address), kind=_kind(address), hint=ALLOW_HINT)
         return None
 
 
@@ -204,12 +207,13 @@ def _embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
 
 def _kind(address: Address) -> str:
     address = _embedded_ipv4(address) or address
-    for kind, words in (("is_loopback", "a loopback address"), ("is_unspecified", "the unspecified address"),
-                        ("is_link_local", "a link-local address (cloud metadata services live there)"),
-                        ("is_multicast", "a multicast address"), ("is_private", "a private address")):
+    for kind, words in (("is_loopback", phrase("a loopback address")),
+                        ("is_unspecified", phrase("the unspecified address")),
+                        ("is_link_local", phrase("a link-local address (cloud metadata services live there)")),
+                        ("is_multicast", phrase("a multicast address")), ("is_private", phrase("a private address"))):
         if getattr(address, kind):
             return words
-    return "not a public address"
+    return phrase("not a public address")
 
 
 def _literal(host: str) -> Address | None:

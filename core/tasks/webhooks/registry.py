@@ -19,6 +19,7 @@ from core import encryption, inputs, paging
 from core.config import get_settings
 from core.database import session_scope
 from core.errors import InvalidInput, NotFound
+from core.messages import phrase
 from core.tasks.webhooks import destinations
 from core.tasks.webhooks.formats import EVENTS, KINDS, SIGNING
 from db.models import TaskEvent, User, Webhook, WebhookDelivery
@@ -38,16 +39,17 @@ def add(*, kind: str, url: str, events: Sequence[str] | None, name: str | None, 
     chosen = _checked_events(events)
     generated = None
     if kind not in KINDS:
-        raise InvalidInput(f"Unknown webhook kind {kind!r}: use one of {', '.join(KINDS)}.")
+        raise InvalidInput("Unknown webhook kind {kind!r}: use one of {value}.", kind=kind, value=', '.join(KINDS))
     if secret is not None and kind not in SIGNING:
-        raise InvalidInput(f"{kind} webhooks are not signed; leave the secret out (the key is in the URL).")
+        raise InvalidInput("{kind} webhooks are not signed; leave the secret out (the key is in the URL).", kind=kind)
     if kind == "generic" and not secret:
         secret = generated = secrets.token_urlsafe(32)
     if secret is not None and (inputs.text_problem(secret, "The secret", single_line=True)
                                or not 16 <= len(secret) <= MAX_SECRET_LENGTH):
-        raise InvalidInput(f"A webhook secret is plain text of 16 to {MAX_SECRET_LENGTH} characters on one line.")
-    label = _checked_text((name or "").strip(), "name", MAX_NAME_LENGTH)
-    module = _checked_text(module.strip(), "module", 100) if module is not None else None
+        raise InvalidInput("A webhook secret is plain text of 16 to {max_secret_length} characters on one line.",
+                           max_secret_length=MAX_SECRET_LENGTH)
+    label = _checked_text((name or "").strip(), phrase("The webhook's name"), MAX_NAME_LENGTH)
+    module = _checked_text(module.strip(), phrase("The webhook's module"), 100) if module is not None else None
     if (user_id is None) == (not module):
         raise InvalidInput("A webhook is for one user's tasks or for one module's, not both or neither.")
     url = destinations.checked_url(url, destinations.Policy.of(get_settings()))
@@ -80,7 +82,7 @@ def owners(webhook_id: int) -> set[int]:
     with session_scope(read_only=True) as session:
         row = session.get(Webhook, webhook_id)
         if row is None:
-            raise NotFound(f"No webhook with id {webhook_id}.")
+            raise NotFound("No webhook with id {webhook_id}.", webhook_id=webhook_id)
         return {user_id for user_id in (row.user_id, row.created_by) if user_id is not None}
 
 
@@ -89,7 +91,7 @@ def remove(webhook_id: int) -> dict[str, Any]:
     with session_scope() as session:
         row = session.get(Webhook, webhook_id)
         if row is None:
-            raise NotFound(f"No webhook with id {webhook_id}.")
+            raise NotFound("No webhook with id {webhook_id}.", webhook_id=webhook_id)
         removed = _webhook(row, _names(session, [row]))
         session.delete(row)
         return removed
@@ -124,13 +126,15 @@ def _checked_events(chosen: Sequence[str] | None) -> list[str]:
         return list(EVENTS)
     unknown = [name for name in chosen if name not in EVENTS]
     if unknown or not chosen:
-        raise InvalidInput(f"Webhook events are one or more of {', '.join(EVENTS)}"
-                           + (f", not {unknown[0]!r}." if unknown else "."))
+        if unknown:
+            raise InvalidInput("Webhook events are one or more of {events}, not {event!r}.",
+                               events=", ".join(EVENTS), event=unknown[0])
+        raise InvalidInput("Webhook events are one or more of {events}.", events=", ".join(EVENTS))
     return [name for name in EVENTS if name in chosen]
 
 
-def _checked_text(value: str, field: str, limit: int) -> str:
-    return inputs.text(value, f"The webhook's {field}", limit=limit, single_line=True)
+def _checked_text(value: str, label: str, limit: int) -> str:
+    return inputs.text(value, label, limit=limit, single_line=True)
 
 
 def _names(session: Session, rows: Sequence[Webhook]) -> dict[int, str]:
