@@ -177,9 +177,10 @@ def _created(response: httpx.Response, delete_path: str | None) -> str | None:
     last = re.search(r"\{([^{}]+)\}$", delete_path)
     paths = setup_plan.capture_paths(last.group(1), {}) if last else []
     ident = next((found for path in paths if (found := at_path(data, path)) is not None), None)
-    if ident is None or last is None:
+    if ident is None:
         return None
-    return delete_path[:last.start()] + quote(ident, safe="")
+    collection = response.request.url.copy_with(query=None, fragment=None)  # the path as sent, parameters filled
+    return f"{str(collection).rstrip('/')}/{quote(ident, safe='')}"
 
 
 def _since(clock: float) -> int:
