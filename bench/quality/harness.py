@@ -27,6 +27,7 @@ from bench.quality.documents import import_document
 from bench.quality.run import PROVIDERS
 from bench.quality.servers import Target
 from core import service
+from core.schema import variables
 from core.schema.responses import documented_codes, error_status
 from core.schema.validation import validate_body
 from core.schema.walk import InvalidSchemaError
@@ -204,7 +205,8 @@ def schema_problems(schema: dict[str, Any], rows: list[dict[str, Any]]) -> dict[
         if row["kind"] == "invalid":
             continue
         try:
-            errors = [f"{item['keyword']} at {item['pointer'] or '/'}" for item in validate_body(schema, row["body"])]
+            errors = [f"{item['keyword']} at {item['pointer'] or '/'}"
+                      for item in validate_body(schema, variables.example(row["body"]))]
         except InvalidSchemaError as error:
             errors = [f"the schema cannot be checked: {error}"]
         if errors:

@@ -27,7 +27,7 @@ from core.records import DataRow, SetupStep
 from core.schema import uniqueness, variables
 from core.schema.responses import documented_codes, response_schema
 from core.schema.values import sample
-from core.schema.walk import properties, resolve_refs
+from core.schema.walk import properties, resolve_refs, walk
 from db.models import Scene
 
 PLACEHOLDER = re.compile(r"\{([^{}/]+)\}")
@@ -120,11 +120,16 @@ def _query(scene: Scene) -> dict[str, str]:
 
 
 def _body(scene: Scene) -> Any:
-    """A minimal valid body (required fields only, documented values first) whose unique-looking values
-    differ on every run; None for an operation without one."""
+    """A minimal valid body (required fields only, documented values first, plus the optional top-level
+    strings that look like keys: a run's own ``dag_run_id``) whose unique-looking values differ on every run;
+    None for an operation without one."""
     if not scene.request_schema:
         return None
-    body = sample(resolve_refs(scene.request_schema), random.Random(scene.id), optional=False)
+    resolved, rng = resolve_refs(scene.request_schema), random.Random(scene.id)
+    body = sample(resolved, rng, optional=False)
+    if isinstance(body, dict):
+        body.update({field.name: sample(field.schema, rng, field.name) for field in walk(resolved)
+                     if field.depth == 1 and field.name not in body and uniqueness.may_be_unique(field)})
     row = DataRow(name="setup", kind="valid", keyword=None, pointer="", description="", expected_status=200,
                   body=body, source="offline")
     return uniqueness.vary(scene.request_schema, [row])[0]["body"]

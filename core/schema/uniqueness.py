@@ -28,11 +28,11 @@ SUFFIXES = ("_{{$randomInt}}", "-{{$randomInt}}", "{{$randomInt}}", "{{$randomLe
 
 def vary(schema: dict[str, Any], rows: list[DataRow]) -> list[DataRow]:
     """The rows with their unique-looking strings turned into templates that differ on every run."""
-    fields = {field.pointer: field for field in walk(resolve_refs(schema)) if _may_be_unique(field)}
+    fields = {field.pointer: field for field in walk(resolve_refs(schema)) if may_be_unique(field)}
     return [_vary_row(schema, fields, row) for row in rows] if fields else rows
 
 
-def _may_be_unique(field: Field) -> bool:
+def may_be_unique(field: Field) -> bool:
     node = field.schema
     if json_type(node) != "string" or "enum" in node or "const" in node:
         return False
