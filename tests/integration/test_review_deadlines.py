@@ -10,6 +10,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from prometheus_client import generate_latest
 from sqlalchemy import select
 
@@ -78,10 +79,16 @@ def test_a_waiting_review_is_reminded_once_per_interval_then_cancelled(demo, wor
     assert metrics.summary(metrics.TimeRange.last(1))["overdue_reviews"] == 0
 
 
-def test_the_owner_and_earlier_reviewers_are_told_and_webhooks_receive_it(demo, worker, users, wait,
-                                                                          monkeypatch) -> None:
-    monkeypatch.setenv("WEBHOOK_ALLOW_PRIVATE", "true")  # the receiver listens on 127.0.0.1
+@pytest.fixture
+def private_webhooks(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Webhooks may go to 127.0.0.1, where the receiver listens; set before the worker starts, whose
+    own delivery loop would otherwise refuse the delivery first."""
+    monkeypatch.setenv("WEBHOOK_ALLOW_PRIVATE", "true")
     get_settings.cache_clear()
+
+
+def test_the_owner_and_earlier_reviewers_are_told_and_webhooks_receive_it(demo, private_webhooks, worker, users,
+                                                                          wait) -> None:
     alice, bob = users["engineer"], users["engineer2"]
     task = reviewing_task(users, wait)
     service.submit_review(task["thread_id"], "rejected", feedback="Add a row with an empty name.", reviewer=bob)
