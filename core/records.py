@@ -41,7 +41,7 @@ class SceneInput(TypedDict):
 
 
 class SetupStep(TypedDict):
-    """A request sent before each row: it creates (or finds) a resource the row's path names."""
+    """A request sent before each row: it creates (or finds) a resource the row's path names or its body refers to."""
 
     name: str
     """What it does, for the reviewer: "create bucket", "find a dag"."""
@@ -60,6 +60,9 @@ class SetupStep(TypedDict):
     """The scene of the operation the step sends, when it came from the document."""
     repairs: NotRequired[list[str]]
     """What the sandbox run changed in its body after the server refused it, one sentence each."""
+    examples: NotRequired[dict[str, Any]]
+    """A value each capture may stand for, that the schema accepts where a row's body uses it: what the rows
+    are checked with before a run has captured the real one (``{"project_id": 7}``)."""
 
 
 class Analysis(TypedDict):

@@ -83,7 +83,8 @@ def editor(task: dict[str, Any], scene: dict[str, Any], *, read_only: bool) -> E
         applied = AppliedEdits(rows=state["rows"], errors={}, edited=set())
     else:
         applied = current(task, state, columns)
-    ok, validation = ui.attempt(lambda: service.check_review_rows(task["scene_id"], applied.rows))
+    ok, validation = ui.attempt(lambda: service.check_review_rows(task["scene_id"], applied.rows,
+                                                                      task["interrupt_data"].get("setup")))
     checks = validation["rows"] if ok and validation else [None] * len(applied.rows)
     if mode == "Grid":
         toolbar(state, applied, generated, read_only)

@@ -77,7 +77,7 @@ def _path_value(value: str) -> str:
     return "".join(quote(part, safe="") if index % 2 == 0 else "{{" + part + "}}" for index, part in enumerate(parts))
 
 
-def resolved(request: CaseRequest, values: dict[str, str]) -> CaseRequest:
+def resolved(request: CaseRequest, values: dict[str, Any]) -> CaseRequest:
     """The request with the run-time variables of its path, query and headers resolved afresh for one row."""
     path, query, headers = sending.resolved_target(request.path, request.query, request.headers, values)
     return replace(request, path=path, query=query, headers=headers)

@@ -235,7 +235,7 @@ def prepared(client: httpx.Client) -> Any:
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[str(row.get("name")) for row in ROWS])
-def test_row(client: httpx.Client, prepared: dict[str, str], row: dict[str, Any]) -> None:
+def test_row(client: httpx.Client, prepared: dict[str, Any], row: dict[str, Any]) -> None:
     body = resolve(row.get("body"), prepared) if REQUEST["send_body"] else None
     path, query, headers = resolved_target(REQUEST["path"], REQUEST["query"], {{}}, prepared)
     sent = body_arguments(REQUEST.get("media_type", "application/json"), REQUEST["send_body"], body)

@@ -111,7 +111,7 @@ def run_row(client: httpx.Client, request: CaseRequest, row: dict[str, Any],
         clean_up(client, cleanups)
 
 
-def _sent(client: httpx.Client, request: CaseRequest, row: dict[str, Any], values: dict[str, str],
+def _sent(client: httpx.Client, request: CaseRequest, row: dict[str, Any], values: dict[str, Any],
           result: dict[str, Any], clock: float) -> dict[str, Any]:
     try:
         body = variables.resolve(row.get("body"), values)

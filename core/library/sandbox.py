@@ -180,7 +180,7 @@ def _created(response: httpx.Response, delete_path: str | None) -> str | None:
     if ident is None:
         return None
     collection = response.request.url.copy_with(query=None, fragment=None)  # the path as sent, parameters filled
-    return f"{str(collection).rstrip('/')}/{quote(ident, safe='')}"
+    return f"{str(collection).rstrip('/')}/{quote(str(ident), safe='')}"
 
 
 def _since(clock: float) -> int:

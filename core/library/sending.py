@@ -34,7 +34,9 @@ def form_value(value: Any) -> str:
 
 
 def resolved_target(path: str, query: Mapping[str, str], headers: Mapping[str, str],
-                    values: Mapping[str, str]) -> tuple[str, dict[str, str], dict[str, str]]:
-    """Path, query and headers with their run-time variables resolved afresh (values in the path encoded)."""
-    encoded = {name: quote(value, safe="") for name, value in values.items()}
-    return resolve(path, encoded), resolve(dict(query), values), resolve(dict(headers), values)
+                    values: Mapping[str, Any]) -> tuple[str, dict[str, str], dict[str, str]]:
+    """Path, query and headers with their run-time variables resolved afresh (values in the path encoded), as
+    text: a captured number too."""
+    text = {name: str(value) for name, value in values.items()}
+    encoded = {name: quote(value, safe="") for name, value in text.items()}
+    return resolve(path, encoded), resolve(dict(query), text), resolve(dict(headers), text)

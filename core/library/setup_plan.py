@@ -7,7 +7,11 @@ the new resource's id (``data.id``, ``id``, ``bucket_id``...): a setup step send
 valid body to it and captures the id into a variable named for the parameter. Where nothing
 creates the resource but the collection can be listed (``GET /dags``), the step reads the
 first item's id instead. A DELETE on the resource, when the document has one, removes what
-a step created after the row. Plans come from the same document (the scenes of one source).
+a step created after the row. Body fields that refer to another resource by its id
+(``"project_id"``, ``"flowId"``) get the same kind of step for the collection they name
+(``/projects``), its id captured into a variable named for the field, and an example value the
+schema accepts, for checking the rows before any run. Plans come from the same document (the
+scenes of one source).
 """
 
 from __future__ import annotations
@@ -37,17 +41,25 @@ WRAPPERS = ("data", "result", "item", "resource")
 """Objects APIs wrap a created resource in (``{"data": {"id": ...}}``)."""
 LIST_KEYS = ("data", "items", "results", "records", "entries", "content")
 """Where a list operation's answer keeps its items, when the document does not say."""
+REFERENCE = re.compile(r"(?P<noun>[A-Za-z][A-Za-z0-9_]*?)_?(?:[iI]d|ID|[uU]uid)")
+"""A field that refers to another resource: ``project_id``, ``flowId``, ``owner_uuid``."""
 MAX_STEPS = 4
 
 
 def plan(session: Session, scene: Scene) -> list[SetupStep]:
-    """The setup steps for ``scene``'s path parameters, outermost first; none for a path without any,
-    or for a scene that was not imported from a document."""
-    names = PLACEHOLDER.findall(scene.path)
-    if not names or scene.source is None:
+    """The setup steps for ``scene``'s path parameters, outermost first, then for the resources its body
+    refers to; none for a scene that was not imported from a document."""
+    if scene.source is None:
         return []
     others = {(item.method, shape(item.path)): item for item in session.scalars(
         select(Scene).where(Scene.source == scene.source, Scene.id != scene.id).order_by(Scene.id))}
+    steps = _path_steps(scene, others)
+    taken = {name for step in steps for name in step["captures"]}
+    return steps + _reference_steps(scene, others, taken)[:MAX_STEPS - len(steps)]
+
+
+def _path_steps(scene: Scene, others: dict[tuple[str, str], Scene]) -> list[SetupStep]:
+    names = PLACEHOLDER.findall(scene.path)
     declared = {item["name"]: item for item in scene.parameters if item["in"] == "path"}
     steps: list[SetupStep] = []
     known: list[str] = []
@@ -63,6 +75,44 @@ def plan(session: Session, scene: Scene) -> list[SetupStep]:
         known.append("{{" + name + "}}")
     return steps
 
+
+def _reference_steps(scene: Scene, others: dict[tuple[str, str], Scene], taken: set[str]) -> list[SetupStep]:
+    """A step per top-level body field that refers to a resource of a top-level collection the document
+    creates or lists (not the scene's own collection), with the field's example value."""
+    collections = {_word(path.rsplit("/", 1)[-1]): path for method, path in others
+                   if method in ("POST", "GET") and "{}" not in path}
+    own = shape(scene.path if scene.method == "POST" else scene.path.rsplit("/{", 1)[0])
+    schema = resolve_refs(scene.request_schema or {})
+    steps = []
+    for field in walk(schema):
+        match = REFERENCE.fullmatch(field.name) if field.depth == 1 else None
+        collection = None if match is None else _plural(collections, _word(match["noun"]))
+        if collection is None or collection == own or field.name in taken or not _is_id(field.schema):
+            continue
+        example = sample(field.schema, random.Random(field.name), field.name)
+        step = _step(others, collection, [], field.name)
+        if step is not None and example is not None:
+            steps.append(SetupStep(**step, examples={field.name: example}))
+    return steps
+
+
+def _word(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _plural(collections: dict[str, str], noun: str) -> str | None:
+    """The collection named for ``noun``: ``projects`` for ``project``, ``categories`` for ``category``."""
+    for name in (f"{noun}s", f"{noun}es", f"{noun[:-1]}ies", noun):
+        if name in collections:
+            return collections[name]
+    return None
+
+
+def _is_id(schema: dict[str, Any]) -> bool:
+    """A string or integer field that the document does not fix (no ``enum``/``const``)."""
+    kinds = schema.get("type") if isinstance(schema.get("type"), list) else [schema.get("type")]
+    kinds += [part.get("type") for part in schema.get("anyOf") or schema.get("oneOf") or [] if isinstance(part, dict)]
+    return bool({"string", "integer"} & set(kinds)) and "const" not in schema and not schema.get("enum")
 
 def _fixed(parameter: dict[str, Any] | None) -> bool:
     """Whether the document fixes the parameter's value (``const``, an ``enum``): nothing to create."""
@@ -207,7 +257,13 @@ def _checked_step(step: Any, number: int) -> SetupStep:
     query = step.get("query") or {}
     if not isinstance(query, dict) or not all(isinstance(value, str) for value in query.values()):
         raise InvalidInput("Setup step {number}: query maps parameter names to text.", number=number)
-    return SetupStep(
+    examples = step.get("examples") or {}
+    if not isinstance(examples, dict) or not all(
+            name in captures and isinstance(value, (str, int, float)) and not isinstance(value, bool)
+            for name, value in examples.items()):
+        raise InvalidInput("Setup step {number}: examples maps a captured variable to a text or a number.",
+                           number=number)
+    return SetupStep(**({"examples": examples} if examples else {}),
         name=label(step.get("name") or f"step {number}", Text("Setup step {number}'s name", number=number), 200),
         method=method, path=_path(step.get("path"), Text("Setup step {number}'s path", number=number)),
         query=query, body=step.get("body"),

@@ -30,8 +30,8 @@ class SetupFailed(Exception):
         self.step, self.status, self.answer = step, status, answer
 
 
-def run_setup(client: Any, steps: list[dict[str, Any]], values: Mapping[str, str],
-              headers: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+def run_setup(client: Any, steps: list[dict[str, Any]], values: Mapping[str, Any],
+              headers: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
     """Sends the steps in order: the row's values (``values`` plus every capture) and the paths to delete after it.
 
     Raises SetupFailed naming the step; what the steps before it created is deleted first.
@@ -58,7 +58,7 @@ def clean_up(client: Any, paths: list[str]) -> None:
             pass
 
 
-def _send(client: Any, index: int, step: dict[str, Any], values: dict[str, str],
+def _send(client: Any, index: int, step: dict[str, Any], values: dict[str, Any],
           headers: Mapping[str, str]) -> Any:
     path, query, sent_headers = resolved_target(step["path"], step.get("query") or {}, headers, values)
     where = f"setup step {step.get('name') or step['method']} ({step['method']} {path})"
@@ -75,15 +75,15 @@ def _send(client: Any, index: int, step: dict[str, Any], values: dict[str, str],
     return response
 
 
-def captured(index: int, step: dict[str, Any], response: Any) -> dict[str, str]:
-    """The step's variables from its answer: the first of each one's dotted paths that holds a value, else
-    the last segment of the Location header."""
+def captured(index: int, step: dict[str, Any], response: Any) -> dict[str, Any]:
+    """The step's variables from its answer: the first of each one's dotted paths that holds a value (a number
+    stays one, for a body field that refers to it), else the last segment of the Location header."""
     try:
         data: Any = json.loads(response.text)
     except ValueError:
         data = None
     location = (response.headers.get("location") or "").rstrip("/").rsplit("/", 1)[-1]
-    found: dict[str, str] = {}
+    found: dict[str, Any] = {}
     for name, paths in (step.get("captures") or {}).items():
         value = next((value for value in (at_path(data, path) for path in paths) if value is not None), None)
         if value is None and not location:
@@ -94,8 +94,8 @@ def captured(index: int, step: dict[str, Any], response: Any) -> dict[str, str]:
     return found
 
 
-def at_path(data: Any, path: str) -> str | None:
-    """The text of the scalar at a dotted path ("data.id", "dags.0.dag_id"); None when there is none."""
+def at_path(data: Any, path: str) -> str | int | float | None:
+    """The scalar (text or number) at a dotted path ("data.id", "dags.0.dag_id"); None when there is none."""
     node = data
     for part in path.split("."):
         if isinstance(node, list) and part.isdigit() and int(part) < len(node):
@@ -106,4 +106,4 @@ def at_path(data: Any, path: str) -> str | None:
             return None
     if isinstance(node, bool) or not isinstance(node, (str, int, float)):
         return None
-    return str(node)
+    return node

@@ -134,7 +134,8 @@ def _case_impact(case: AutomationCase, changes: Changes, has_test_case: bool) ->
         if (case.method, case.path) != (new.method, new.path):
             reasons.insert(0, Reason(kind="operation_moved", message=f"The operation moved: {case.method} "
                                                                      f"{case.path} → {new.method} {new.path}."))
-        rows = [impact for row in case.rows if (impact := _row_impact(row, old, new))["reasons"]]
+        known = variables.setup_examples(case.setup)
+        rows = [impact for row in case.rows if (impact := _row_impact(row, old, new, known))["reasons"]]
     return CaseImpact(case_id=case.id, code=case.code, name=case.name, scene_id=case.scene_id,
                       test_case_id=case.test_case_id, reasons=reasons, rows=rows,
                       regenerable=has_test_case and not removed)
@@ -154,10 +155,10 @@ def _setup_reasons(steps: list[Any], changes: Changes) -> list[Reason]:
     return reasons
 
 
-def _row_impact(row: Any, old: Version, new: Version) -> RowImpact:
+def _row_impact(row: Any, old: Version, new: Version, known: Mapping[str, Any]) -> RowImpact:
     if not isinstance(row, dict):
         return RowImpact(name=str(row)[:100], kind="", reasons=[])
-    body = variables.example(row.get("body"))
+    body = variables.example(row.get("body"), known)
     removed = removed_fields(body, old, new)
     reasons = [Reason(kind="field_removed", message=f"It sends {display(pointer)}, which the new document no "
                                                     f"longer has.") for pointer in removed]

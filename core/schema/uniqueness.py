@@ -9,7 +9,7 @@ an invalid row keeps the value it breaks the schema with.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from core.records import DataRow
@@ -26,10 +26,11 @@ WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 SUFFIXES = ("_{{$randomInt}}", "-{{$randomInt}}", "{{$randomInt}}", "{{$randomLetters}}", "_{{$randomLetters}}")
 
 
-def vary(schema: dict[str, Any], rows: list[DataRow]) -> list[DataRow]:
-    """The rows with their unique-looking strings turned into templates that differ on every run."""
+def vary(schema: dict[str, Any], rows: list[DataRow], known: Mapping[str, Any] | None = None) -> list[DataRow]:
+    """The rows with their unique-looking strings turned into templates that differ on every run (``known``:
+    the example values of the variables a case's setup captures)."""
     fields = {field.pointer: field for field in walk(resolve_refs(schema)) if may_be_unique(field)}
-    return [_vary_row(schema, fields, row) for row in rows] if fields else rows
+    return [_vary_row(schema, fields, row, known or {}) for row in rows] if fields else rows
 
 
 def may_be_unique(field: Field) -> bool:
@@ -39,7 +40,7 @@ def may_be_unique(field: Field) -> bool:
     return node.get("format") == "uuid" or any(word.lower() in HINTS for word in WORD.findall(field.name))
 
 
-def _vary_row(schema: dict[str, Any], fields: dict[str, Field], row: DataRow) -> DataRow:
+def _vary_row(schema: dict[str, Any], fields: dict[str, Field], row: DataRow, known: Mapping[str, Any]) -> DataRow:
     body = row["body"]
     for pointer, current in list(_strings(body, "")):
         field = fields.get(schema_pointer(pointer))
@@ -50,7 +51,7 @@ def _vary_row(schema: dict[str, Any], fields: dict[str, Field], row: DataRow) ->
         exact = row["kind"] == "boundary" and pointer == row["pointer"]  # keep the length it tests
         for candidate in templates(current, field.schema, exact):
             trial = replaced(body, pointer, candidate)
-            errors = validate_body(schema, variables.example(trial))
+            errors = validate_body(schema, variables.example(trial, known))
             if intent_problem(row["kind"], row["keyword"], row["pointer"], errors) is None:
                 body = trial
                 break

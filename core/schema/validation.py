@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, TypedDict
 
@@ -124,14 +125,16 @@ def _places(errors: list[BodyError]) -> str:
     return ", ".join(f"{item['keyword']} at {item['pointer'] or '/'}" for item in errors)
 
 
-def validate_rows(schema: dict[str, Any], rows: list[DataRow]) -> ValidationResult:
+def validate_rows(schema: dict[str, Any], rows: list[DataRow],
+                  known: Mapping[str, Any] | None = None) -> ValidationResult:
     """Validate every row's body and check it matches the row's kind, keyword and pointer.
 
-    A body's run-time variables are checked as their example values (see core.schema.variables).
+    A body's run-time variables are checked as their example values (see core.schema.variables); ``known``:
+    those of the variables the case's setup captures.
     """
     results: list[RowValidation] = []
     for row in rows:
-        errors = validate_body(schema, variables.example(row["body"]))
+        errors = validate_body(schema, variables.example(row["body"], known))
         problem = intent_problem(row["kind"], row["keyword"], row["pointer"], errors)
         results.append(
             RowValidation(

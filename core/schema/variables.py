@@ -4,7 +4,9 @@ A value that must differ on every run (a name the server keeps unique, an email)
 template; each run resolves it afresh, so an approved case passes again tomorrow. Built-in
 variables start with ``$``; any other name is looked up in the variables given (a run's
 environment, ``run_id``). Every built-in resolves to a value of fixed length, so a template
-checked once against the schema (:func:`example`) fits the same limits on every run.
+checked once against the schema (:func:`example`) fits the same limits on every run. A string that
+is nothing but one named variable whose value is a number (an id a setup step captured) becomes
+that number, so ``{"project_id": "{{project_id}}"}`` sends ``{"project_id": 7}``.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def has_template(value: Any) -> bool:
     return False
 
 
-def resolve(value: Any, variables: Mapping[str, str], rng: random.Random | None = None, *,
+def resolve(value: Any, variables: Mapping[str, Any], rng: random.Random | None = None, *,
             strict: bool = True) -> Any:
     """``value`` with every template replaced: built-ins drawn from ``rng``, other names from ``variables``.
 
@@ -58,6 +60,9 @@ def resolve(value: Any, variables: Mapping[str, str], rng: random.Random | None 
     """
     draw = rng or random.Random()
     if isinstance(value, str):
+        whole = TEMPLATE.fullmatch(value)
+        if whole is not None and _is_number(variables.get(whole.group(1))):
+            return variables[whole.group(1)]
         return TEMPLATE.sub(lambda match: _value_of(match.group(1), variables, draw, strict), value)
     if isinstance(value, dict):
         return {key: resolve(item, variables, draw, strict=strict) for key, item in value.items()}
@@ -66,7 +71,7 @@ def resolve(value: Any, variables: Mapping[str, str], rng: random.Random | None 
     return value
 
 
-def example(value: Any, variables: Mapping[str, str] | None = None) -> Any:
+def example(value: Any, variables: Mapping[str, Any] | None = None) -> Any:
     """``value`` resolved the same way every time: what validation checks and the reviewer sees.
 
     A name no one gave stays as it is written, so validation shows where it does not fit.
@@ -74,7 +79,17 @@ def example(value: Any, variables: Mapping[str, str] | None = None) -> Any:
     return resolve(value, {**EXAMPLE_VARIABLES, **(variables or {})}, random.Random(0), strict=False)
 
 
-def _value_of(name: str, variables: Mapping[str, str], rng: random.Random, strict: bool) -> str:
+def setup_examples(steps: list[Mapping[str, Any]] | None) -> dict[str, Any]:
+    """What each variable a case's setup captures stands for where rows are checked or shown before a run:
+    its step's example (a name without one stays as it is written)."""
+    return {name: value for step in steps or [] for name, value in (step.get("examples") or {}).items()}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _value_of(name: str, variables: Mapping[str, Any], rng: random.Random, strict: bool) -> str:
     builtin, _, size = name.partition(":")
     if builtin in BUILTINS and (not size or int(size) > 0):
         return BUILTINS[builtin](rng, int(size) if size else None)

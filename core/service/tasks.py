@@ -448,9 +448,10 @@ def corrected_rows(generated: list[dict[str, Any]], corrected_body: Any) -> list
     return reviews.corrected_rows(corrected_body, generated)
 
 
-def variable_example(value: Any) -> Any:
-    """A row's body with its run-time variables as one run would send them (what the reviewer is shown)."""
-    return variables.example(value)
+def variable_example(value: Any, setup: list[dict[str, Any]] | None = None) -> Any:
+    """A row's body with its run-time variables as one run would send them (what the reviewer is shown); what
+    the case's ``setup`` captures as its steps' examples."""
+    return variables.example(value, variables.setup_examples(setup))
 
 
 def check_setup(steps: Any) -> list[dict[str, Any]]:
@@ -458,15 +459,17 @@ def check_setup(steps: Any) -> list[dict[str, Any]]:
     return [dict(step) for step in setup_plan.checked(steps)]
 
 
-def check_review_rows(scene_id: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Validates a reviewer's rows against the scene's request schema, as step 5 does (no writes)."""
+def check_review_rows(scene_id: str, rows: list[dict[str, Any]],
+                      setup: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Validates a reviewer's rows against the scene's request schema, as step 5 does (no writes); ``setup``: the
+    task's setup steps, whose captures the rows may use."""
     scene_id = inputs.text(scene_id, "The scene id")
     with session_scope(read_only=True) as session:
         schema = session.scalar(select(Scene.request_schema).where(Scene.id == scene_id))
     if schema is None:
         raise NotFound("No scene with id {scene_id!r}.", scene_id=scene_id)
     try:
-        return dict(validate_rows(schema, rows))
+        return dict(validate_rows(schema, rows, variables.setup_examples(setup)))
     except InvalidSchemaError as error:
         raise InvalidInput(str(error)) from None
 

@@ -12,7 +12,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from core.records import DataRow, SceneInput, Verdict
-from core.schema import path_fields, uniqueness
+from core.schema import path_fields, uniqueness, variables
 from core.schema.validation import problems_of, validate_rows
 from core.workflow.state import Decision, WorkflowContext, WorkflowState
 
@@ -45,15 +45,17 @@ def generate_bodies(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> 
 
 
 def _run_ready(scene: SceneInput, rows: list[DataRow]) -> list[DataRow]:
-    """Rows whose values must differ per run get templates; fields naming the path's resource, its variable."""
-    captured = [name for step in scene.get("setup") or [] for name in step["captures"]]
-    return path_fields.bind(scene["request_schema"], uniqueness.vary(scene["request_schema"], rows), captured)
+    """Rows whose values must differ per run get templates; fields naming what the setup makes, its variable."""
+    setup = scene.get("setup") or []
+    varied = uniqueness.vary(scene["request_schema"], rows, variables.setup_examples(setup))
+    return path_fields.bind(scene["request_schema"], varied, scene["path"], setup)
 
 
 def validate_bodies(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> Update:
     """Step 5: check every body against the scene's JSON Schema and its row's intent, then, where the
     module has a sandbox, send the rows that pass to it and keep its answer on each row."""
-    validation = validate_rows(state["scene"]["request_schema"], state["rows"])
+    scene = state["scene"]
+    validation = validate_rows(scene["request_schema"], state["rows"], variables.setup_examples(scene.get("setup")))
     sandbox = runtime.context.sandbox
     sendable = [row for row in state["rows"] if row["name"] not in validation["mismatched"]]
     run = sandbox(state, sendable) if sandbox is not None and sendable else None

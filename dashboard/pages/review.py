@@ -245,17 +245,18 @@ def review(task_id: int) -> None:
         st.info(_("Viewers can read the rows but not decide."), icon=":material/visibility:")
     result = review_editor.editor(task, scene, read_only=read_only)
     setup = review_setup.panel(task, read_only=read_only)
-    before_review(task["interrupt_data"]["generated_body"])
+    before_review(task["interrupt_data"]["generated_body"],
+                  task["interrupt_data"].get("setup") if setup is None else setup)
     if not read_only:
         decision_bar(task, result, setup)
         if decision is None and (chosen := st.session_state.get("review_decision")) is not None:
             confirm(chosen)
 
 
-def before_review(rows: list[dict[str, Any]]) -> None:
+def before_review(rows: list[dict[str, Any]], setup: list[dict[str, Any]] | None) -> None:
     """What happened to the rows before review: the sandbox's answers, the repairs, and run-time variables."""
     answered = [row for row in rows if "sandbox" in row]
-    templated = [row for row in rows if service.variable_example(row.get("body")) != row.get("body")]
+    templated = [row for row in rows if service.variable_example(row.get("body"), setup) != row.get("body")]
     if answered:
         refused = [row for row in answered if not row["sandbox"]["agrees"]]
         label = (_("Sandbox: {count} of {total} rows still disagree with the server", count=len(refused),
@@ -280,7 +281,7 @@ def before_review(rows: list[dict[str, Any]]) -> None:
             st.dataframe(pd.DataFrame({
                 "row": [row["name"] for row in templated],
                 "template": [json.dumps(row["body"], ensure_ascii=False)[:300] for row in templated],
-                "example": [json.dumps(service.variable_example(row["body"]), ensure_ascii=False)[:300]
+                "example": [json.dumps(service.variable_example(row["body"], setup), ensure_ascii=False)[:300]
                             for row in templated],
             }), hide_index=True, column_config={"row": _("Row"), "template": _("Template"), "example": _("Example")})
 

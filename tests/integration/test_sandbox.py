@@ -3,6 +3,7 @@ review, and an approved case that passes on its first run and again on the next.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -93,4 +94,34 @@ def test_a_resource_the_path_names_is_created_first_and_deleted_after(users, wor
         assert run["status"] == "passed", [(row["name"], row["failures"]) for row in run["rows"] if not row["passed"]]
     settings = [item for item in api.received if item["path"].endswith("/settings")]
     assert settings and not any(item["rule"] == "no_project" for item in settings)
+    assert left == set(), "every project a setup created was deleted after its row"
+
+
+def test_a_resource_the_body_refers_to_is_created_first_and_its_id_sent(users, worker, tmp_path: Path) -> None:
+    engineer = users["engineer"]
+    with strict_api.serve() as api:
+        task = strict_api.reviewing_task(api, engineer, "createTask", "Create a task", default=True)
+        [step] = task["interrupt_data"]["setup"]
+        assert (step["method"], step["path"], step["cleanup"]) == ("POST", "/projects", "/projects/{{project_id}}")
+        assert isinstance(step["examples"]["project_id"], int)
+        rows = task["interrupt_data"]["generated_body"]
+        positive = [row for row in rows if row["kind"] != "invalid"]
+        assert positive and all(row["body"]["project_id"] == "{{project_id}}" for row in positive)
+        refused = [(row["name"], row["sandbox"]) for row in rows if not row["sandbox"]["agrees"]]
+        assert not refused
+        service.submit_review(task["thread_id"], "approved", reviewer=engineer, wait_seconds=30)
+        case = int(service.get_task(task["id"])["new_usercase_id"].removeprefix("UC"))
+        runs = [service.run_case(case, user=engineer) for _ in range(2)]
+        exported = service.export_case(case, "pytest")
+        test_file = tmp_path / exported.filename
+        test_file.write_bytes(exported.content)
+        outcome = run_pytest(test_file, BASE_URL=api.base_url)
+        assert outcome.returncode == 0, outcome.stdout[-2000:]
+        left = set(api.projects)
+    for run in runs:
+        assert run["status"] == "passed", [(row["name"], row["failures"]) for row in run["rows"] if not row["passed"]]
+    tasks = [item for item in api.received if item["path"] == "/tasks"]
+    sent = [json.loads(item["body"]) for item in tasks if item["rule"] == "ok"]
+    assert sent and all(isinstance(body["project_id"], int) for body in sent), "the captured id sent as a number"
+    assert not any(item["rule"] == "no_project" for item in tasks)
     assert left == set(), "every project a setup created was deleted after its row"

@@ -13,16 +13,21 @@ from db.models import Scene
 ID = {"type": "string"}
 
 
-def op(operation_id: str, *, body: bool = False, params: list[str] = (), responses: dict | None = None,
-       fixed: dict[str, Any] | None = None) -> dict[str, Any]:
+TITLE = {"type": "object", "required": ["title"], "properties": {"title": {"type": "string"}}}
+STICKER = {"type": "object", "required": ["title", "board_id"], "properties": {
+    "title": {"type": "string"}, "board_id": ID, "labelId": {"type": "integer", "minimum": 1},
+    "ownerId": {"type": "integer"}, "color_id": {"type": "string", "enum": ["red", "blue"]}}}
+
+
+def op(operation_id: str, *, body: dict[str, Any] | bool = False, params: list[str] = (),
+       responses: dict | None = None, fixed: dict[str, Any] | None = None) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "operationId": operation_id,
         "parameters": [{"name": name, "in": "path", "required": True,
                         "schema": {"type": "string", **((fixed or {}).get(name) or {})}} for name in params],
         "responses": responses or {"200": {"description": "OK"}}}
     if body:
-        operation["requestBody"] = {"content": {"application/json": {"schema": {
-            "type": "object", "required": ["title"], "properties": {"title": {"type": "string"}}}}}}
+        operation["requestBody"] = {"content": {"application/json": {"schema": TITLE if body is True else body}}}
     return operation
 
 
@@ -40,6 +45,10 @@ DOCUMENT = {"openapi": "3.1.0", "info": {"title": "Boards", "version": "1"}, "pa
     "/boards/{board_id}/cards/search": {"post": op("searchCards", body=True, params=["board_id"],
                                                    fixed={"board_id": {"const": "~"}})},
     "/tags/{tag}": {"put": op("putTag", body=True, params=["tag"])},
+    "/labels": {"post": op("createLabel", body={**TITLE, "properties": {**TITLE["properties"], "labelId": ID}},
+                           responses=CREATED)},
+    "/labels/{label_id}": {"delete": op("deleteLabel", params=["label_id"])},
+    "/stickers": {"post": op("createSticker", body=STICKER, responses=CREATED)},
 }}
 
 
@@ -61,3 +70,21 @@ def test_each_path_parameter_is_found_or_created_outermost_first(users: dict[str
     assert planned["searchCards"] == [], "a value the document fixes needs nothing made"
     assert planned["putTag"] == [], "nothing in the document makes a tag"
     assert planned["listBoards"] == [] and planned["createCard"][0]["name"] == "find a board"
+
+
+def test_body_fields_that_refer_to_other_resources_get_them_made_or_found(users: dict[str, str]) -> None:
+    find, create = plans(users)["createSticker"]
+    assert (find["method"], find["path"], find["captures"]) == ("GET", "/boards", {"board_id": [
+        "boards.0.board_id", *find["captures"]["board_id"][1:]]})
+    assert isinstance(find["examples"]["board_id"], str)
+    assert (create["method"], create["path"], create["cleanup"]) == ("POST", "/labels", "/labels/{{labelId}}")
+    assert create["captures"]["labelId"][0] == "data.id"
+    example = create["examples"]["labelId"]
+    assert isinstance(example, int) and example >= 1, "an example the field's schema accepts"
+    assert not plans_for_own_collection(users), "a resource's own id is not a reference to another"
+
+
+def plans_for_own_collection(users: dict[str, str]) -> list[Any]:
+    """``POST /labels`` sends a ``labelId`` of its own: nothing to make before it."""
+    with session_scope() as session:
+        return setup_plan.plan(session, session.get(Scene, "createLabel"))

@@ -8,7 +8,8 @@ the document does not state:
 - ``name`` of a project must be a lowercase identifier (``[a-z][a-z0-9_]*``): 422, type value_error;
 - project names and note titles are unique: 409 ``{"detail": "Project 'x' already exists"}``;
 - ``PUT /projects/{project_name}/settings`` answers 404 unless the project exists (after the body checks);
-  ``DELETE /projects/{project_name}`` removes one (204, or 404);
+  ``DELETE /projects/{project_name}`` removes one, named by its name or its id (204, or 404);
+- ``POST /tasks`` refers to a project by its integer ``id`` (``project_id``): 422 unless that project exists;
 - ``POST /notes`` is documented as 200 but answers 201 (spec drift), and crashes with a 500 when a
   note has more than three tags although the schema allows five (a server defect);
 - with a ``token``, a request without ``Authorization: Bearer <token>`` gets 401.
@@ -56,6 +57,12 @@ NOTE = {
     },
     "required": ["title"],
 }
+TASK = {
+    "type": "object",
+    "properties": {"title": {"type": "string", "minLength": 1, "maxLength": 80},
+                   "project_id": {"type": "integer", "minimum": 1, "description": "The project it belongs to."}},
+    "required": ["title", "project_id"],
+}
 SETTINGS = {
     "type": "object",
     "properties": {"retention_days": {"type": "integer", "minimum": 1, "maximum": 365},
@@ -91,6 +98,8 @@ DOCUMENT: dict[str, Any] = {
             "operationId": "deleteProject", "summary": "Delete a project",
             "parameters": [{"name": "project_name", "in": "path", "required": True, "schema": {"type": "string"}}],
             "responses": {"204": {"description": "Deleted"}, "404": {"description": "Not found", **_json(ERROR)}}}},
+        "/tasks": {"post": {"operationId": "createTask", "summary": "Create a task in a project",
+                            "requestBody": {"required": True, **_json(TASK)}, "responses": _responses("201", "422")}},
         "/notes": {"post": {"operationId": "createNote", "summary": "Create a note",
                             "requestBody": {"required": True, **_json(NOTE)}, "responses": _responses("200", "422")}},
     },
@@ -103,6 +112,7 @@ class StrictApi:
     base_url: str = ""
     received: list[dict[str, Any]] = field(default_factory=list)
     projects: set[str] = field(default_factory=set)
+    project_ids: dict[int, str] = field(default_factory=dict)
     titles: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -127,7 +137,7 @@ class StrictApi:
         project = re.fullmatch(r"/projects/([^/]+)", path)
         if project and method == "DELETE":
             return self._delete(unquote(project.group(1)))
-        route = {("POST", "/projects"): PROJECT, ("POST", "/notes"): NOTE}.get((method, path))
+        route = {("POST", "/projects"): PROJECT, ("POST", "/notes"): NOTE, ("POST", "/tasks"): TASK}.get((method, path))
         if settings and method == "PUT":
             route = SETTINGS
         if route is None:
@@ -139,24 +149,35 @@ class StrictApi:
         errors = _errors(route, body)
         if errors:
             return "schema", 422, {"detail": errors}
-        if route is PROJECT:
-            return self._project(body)
-        if route is NOTE:
-            if len(body.get("tags") or []) > MAX_TAGS_HANDLED:
-                return "defect", 500, "Internal Server Error"
-            if body["title"] in self.titles:
-                return "duplicate", 409, {"detail": f"A note titled {body['title']!r} already exists"}
-            self.titles.add(body["title"])
-            return "ok", 201, {"id": len(self.titles), **body}
+        if route is not SETTINGS:
+            return self._created(route, body)
         project = unquote(settings.group(1)) if settings else ""
         if project not in self.projects:
             return "no_project", 404, {"detail": f"Project {project!r} not found"}
         return "ok", 200, body
 
+    def _created(self, route: dict[str, Any], body: dict[str, Any]) -> tuple[str, int, Any]:
+        if route is PROJECT:
+            return self._project(body)
+        if route is TASK:
+            if body["project_id"] not in self.project_ids:
+                message = f"Value error, project {body['project_id']} does not exist"
+                return "no_project", 422, {"detail": [{"type": "value_error", "loc": ["body", "project_id"],
+                                                       "msg": message}]}
+            return "ok", 201, {"id": len(self.received) + 1, **body}
+        if len(body.get("tags") or []) > MAX_TAGS_HANDLED:
+            return "defect", 500, "Internal Server Error"
+        if body["title"] in self.titles:
+            return "duplicate", 409, {"detail": f"A note titled {body['title']!r} already exists"}
+        self.titles.add(body["title"])
+        return "ok", 201, {"id": len(self.titles), **body}
+
     def _delete(self, name: str) -> tuple[str, int, Any]:
+        name = self.project_ids.get(int(name), name) if name.isdigit() else name
         if name not in self.projects:
             return "no_project", 404, {"detail": f"Project {name!r} not found"}
         self.projects.discard(name)
+        self.project_ids = {ident: kept for ident, kept in self.project_ids.items() if kept != name}
         return "deleted", 204, None
 
     def _project(self, body: dict[str, Any]) -> tuple[str, int, Any]:
@@ -167,7 +188,9 @@ class StrictApi:
         if name in self.projects:
             return "duplicate", 409, {"detail": f"Project {name!r} already exists"}
         self.projects.add(name)
-        return "ok", 201, {"id": len(self.projects), **body}
+        ident = len(self.received) + 1  # never reused
+        self.project_ids[ident] = name
+        return "ok", 201, {"id": ident, **body}
 
 
 def _errors(schema: dict[str, Any], body: Any) -> list[dict[str, Any]]:

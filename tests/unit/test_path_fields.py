@@ -1,12 +1,15 @@
-"""A body field naming the path's resource takes the path's variable, where the schema still accepts the row."""
+"""Body fields naming what the case's setup makes take its variable, where the schema still accepts the row."""
 
 from __future__ import annotations
 
-from core.records import DataRow
+from typing import Any
+
+from core.records import DataRow, SetupStep
 from core.schema.path_fields import bind
 
 SCHEMA = {"type": "object", "properties": {"name": {"type": "string"}, "slots": {"type": "integer"},
-                                           "code": {"type": "string", "pattern": "^[a-z]+$"}}}
+                                           "code": {"type": "string", "pattern": "^[a-z]+$"},
+                                           "owner_id": {"type": "integer", "minimum": 1}}}
 
 
 def row(body: dict, kind: str = "valid", pointer: str = "") -> DataRow:
@@ -14,14 +17,29 @@ def row(body: dict, kind: str = "valid", pointer: str = "") -> DataRow:
                    description="", expected_status=200, body=body, source="offline")
 
 
+def step(name: str, **examples: Any) -> SetupStep:
+    return SetupStep(name="make", method="POST", path="/things", query={}, body=None, media_type="application/json",
+                     captures={name: ["id"]}, cleanup=None, scene_id=None,
+                     **({"examples": examples} if examples else {}))  # type: ignore[typeddict-item]
+
+
 def test_the_field_named_like_the_parameter_takes_its_variable() -> None:
-    [bound] = bind(SCHEMA, [row({"name": "Alice", "slots": 3})], ["pool_name"])
+    [bound] = bind(SCHEMA, [row({"name": "Alice", "slots": 3})], "/pools/{pool_name}", [step("pool_name")])
     assert bound["body"] == {"name": "{{pool_name}}", "slots": 3}
-    [same] = bind(SCHEMA, [row({"code": "abc"})], ["code"])
+    [same] = bind(SCHEMA, [row({"code": "abc"})], "/codes/{code}", [step("code")])
     assert same["body"] == {"code": "abc"}, "the schema's pattern refuses the template: left as it is"
 
 
+def test_a_field_that_refers_to_a_resource_takes_its_variable_checked_with_its_example() -> None:
+    [bound] = bind(SCHEMA, [row({"owner_id": 5, "slots": 3})], "/pools", [step("owner_id", owner_id=7)])
+    assert bound["body"] == {"owner_id": "{{owner_id}}", "slots": 3}
+    [kept] = bind(SCHEMA, [row({"owner_id": 5})], "/pools", [step("owner_id", owner_id="seven")])
+    assert kept["body"] == {"owner_id": 5}, "an example the schema refuses: the row keeps its value"
+    [exact] = bind(SCHEMA, [row({"name": "Alice"})], "/pools", [step("pool_name", pool_name="x")])
+    assert exact["body"] == {"name": "Alice"}, "a reference binds its own field name only, not its last word"
+
+
 def test_a_row_that_targets_the_field_keeps_its_value() -> None:
-    [kept] = bind(SCHEMA, [row({"name": "x" * 40}, "invalid", "/name")], ["pool_name"])
+    [kept] = bind(SCHEMA, [row({"name": "x" * 40}, "invalid", "/name")], "/pools/{pool_name}", [step("pool_name")])
     assert kept["body"] == {"name": "x" * 40}
-    assert bind(SCHEMA, [row({"slots": 1})], []) == [row({"slots": 1})]
+    assert bind(SCHEMA, [row({"slots": 1})], "/pools", []) == [row({"slots": 1})]

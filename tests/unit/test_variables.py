@@ -42,6 +42,15 @@ def test_builtins_resolve_afresh_with_a_fixed_length_and_names_from_the_run() ->
     assert variables.example({"x": "{{tenant}}"}) == {"x": "{{tenant}}"}, "shown as written, not invented"
 
 
+def test_a_captured_number_stays_a_number_where_it_is_the_whole_value() -> None:
+    template = {"project_id": "{{project_id}}", "label": "p-{{project_id}}", "name": "{{name}}"}
+    sent = variables.resolve(template, {"project_id": 7, "name": "seven"})
+    assert sent == {"project_id": 7, "label": "p-7", "name": "seven"}
+    assert variables.resolve("{{$randomInt}}", {}).isdigit(), "a built-in is text, as every run sends it"
+    steps = [{"captures": {"project_id": ["id"]}, "examples": {"project_id": 3}}, {"captures": {"x": ["id"]}}]
+    assert variables.example(template, variables.setup_examples(steps))["project_id"] == 3
+
+
 def test_unique_looking_strings_get_a_variable_that_keeps_every_row_meaning_what_it_means() -> None:
     scene = demo_scene("SC001")
     provider = OfflineProvider()

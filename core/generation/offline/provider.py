@@ -14,6 +14,7 @@ from core.generation.offline.checks import case_assertions
 from core.generation.offline.mentions import mentioned_fields, mentioned_keywords, mentions_boundaries, required_leaves
 from core.generation.offline.rows import base_body, baseline_plan, build_body, target_plans, valid_plans
 from core.records import Analysis, DataRow, RowAssertions, RowPlan, RowSource, SceneInput, TestCaseInput, Verdict
+from core.schema import variables
 from core.schema.responses import statuses
 from core.schema.walk import Target, related, resolve_refs
 
@@ -57,7 +58,10 @@ class OfflineProvider:
         schema, resolved = scene["request_schema"], resolve_refs(scene["request_schema"])
         seed, base = _round(scene, resolved, feedback)
         kinds = statuses(scene["responses"])
-        candidates = target_plans(resolved, kinds)
+        # a field the setup fills with what the server made (an id) has no boundary of its own to try
+        filled = {f"/{name}" for name in variables.setup_examples(scene.get("setup"))}
+        candidates = [candidate for candidate in target_plans(resolved, kinds)
+                      if candidate[0]["kind"] != "boundary" or candidate[0]["pointer"] not in filled]
         focus = _Focus(analysis["fields"], resolved, feedback)
         ordered = sorted(range(len(candidates)), key=lambda index: (focus.score(candidates[index][0]), index))
         feasible: dict[int, bool] = {}
@@ -126,9 +130,10 @@ class OfflineProvider:
         if not hints:
             return rows
         rng = random.Random(_seed(scene["scene_id"], [hint.message for hint in hints], 0))
+        known = variables.setup_examples(scene.get("setup"))
         repaired = []
         for row in rows:
-            body, notes = server_repairs.repair(row, hints, schema, resolved, rng)
+            body, notes = server_repairs.repair(row, hints, schema, resolved, rng, known)
             repaired.append(row if not notes else DataRow(**{**row, "body": body,
                                                               "repairs": [*row.get("repairs", []), *notes]}))
         return repaired

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from core.generation.offline.server_errors import Hint, read
@@ -24,8 +24,9 @@ from core.schema.walk import Field, escape, get_at, related, remove_at, replaced
 
 
 def repair(row: DataRow, hints: list[Hint], schema: dict[str, Any], resolved: dict[str, Any],
-           rng: random.Random) -> tuple[Any, list[str]]:
-    """The row's body with every applicable fix, and a sentence per fix made (for the reviewer)."""
+           rng: random.Random, known: Mapping[str, Any] | None = None) -> tuple[Any, list[str]]:
+    """The row's body with every applicable fix, and a sentence per fix made (for the reviewer); ``known``: the
+    example values of the variables the case's setup captures."""
     fields = {field.pointer: field for field in walk(resolved)}
     body, notes = row["body"], []
     for hint in hints:
@@ -37,7 +38,7 @@ def repair(row: DataRow, hints: list[Hint], schema: dict[str, Any], resolved: di
             fixed = _fix(body, pointer, hint, fields.get(schema_pointer(pointer)), rng, exact)
             if fixed is None or fixed == body:
                 continue
-            errors = validate_body(schema, variables.example(fixed))
+            errors = validate_body(schema, variables.example(fixed, known))
             if intent_problem(row["kind"], row["keyword"], row["pointer"], errors) is None:
                 body = fixed
                 notes.append(f"{_describe(hint, pointer)} (the server said: {hint.message})")
