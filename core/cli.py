@@ -432,6 +432,14 @@ def _library_commands(commands: Any) -> None:
     strength.add_argument("--run", type=int, help="the run's id (default: the case's latest run)")
     strength.set_defaults(handler=_assertion_strength)
 
+    covered = commands.add_parser("coverage", help="a module's operations x documented statuses x constraint "
+                                                   "keywords, with approved rows and their last run")
+    covered.add_argument("module")
+    covered.add_argument("--launch", action="store_true", help="start a task for each operation with a gap")
+    covered.add_argument("--user", default=os.environ.get("CASEFLOW_USER") or None,
+                         help="who launches, with --launch (default: $CASEFLOW_USER)")
+    covered.set_defaults(handler=_coverage)
+
 
 def _read_bytes(path: Path) -> bytes:
     try:
@@ -510,6 +518,16 @@ def _assertion_strength(args: argparse.Namespace) -> dict[str, Any]:
     from core import service
 
     return service.assertion_strength(_case_id(args.case_id), args.run)
+
+
+def _coverage(args: argparse.Namespace) -> dict[str, Any]:
+    from core import service
+
+    if not args.launch:
+        return service.coverage_map(args.module)
+    if not args.user:
+        raise InvalidInput("`coverage --launch` acts as a user: pass --user NAME (or set CASEFLOW_USER) to say who.")
+    return service.launch_for_gaps(args.module, user=args.user)
 
 
 AUTH_OPTIONS = {  # option -> (auth kind, field)

@@ -123,6 +123,8 @@ PAGES: dict[str, PageEntry] = {entry.address: entry for entry in (
               section=N_("Library"), who=operators),
     PageEntry(file="dashboard/pages/environments.py", title=N_("Environments"), icon=":material/dns:",
               section=N_("Library")),
+    PageEntry(file="dashboard/pages/coverage.py", title=N_("Coverage"), icon=":material/grid_on:",
+              section=N_("Insights")),
     PageEntry(file="dashboard/pages/metrics.py", title=N_("Metrics"), icon=":material/monitoring:",
               section=N_("Insights")),
     PageEntry(file="dashboard/pages/settings.py", title=N_("Settings"), icon=":material/settings:",

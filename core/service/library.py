@@ -11,11 +11,13 @@ from typing import Any
 
 from core import inputs, paging
 from core.accounts.users import current_actor, require_operator
+from core.database import session_scope
 from core.library import assertion_strength as strength
-from core.library import catalog, demo_data, exporters, response_checks, runs
+from core.library import catalog, coverage, demo_data, exporters, response_checks, runs
 from core.library.exporters import Export
 from core.library.importers import manual_cases, openapi
 from core.library.importers.manual_cases import Preview
+from core.service.tasks import start_workflow
 
 TEST_CASE_PRIORITIES = catalog.TEST_CASE_PRIORITIES
 DEFAULT_TEST_CASE_PRIORITY = catalog.DEFAULT_PRIORITY
@@ -127,3 +129,45 @@ __all__ = [
     "list_test_cases", "load_demo_data", "preview_test_cases", "row_checks", "run_case", "run_junit",
     "update_test_case",
 ]
+
+
+MAX_GAP_TASKS = 50
+"""Tasks one "launch for the gaps" starts at most: the rest wait for the next."""
+
+
+def coverage_map(module: str) -> dict[str, Any]:
+    """The module's operations × documented statuses × constraint keywords, each cell counting approved rows and
+    their last run (see core.library.coverage)."""
+    module = inputs.text(module, "The module")
+    with session_scope(read_only=True) as session:
+        return dict(coverage.module_coverage(session, module))
+
+
+def launch_for_gaps(module: str, *, user: str, priority: int = 5) -> dict[str, Any]:
+    """Starts a task for each operation of the module with a gap (up to MAX_GAP_TASKS), with the scene's newest
+    test case; a scene without one gets a test case written for it first ("Cover <operation>").
+
+    Returns {started: [task ids], written: [test case ids], remaining: operations with gaps not started}.
+    """
+    require_operator(current_actor(user), "launch workflows")
+    module = inputs.text(module, "The module")
+    with session_scope(read_only=True) as session:
+        found = coverage.module_coverage(session, module)
+        linked = {scene_id: case_id for case_id, scene_id in coverage.gap_cases(session, found)}
+    gapped = [item for item in found["operations"] if item["gaps"]]
+    started, written = [], []
+    for item in gapped[:MAX_GAP_TASKS]:
+        case_id = linked.get(item["scene_id"])
+        if case_id is None:
+            case_id = catalog.create_test_case(_cover_case(module, item))["id"]
+            written.append(case_id)
+        started.append(start_workflow(case_id, item["scene_id"], priority=priority, user=user)["task_id"])
+    return {"started": started, "written": written, "remaining": len(gapped) - len(started)}
+
+
+def _cover_case(module: str, item: coverage.OperationCoverage) -> dict[str, Any]:
+    codes = ", ".join(item["statuses"]) or "a success status"
+    return {"title": f"Cover {item['name'] or item['method'] + ' ' + item['path']}"[:300], "module": module,
+            "scene_id": item["scene_id"], "steps": f"1. Send {item['method']} {item['path']} with each row's data",
+            "expected_result": f"The documented status for each row ({codes}); untested so far: "
+                               f"{', '.join(item['gaps'])}"[:2000]}

@@ -29,9 +29,11 @@ SCENES = "dashboard/pages/scenes.py"
 AUTOMATION_CASES = "dashboard/pages/automation_cases.py"
 IMPORTS = "dashboard/pages/imports.py"
 METRICS = "dashboard/pages/metrics.py"
+COVERAGE = "dashboard/pages/coverage.py"
 ENVIRONMENTS = "dashboard/pages/environments.py"
 SETTINGS = "dashboard/pages/settings.py"
-PAGES = (TASKS, TASK, LAUNCH, REVIEW, TEST_CASES, SCENES, AUTOMATION_CASES, IMPORTS, ENVIRONMENTS, METRICS, SETTINGS)
+PAGES = (TASKS, TASK, LAUNCH, REVIEW, TEST_CASES, SCENES, AUTOMATION_CASES, IMPORTS, ENVIRONMENTS, COVERAGE, METRICS,
+         SETTINGS)
 MARKDOWN_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 """A backslash before ASCII punctuation: CommonMark shows the character alone."""
 

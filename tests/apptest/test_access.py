@@ -10,6 +10,7 @@ from core.errors import Forbidden
 from tests.apptest.conftest import (
     APP,
     AUTOMATION_CASES,
+    COVERAGE,
     ENVIRONMENTS,
     IMPORTS,
     LAUNCH,
@@ -31,7 +32,7 @@ from tests.apptest.conftest import (
 from tests.conftest import TEST_PASSWORD
 from tests.support.cases import first_case
 
-EVERYONE = {TASKS, TASK, REVIEW, TEST_CASES, SCENES, AUTOMATION_CASES, ENVIRONMENTS, METRICS}
+EVERYONE = {TASKS, TASK, REVIEW, TEST_CASES, SCENES, AUTOMATION_CASES, ENVIRONMENTS, COVERAGE, METRICS}
 
 
 def test_signed_out_visitors_see_only_the_sign_in_form(dashboard, users) -> None:

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from core import service
 from tests.apptest.conftest import (
     AUTOMATION_CASES,
+    COVERAGE,
     IMPORTS,
     ROOT,
     SCENES,
@@ -105,3 +106,25 @@ def test_the_test_case_list_launches_what_the_detail_launches(dashboard, users: 
     launched = service.list_tasks(limit=10)["items"]
     assert sorted(item["name"] for item in launched) == ["Place a large order", "Place an order"]
     assert {item["scene_id"] for item in launched} == {"createOrder"}
+
+
+def test_the_coverage_map_shows_each_operation_and_launches_its_gaps(dashboard, users: dict[str, str]) -> None:
+    at = dashboard(users["engineer"], COVERAGE)
+    assert "No scenes yet" in text(at), "an empty library says what to do first"
+    service.import_openapi(SHOP.read_bytes(), SHOP.name, user=users["engineer"])
+    at.run()
+    assert_no_exception(at)
+    module = at.selectbox(key="coverage_module").value
+    found = service.coverage_map(module)
+    [grid] = at.dataframe
+    assert len(grid.value) == len(found["operations"]) >= 2, "a line per operation of the module"
+    assert set(found["statuses"]) <= set(grid.value.columns) and "—" in set(grid.value.iloc[0])
+    assert at.metric[1].value == f"0 / {found['cells']}"
+    button(at, "coverage_launch").click().run()
+    assert_no_exception(at)
+    count = len(found["operations"])
+    assert f"Started {count} tasks" in text(at) and f"{count} operations had no test case" in text(at)
+    assert service.list_test_cases(module=module)["total"] == count
+
+    viewer = dashboard(users["viewer"], COVERAGE)
+    assert not [b for b in viewer.button if b.key == "coverage_launch"], "viewers read the map only"
