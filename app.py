@@ -29,6 +29,7 @@ TOAST_ICON = {
     "workflow_failed": ":material/error:",
     "workflow_completed": ":material/check_circle:",
     "review_reminder": ":material/alarm:",
+    "review_assigned": ":material/assignment_ind:",
 }
 MAX_TOASTS = 4
 KEPT_NOTIFICATIONS = 8

@@ -140,6 +140,7 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--name", help="a label telling this token from the user's others")
     token.set_defaults(handler=_api_token)
     _webhook_commands(commands)
+    _review_desk_commands(commands)
     commands.add_parser("secret-key", help="print a new key for CASEFLOW_SECRET_KEY (encrypts webhook secrets)"
                         ).set_defaults(handler=_secret_key, offline=True)
 
@@ -296,6 +297,45 @@ def _secret_key(args: argparse.Namespace) -> dict[str, str]:
     from core import service
 
     return {"key": service.new_secret_key()}
+
+
+def _review_desk_commands(commands: Any) -> None:
+    """The review desk: the queue with its filters, who is reviewing, assignments (claims never block a review)."""
+    desk = commands.add_parser("review-desk", help="the review queue, who is reviewing a task, assignments")
+    actions = desk.add_subparsers(dest="action", required=True, metavar="ACTION")
+    queue = actions.add_parser("queue", help="tasks awaiting review, the longest-waiting first")
+    queue.add_argument("--mine", action="store_true", help="only the reviews assigned to the acting user")
+    queue.add_argument("--module")
+    queue.add_argument("--min-wait-hours", type=float, help="only reviews waiting at least this long")
+    queue.add_argument("--limit", type=int, default=50)
+    queue.add_argument("--user", default=os.environ.get("CASEFLOW_USER") or None, help="whose reviews --mine means")
+    queue.set_defaults(handler=_review_desk_queue)
+    claim = actions.add_parser("claim", help="say you are reviewing a task now (lapses after REVIEW_CLAIM_MINUTES)")
+    claim.add_argument("task_id", type=int)
+    claim.add_argument("--take-over", action="store_true", help="take it from whoever is reviewing it")
+    _user_option(claim)
+    claim.set_defaults(handler=lambda args: _service().claim_review(args.task_id, user=args.user,
+                                                                    take_over=args.take_over))
+    assign = actions.add_parser("assign", help="ask a user to review a task (admins); they are notified")
+    assign.add_argument("task_id", type=int)
+    who = assign.add_mutually_exclusive_group(required=True)
+    who.add_argument("--assignee")
+    who.add_argument("--nobody", action="store_true", help="remove the assignment")
+    _user_option(assign)
+    assign.set_defaults(handler=lambda args: {"assignment": _service().assign_review(
+        args.task_id, None if args.nobody else args.assignee, user=args.user)})
+
+
+def _service() -> Any:
+    from core import service
+
+    return service
+
+
+def _review_desk_queue(args: argparse.Namespace) -> dict[str, Any]:
+    hours = args.min_wait_hours
+    return _service().review_queue(user=args.user, mine=args.mine, module=args.module, limit=args.limit,
+                                   min_wait_seconds=None if hours is None else hours * 3600)
 
 
 def _webhook_commands(commands: Any) -> None:

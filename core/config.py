@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     review_remind_hours: float = Field(
         default=24, ge=0, description="a task waiting for review this long gets a reminder, again each as long; 0: off",
     )
+    review_claim_minutes: float = Field(
+        default=3, gt=0, le=120, description="who is reviewing a task shows this long after their page last refreshed",
+    )
     review_expire_days: float = Field(
         default=14, ge=0, description="a task waiting for review this long is cancelled; 0: never",
     )

@@ -10,6 +10,7 @@ and the grid starts afresh under a new version.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ import streamlit as st
 
 from core import service
 from core.service import CaseFlowError
-from dashboard import i18n, review_grid, ui
+from dashboard import i18n, review_form, review_grid, ui
 from dashboard.i18n import _
 from dashboard.review_grid import AppliedEdits, FieldColumn
 
@@ -58,6 +59,12 @@ def replace_rows(state: dict[str, Any], rows: list[dict[str, Any]]) -> None:
     state["version"] += 1
 
 
+def apply_rows(state: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    """The rows the form view made: the new draft, shown at once in the grid and the form."""
+    replace_rows(state, rows)
+    st.rerun()
+
+
 def current(task: dict[str, Any], state: dict[str, Any], columns: list[FieldColumn]) -> AppliedEdits:
     edits = st.session_state.get(grid_key(task["id"], task["interrupt_data"]["round"], state["version"])) or {}
     return review_grid.apply_edits(state["rows"], columns, edits.get("edited_rows", {}))
@@ -71,10 +78,13 @@ def editor(task: dict[str, Any], scene: dict[str, Any], *, read_only: bool) -> E
     schema = scene["request_schema"] or {}
     columns = review_grid.columns_for(schema, state["rows"])
     mode = "Grid"
-    if not read_only:
-        mode = st.segmented_control(_("Editor"), ["Grid", "Raw JSON"], default="Grid", key="review_mode",
-                                    label_visibility="collapsed", required=True,
-                                    format_func=lambda name: _("Grid") if name == "Grid" else _("Raw JSON")) or "Grid"
+    with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
+        if not read_only:
+            mode = st.segmented_control(
+                _("Editor"), ["Grid", "Raw JSON"], default="Grid", key="review_mode", label_visibility="collapsed",
+                required=True, format_func=lambda name: _("Grid") if name == "Grid" else _("Raw JSON")) or "Grid"
+        form_view = mode == "Grid" and st.toggle(_("Form view"), value=True, key="review_form_view",
+                                                 help=_("One row at a time, one input per body field, beside the grid"))
     if mode == "Raw JSON":
         applied = current(task, state, columns)
         if applied.edited:  # the grid is about to disappear: keep what was typed in it
@@ -88,7 +98,15 @@ def editor(task: dict[str, Any], scene: dict[str, Any], *, read_only: bool) -> E
     checks = validation["rows"] if ok and validation else [None] * len(applied.rows)
     if mode == "Grid":
         toolbar(state, applied, generated, read_only)
-        grid(task, state, columns, checks, applied, read_only)
+        if form_view:
+            left, right = st.columns([3, 2], gap="medium")
+            with left:
+                grid(task, state, columns, checks, applied, read_only)
+            with right, st.container(border=True, key="review_form_panel"):
+                review_form.panel(task, applied.rows, checks, applied.errors, schema, read_only=read_only,
+                                  apply=functools.partial(apply_rows, state))
+        else:
+            grid(task, state, columns, checks, applied, read_only)
     problems(applied, checks)
     return EditorResult(rows=applied.rows, cell_errors=applied.errors, validation=validation,
                         changed=applied.rows != generated)
@@ -211,9 +229,31 @@ def toolbar(state: dict[str, Any], applied: AppliedEdits, generated: list[dict[s
             if st.button(_("Remove"), disabled=not doomed or len(doomed) == len(names), key="review_remove"):
                 replace_rows(state, [row for row in applied.rows if str(row["name"]) not in doomed])
                 st.rerun()
+        by_kind(state, applied.rows)
         if st.button(_("Discard my changes"), icon=":material/undo:", type="tertiary", key="review_reset"):
             st.session_state["review_reset_requested"] = True
             st.rerun()
+
+
+def by_kind(state: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    """Accept (keep only) or remove every row of the chosen kinds in one action."""
+    counts = {kind: sum(1 for row in rows if row.get("kind") == kind) for kind in review_grid.ROW_KINDS}
+    with st.popover(_("By kind"), icon=":material/category:"):
+        kinds = st.pills(_("Kinds"), [kind for kind in review_grid.ROW_KINDS if counts[kind]], selection_mode="multi",
+                         key="review_kind_pick", format_func=lambda kind: f"{kind} · {counts[kind]}")
+        chosen = [row for row in rows if row.get("kind") in kinds]
+        every = bool(chosen) and len(chosen) == len(rows)
+        with st.container(horizontal=True, gap="small"):
+            if st.button(_("Keep only these"), icon=":material/done_all:", key="review_kind_keep",
+                         disabled=not chosen or every):
+                replace_rows(state, chosen)
+                st.rerun()
+            if st.button(_("Remove these"), icon=":material/delete_sweep:", key="review_kind_remove",
+                         disabled=not chosen or every):
+                replace_rows(state, [row for row in rows if row.get("kind") not in kinds])
+                st.rerun()
+        if every:
+            st.caption(_("At least one row must stay."))
 
 
 def add_row(state: dict[str, Any], applied: AppliedEdits, generated: list[dict[str, Any]],

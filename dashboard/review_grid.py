@@ -72,6 +72,43 @@ def columns_for(schema: dict[str, Any], rows: list[dict[str, Any]]) -> list[Fiel
     return unique
 
 
+def form_fields(schema: dict[str, Any], rows: list[dict[str, Any]]) -> list[FieldColumn]:
+    """The form view's fields: one per top-level body field (the schema's, then fields only the rows have).
+
+    A nested object is one JSON field here, where the grid has a column per nested field; a form
+    field is never read-only, since a text area holds any JSON.
+    """
+    schema = schema if isinstance(schema, dict) else {}
+    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    bodies = [row.get("body") if isinstance(row.get("body"), dict) else {} for row in rows]
+    names = list(properties)
+    for body in bodies:
+        names.extend(name for name in body if name not in names)
+    required = set(schema.get("required") or [])
+    fields = []
+    for name in names:
+        node = properties.get(name) if isinstance(properties.get(name), dict) else {}
+        field_ = replace(_leaf((name,), node, [b[name] for b in bodies if name in b], name in required),
+                         read_only=False)
+        fields.append(replace(field_, help=describe(field_, node, empty=N_("empty = field absent"))))
+    return fields
+
+
+def field_errors(check: dict[str, Any] | None, column: FieldColumn) -> list[str]:
+    """The row's schema errors at this field or inside it: "minLength: 'ab' is too short"."""
+    if not check:
+        return []
+    pointer = "".join("/" + name.replace("~", "~0").replace("/", "~1") for name in column.path)
+    return [f"{error['keyword']}: {error['message']}" for error in check["errors"]
+            if error["pointer"] == pointer or error["pointer"].startswith(pointer + "/")]
+
+
+def cell_of(row: dict[str, Any], column: FieldColumn) -> Any:
+    """The value a grid cell or form input shows for the row's field (None: the field is absent)."""
+    body = row.get("body") if isinstance(row.get("body"), dict) else {}
+    return to_cell(column, _get(body, column.path))
+
+
 def _walk(schema: dict[str, Any], path: tuple[str, ...], bodies: list[Any], out: list[FieldColumn]) -> None:
     properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
     names = list(properties)
@@ -158,7 +195,7 @@ def _kind(schema: dict[str, Any], present: list[Any]) -> str:
     return "json"
 
 
-def describe(column: FieldColumn, schema: dict[str, Any]) -> str:
+def describe(column: FieldColumn, schema: dict[str, Any], *, empty: str = N_("empty cell = field absent")) -> str:
     """The column's tooltip: title, type and constraints, e.g. "年龄 · integer · 18 ≤ x ≤ 120 · required"."""
     parts = [column.title] if column.title else []
     type_ = schema.get("type")
@@ -187,7 +224,7 @@ def describe(column: FieldColumn, schema: dict[str, Any]) -> str:
         parts.append(_("required"))
     if column.kind == "json":
         parts.append(_("JSON — edit in the raw-JSON editor") if column.read_only else "JSON")
-    parts.append(_("empty cell = field absent"))
+    parts.append(_(empty))
     return " · ".join(parts)
 
 

@@ -27,6 +27,7 @@ EVENT_NAMES = {
     "task_requeued": N_("requeued"),
     "retry_scheduled": N_("retry scheduled"),
     "review_reminder": N_("review reminder"),
+    "review_assigned": N_("review assigned"),
 }
 DECISIONS = {"approved": N_("approved"), "rejected": N_("rejected")}
 
@@ -59,7 +60,7 @@ def event_text(event: dict[str, Any], owner: str) -> str:
         return _("Automation case {case} created", case=data["new_usercase_id"])
     if kind == "review_reminder" and isinstance(data.get("waiting_hours"), (int, float)):
         return _("Waiting for review for {waited}", waited=i18n.text(service.review_waited(data["waiting_hours"])))
-    if kind in ("task_cancelled", "task_retried") and (said := _stopped_or_retried(kind, data)):
+    if kind in ("task_cancelled", "task_retried", "review_assigned") and (said := _stopped_or_retried(kind, data)):
         return said
     if kind == "task_requeued" and "previous_worker" in data:
         return _("The lease of worker {worker} expired at {at}; requeued to resume from its last checkpoint.",
@@ -70,7 +71,10 @@ def event_text(event: dict[str, Any], owner: str) -> str:
 
 
 def _stopped_or_retried(kind: str, data: dict[str, Any]) -> str | None:
-    """Who cancelled or retried the task, or that its review expired; None when the event does not say."""
+    """Who cancelled, retried or assigned the task, or that its review expired; None when the event does not say."""
+    if kind == "review_assigned" and data.get("by"):
+        return (_("{lead} asked {user} to review", lead=data["by"], user=data["assignee"]) if data.get("assignee")
+                else _("{lead} unassigned the review", lead=data["by"]))
     if kind == "task_cancelled" and data.get("reason") == "review_expired":
         return _("Cancelled: waited for review longer than REVIEW_EXPIRE_DAYS allows")
     if data.get("by"):

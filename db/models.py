@@ -245,6 +245,32 @@ class Review(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
 
 
+class ReviewClaim(Base):
+    """Who is reviewing a task right now: a soft lock the review page holds and refreshes while it is open.
+
+    It only informs (core.tasks.review_desk): a claim past ``expires_at`` counts as none, and no
+    review decision (dashboard, HTTP API, CLI) ever checks it. One per task.
+    """
+
+    __tablename__ = "review_claims"
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("workflow_tasks.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReviewAssignment(Base):
+    """The reviewer a lead (an admin) asked to review a task; one per task, kept across its rounds."""
+
+    __tablename__ = "review_assignments"
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("workflow_tasks.id", ondelete="CASCADE"), primary_key=True)
+    assignee_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class AutomationCase(Base):
     """The product: a runnable API automation case. It outlives the task that made it."""
 

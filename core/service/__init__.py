@@ -4,7 +4,8 @@ Split by concern: ``tasks`` (the specification's workflow calls and what the das
 shows of tasks), ``library`` (test cases, scenes, automation cases, import, export, run),
 ``environments`` (the named targets of runs and each module's defaults),
 ``admin`` (accounts, settings, database, cleanup, the embedded worker), ``insights``
-(metrics), ``access`` (API tokens) and ``integrations`` (notification feeds, webhooks).
+(metrics), ``review_desk`` (the review queue, who is reviewing, assignments), ``access``
+(API tokens) and ``integrations`` (notification feeds, webhooks).
 Permission checks happen here; the record types entry points need are re-exported so
 they import nothing else of the product.
 """
@@ -107,6 +108,13 @@ from core.service.library import (
     run_junit,
     update_test_case,
 )
+from core.service.review_desk import (
+    assign_review,
+    claim_review,
+    release_review,
+    review_desk_of,
+    review_queue,
+)
 from core.service.tasks import (
     MAX_REVIEW_BODY_BYTES,
     MAX_WAIT_SECONDS,
@@ -127,7 +135,6 @@ from core.service.tasks import (
     regenerate_cases,
     retry_task,
     retry_tasks,
-    review_queue,
     reviews_of_task,
     start_workflow,
     submit_review,

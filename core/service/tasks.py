@@ -157,7 +157,7 @@ def list_tasks(
         rows = session.execute(
             base.order_by(WorkflowTask.created_at.desc(), WorkflowTask.id.desc()).limit(limit).offset(offset)
         ).all()
-        items = [_task_summary(task, username) for task, username in rows]
+        items = [task_summary(task, username) for task, username in rows]
     return {"total": total, "items": items, "limit": limit, "offset": offset}
 
 
@@ -248,7 +248,7 @@ def _wait_until_settled(task_id: int, wait_seconds: float) -> dict[str, Any]:
         time.sleep(0.05)
 
 
-def _task_summary(task: WorkflowTask, username: str) -> dict[str, Any]:
+def task_summary(task: WorkflowTask, username: str) -> dict[str, Any]:
     params = task.input_params or {}
     return {
         "id": task.id,
@@ -275,7 +275,7 @@ def _task_detail(session: Session, task: WorkflowTask) -> dict[str, Any]:
     username = session.scalar(select(User.username).where(User.id == task.user_id)) or ""
     step = step_of(task.current_step)
     return {
-        **_task_summary(task, username),
+        **task_summary(task, username),
         "task_type": task.task_type,
         "user_id": task.user_id,
         "step_number": step.number if step else None,
@@ -398,45 +398,6 @@ def reviews_of_task(task_id: int) -> list[dict[str, Any]]:
             }
             for review, username in rows
         ]
-
-
-def review_queue(*, limit: int = 50, offset: int = 0) -> dict[str, Any]:
-    """Tasks awaiting review, the longest-waiting first: {total, items, limit, offset}.
-
-    Each item is a task summary with ``waiting_since`` (when it last asked for a review),
-    ``round`` and ``rows`` (how many generated rows wait).
-    """
-    paging.check(limit, offset)
-    reviewing = WorkflowTask.status == TaskStatus.REVIEWING.value
-    asked = events.review_requests()
-    waiting = (
-        select(WorkflowTask.id, asked.c.asked)
-        .outerjoin(asked, asked.c.task_id == WorkflowTask.id)
-        .where(reviewing)
-        .order_by(asked.c.asked.is_(None), asked.c.asked, WorkflowTask.id)
-        .limit(limit).offset(offset)
-    )
-    with session_scope(read_only=True) as session:
-        total = session.scalar(select(func.count()).select_from(WorkflowTask).where(reviewing)) or 0
-        page = session.execute(waiting).all()
-        found = {
-            task.id: (task, username)
-            for task, username in session.execute(
-                select(WorkflowTask, User.username).join(User, User.id == WorkflowTask.user_id)
-                .where(WorkflowTask.id.in_([task_id for task_id, _ in page]))
-            )
-        }
-        items = []
-        for task_id, asked_at in page:
-            task, username = found[task_id]
-            data = task.interrupt_data or {}
-            items.append({
-                **_task_summary(task, username),
-                "waiting_since": isoformat(asked_at or task.updated_at or task.created_at),
-                "round": data.get("round"),
-                "rows": len(data.get("generated_body", [])),
-            })
-    return {"total": total, "items": items, "limit": limit, "offset": offset}
 
 
 def corrected_rows(generated: list[dict[str, Any]], corrected_body: Any) -> list[dict[str, Any]]:

@@ -27,11 +27,13 @@ TASK_RETRIED = "task_retried"
 TASK_REQUEUED = "task_requeued"
 RETRY_SCHEDULED = "retry_scheduled"
 REVIEW_REMINDER = "review_reminder"  # waiting for review longer than REVIEW_REMIND_HOURS
+REVIEW_ASSIGNED = "review_assigned"  # a lead asked a user to review (data: assignee, assignee_id, by)
 
 NOTIFYING = (WORKFLOW_STARTED, WORKFLOW_NEED_REVIEW, WORKFLOW_FAILED, WORKFLOW_COMPLETED)
 """Events a user is told about as they happen (the specification's messages, in the HTTP API's feed too)."""
-DASHBOARD_NOTIFYING = (*NOTIFYING, REVIEW_REMINDER)
-"""Events the dashboard turns into toasts; a reminder also reaches those who reviewed the task before."""
+DASHBOARD_NOTIFYING = (*NOTIFYING, REVIEW_REMINDER, REVIEW_ASSIGNED)
+"""Events the dashboard turns into toasts; a reminder also reaches those who reviewed the task before, an
+assignment only its assignee."""
 
 
 def record(

@@ -37,6 +37,7 @@ TITLES = {  # phrases: the dashboard shows them in the user's language
     events.WORKFLOW_FAILED: phrase("failed"),
     events.WORKFLOW_COMPLETED: phrase("completed"),
     events.REVIEW_REMINDER: phrase("still waits for review"),
+    events.REVIEW_ASSIGNED: phrase("assigned to you for review"),
 }
 
 
@@ -48,7 +49,7 @@ def latest_event_id() -> int:
 
 def events_since(actor: Actor, after_event_id: int, *, limit: int = 20) -> list[dict[str, Any]]:
     """The notifying events on the actor's own tasks with an id above ``after_event_id``, oldest first; review
-    reminders also on the tasks the actor reviewed before.
+    reminders also on the tasks the actor reviewed before; review assignments only to their assignee.
 
     Each item: {id, task_id, thread_id, type, title, name, message, created_at, message_json}, where
     message_json is the specification's WebSocket message for the event.
@@ -61,8 +62,10 @@ def events_since(actor: Actor, after_event_id: int, *, limit: int = 20) -> list[
             .where(
                 TaskEvent.id > after_event_id,
                 TaskEvent.type.in_(events.DASHBOARD_NOTIFYING),
-                or_(WorkflowTask.user_id == actor.id,
-                    (TaskEvent.type == events.REVIEW_REMINDER) & _reviewed_by(actor.id)),
+                or_((WorkflowTask.user_id == actor.id) & (TaskEvent.type != events.REVIEW_ASSIGNED),
+                    (TaskEvent.type == events.REVIEW_REMINDER) & _reviewed_by(actor.id),
+                    (TaskEvent.type == events.REVIEW_ASSIGNED)
+                    & (TaskEvent.data["assignee_id"].as_integer() == actor.id)),
             )
             .order_by(TaskEvent.id)
             .limit(limit)

@@ -15,7 +15,7 @@ from core.inputs import json_type, label, max_length, plain_json
 from core.library import setup_plan
 from core.messages import phrase
 from core.records import Check, RowKind
-from core.tasks import events, lifecycle
+from core.tasks import events, lifecycle, review_desk
 from core.workflow.state import Decision
 from db.models import Review, TaskStatus, User, WorkflowTask
 from db.types import isoformat
@@ -84,6 +84,7 @@ def submit(
                 data={"review_status": review_status, "reviewer": reviewer.username, "round": round_,
                       "corrected": rows is not None, "setup_corrected": setup is not None, "feedback": feedback},
             )
+            review_desk.end_claims(session, task.id)
             return task.id
     except IntegrityError:
         with session_scope() as session:

@@ -10,8 +10,8 @@ import streamlit as st
 
 from core import service
 from core.service import CaseFlowError
-from dashboard import i18n, review_editor, review_grid, review_setup, timeline, ui
-from dashboard.i18n import _, _n
+from dashboard import i18n, review_diff, review_editor, review_grid, review_presence, review_setup, timeline, ui
+from dashboard.i18n import N_, _, _n
 
 REFRESH_SECONDS = 3
 QUEUE_OPEN = "review_queue_open"
@@ -33,16 +33,44 @@ def queue_clicked() -> None:
         st.session_state["review_open_task"] = shown[click["row"]]
 
 
+AGES = {"any": None, "hour": 3600, "day": 86400, "days": 3 * 86400}
+AGE_LABELS = {"any": N_("any age"), "hour": N_("over an hour"), "day": N_("over a day"), "days": N_("over 3 days")}
+
+
+def filters() -> dict[str, Any]:
+    """The queue's filters as the reviewer left them (the widgets themselves come after the query)."""
+    return {"mine": st.session_state.get("review_queue_mine") == "mine",
+            "module": st.session_state.get("review_queue_module"),
+            "min_wait_seconds": AGES.get(st.session_state.get("review_queue_age") or "any")}
+
+
+def filter_bar(modules: list[str]) -> None:
+    chosen = st.session_state.get("review_queue_module")
+    with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
+        st.segmented_control(_("Show"), ["all", "mine"], default="all", required=True, key="review_queue_mine",
+                             format_func=lambda value: _("All") if value == "all" else _("Assigned to me"))
+        st.selectbox(_("Module"), [None, *sorted({*modules, *([chosen] if chosen else [])})],
+                     key="review_queue_module", width=220,
+                     format_func=lambda module: _("Every module") if module is None else module)
+        st.selectbox(_("Waiting"), list(AGES), key="review_queue_age", width=180,
+                     format_func=lambda age: _(AGE_LABELS[age]))
+
+
 @st.fragment(run_every=REFRESH_SECONDS)
 def queue() -> None:
     if (task_id := st.session_state.pop("review_open_task", None)) is not None:
         st.query_params["task"] = str(task_id)
         st.rerun()
-    waiting = service.review_queue(limit=100)
+    chosen = filters()
+    waiting = service.review_queue(user=actor.username, limit=100, **chosen)
+    filter_bar(waiting["modules"])
     items = waiting["items"]
     if not items:
-        ui.empty_state(_("Nothing awaits review. Tasks arrive here when their rows are generated (step 9); "
-                         "you get a notification for your own."), icon=":material/task_alt:")
+        if chosen["mine"] or chosen["module"] or chosen["min_wait_seconds"]:
+            ui.empty_state(_("No review matches these filters."), icon=":material/filter_alt_off:")
+        else:
+            ui.empty_state(_("Nothing awaits review. Tasks arrive here when their rows are generated (step 9); "
+                             "you get a notification for your own."), icon=":material/task_alt:")
         return
     st.session_state[QUEUE_SHOWN] = [item["id"] for item in items]
     oldest = ui.age_text(items[0]["waiting_since"])
@@ -51,7 +79,10 @@ def queue() -> None:
     st.dataframe(pd.DataFrame({
         "open": [_("Review #{id}", id=item["id"]) for item in items],
         "name": [item["name"] for item in items],
+        "reviewing": [_reviewing(item["claim"]) for item in items],
+        "assigned": [(item["assignment"] or {}).get("assignee") or "" for item in items],
         "owner": [item["user"] for item in items],
+        "module": [item["module"] or "" for item in items],
         "round": [item["round"] for item in items],
         "rows": [item["rows"] for item in items],
         "waiting": pd.to_datetime([item["waiting_since"] for item in items], utc=True),
@@ -60,8 +91,12 @@ def queue() -> None:
     }), hide_index=True, key="review_queue_grid", row_height=36, column_config={
         "open": st.column_config.ButtonColumn("", type="tertiary", on_click=queue_clicked, key=QUEUE_OPEN,
                                               pinned=True, width=110),
-        "name": st.column_config.TextColumn(_("Task"), width=280),
+        "name": st.column_config.TextColumn(_("Task"), width=240),
+        "reviewing": st.column_config.TextColumn(_("Reviewing now"), width=170,
+                                                 help=_("Who has the review open, and since when")),
+        "assigned": st.column_config.TextColumn(_("Assigned to"), width=100),
         "owner": st.column_config.TextColumn(_("Owner"), width=80),
+        "module": st.column_config.TextColumn(_("Module"), width=90),
         "round": st.column_config.NumberColumn(_("Round"), format="%d", width=60),
         "rows": st.column_config.NumberColumn(_("Rows"), format="%d", width=60),
         "waiting": st.column_config.DatetimeColumn(_("Waiting"), format="distance", width=120),
@@ -72,10 +107,37 @@ def queue() -> None:
         st.caption(_("Showing the {count} longest-waiting.", count=len(items)))
 
 
+def _reviewing(claim: dict[str, Any] | None) -> str:
+    return f"{claim['reviewer']} · {ui.local_time(claim['since'], seconds=False)}" if claim else ""
+
+
+def assign_panel() -> None:
+    """A lead (an admin) asks a user to review a task; the assignee gets a notification."""
+    items = service.review_queue(limit=100)["items"]
+    if not items:
+        return
+    reviewers = [user["username"] for user in service.list_users(user=actor.username)
+                 if user["is_active"] and user["role"] != "viewer"]
+    names = {item["id"]: f"#{item['id']} {item['name']}" for item in items}
+    with st.expander(_("Assign a review"), icon=":material/assignment_ind:"):
+        with st.form("review_assign", border=False):
+            task_id = st.selectbox(_("Task"), list(names), format_func=names.__getitem__, key="review_assign_task")
+            assignee = st.selectbox(_("Reviewer"), [None, *reviewers], key="review_assign_user",
+                                    format_func=lambda name: _("Nobody (unassign)") if name is None else name)
+            if st.form_submit_button(_("Assign"), type="primary", icon=":material/send:"):
+                done, _result = ui.attempt(lambda: service.assign_review(task_id, assignee, user=actor.username))
+                if done:
+                    st.toast(_("#{id} assigned to {user}; they are notified.", id=task_id, user=assignee)
+                             if assignee else _("#{id} is assigned to nobody.", id=task_id),
+                             icon=":material/assignment_ind:")
+
+
 # --- one task ---------------------------------------------------------------------------
 
 
 def back_to_queue() -> None:
+    if (task_id := ui.query_int("task")) is not None:
+        review_presence.leave(task_id, actor)
     st.query_params.pop("task", None)
     st.session_state.pop(LOST, None)
 
@@ -94,10 +156,12 @@ def header(task: dict[str, Any]) -> None:
 
 @st.fragment(run_every=REFRESH_SECONDS)
 def watch(task_id: int, round_: int) -> None:
-    """Warns a reviewer who is editing when someone else decides first (or the task moves on)."""
+    """Who else is reviewing; and a warning to a reviewer who is editing when someone else decides first (or the
+    task moves on)."""
     task = service.get_task(task_id)
     data = task["interrupt_data"] or {}
     if task["status"] == "reviewing" and data.get("round") == round_:
+        review_presence.presence(task_id, actor)
         return
     latest = (service.reviews_of_task(task_id) or [None])[-1]
     who = _("{reviewer} {decision} round {round} at {at}", reviewer=ui.escape(latest["reviewer"]),
@@ -158,7 +222,12 @@ def decision_bar(task: dict[str, Any], result: review_editor.EditorResult,
         "corrected_body": review_grid.row_objects(result.rows) if result.changed else None,
         "corrected_setup": setup, "rows": len(result.rows), "changed": result.changed or setup is not None,
         "mismatched": len((result.validation or {}).get("mismatched", [])),
+        "changes": review_diff.diff(data["generated_body"], result.rows),
     }
+    if not payload["changes"].empty:
+        with st.expander(_("Your changes: {summary}", summary=review_diff.summary(payload["changes"])),
+                         icon=":material/difference:"):
+            review_diff.table(payload["changes"], key="review_changes_page")
     with st.container(horizontal=True, gap="small"):
         if st.button(_("Approve"), type="primary", icon=":material/check:", key="review_approve",
                      disabled=bool(result.cell_errors)):
@@ -188,6 +257,7 @@ def confirm(decision: dict[str, Any]) -> None:
         else:
             st.markdown(_("Approve **{count} rows** as generated? Step 10 then creates the automation case.",
                           count=decision["rows"]))
+        review_diff.table(decision["changes"], key="review_changes_confirm")
         if decision["mismatched"]:
             st.warning(_("{count} row(s) do not do what they intend.", count=decision["mismatched"]),
                        icon=":material/warning:")
@@ -291,5 +361,7 @@ if task_id is None:
     st.title(_("Review"))
     st.caption(_("Tasks whose generated rows wait for a human decision, the longest-waiting first."))
     queue()
+    if ui.admins(actor):
+        assign_panel()
 else:
     review(task_id)

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from core import service
-from dashboard import i18n, timeline, ui
+from dashboard import i18n, review_presence, timeline, ui
 from dashboard.i18n import N_, _
 
 REFRESH_SECONDS = 2
@@ -47,6 +47,8 @@ def header(task: dict[str, Any]) -> None:
             priority=task["priority"], owner=ui.escape(task["user"]), created=ui.local_time(task["created_at"]))
         + f" &nbsp;·&nbsp; `{task['thread_id']}`"
     )
+    if task["status"] == "reviewing" and (desk := review_presence.desk_line(task["id"])):
+        title.caption(":material/group: " + desk)
     with actions, st.container(horizontal=True, horizontal_alignment="right"):
         if task["status"] == "reviewing":
             st.page_link(ui.page_file("review"), label=_("Review"), icon=":material/rate_review:",

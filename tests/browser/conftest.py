@@ -1,14 +1,17 @@
 """A real `streamlit run serve.py` server (app.py with its session-cookie routes) on a fresh SQLite database,
 and headless Debian chromium driving it.
 
-One server per test module. Without /usr/bin/chromium the tests skip (CI=true: they fail).
-Screenshots go to test-artifacts/screenshots/ (git-ignored), kept as the run's artefacts.
+One server per test module; a module with EMPTY_LIBRARY = True gets one without the demo data (the
+first-run guide shows). Without /usr/bin/chromium the tests skip (CI=true: they fail).
+Screenshots go to test-artifacts/screenshots/ (git-ignored), kept as the run's artefacts; with
+CASEFLOW_SCREENSHOTS=docs/images the user guide's walk also writes its pictures there (guide_shot).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -58,7 +61,7 @@ def run_cli(args: list[str], env: dict[str, str]) -> Any:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     if not CHROMIUM.exists():
         unavailable(f"{CHROMIUM} is missing: install Debian's chromium package to run the browser tests")
     workdir = tmp_path_factory.mktemp("browser")
@@ -71,7 +74,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "RUN_SCHEDULER": "true",
         "PYTHONUNBUFFERED": "1",
     })
-    run_cli(["setup"], env)
+    if getattr(request.module, "EMPTY_LIBRARY", False):
+        run_cli(["db", "upgrade"], env)
+        run_cli(["create-user", "--username", "admin", "--role", "admin", "--password", ADMIN_PASSWORD], env)
+    else:
+        run_cli(["setup"], env)
     run_cli(["create-user", "--username", "alice", "--role", "engineer", "--password", TEST_PASSWORD], env)
     run_cli(["create-user", "--username", "victor", "--role", "viewer", "--password", TEST_PASSWORD], env)
     port = free_port()
@@ -144,6 +151,19 @@ def check_page(page: Any, name: str) -> None:
     assert GENERIC_ERROR not in page.inner_text("body"), f"{name}: the app reported an error"
 
 
+GUIDE_VIEWPORT = {"width": 1280, "height": 800}
+"""The user guide's pictures: one fixed viewport keeps them small and alike."""
+
+
+def guide_shot(page: Any, name: str) -> None:
+    """check_page, and the viewport as docs/images/<name>.png when CASEFLOW_SCREENSHOTS names that folder."""
+    check_page(page, f"guide-{name}")
+    if folder := os.environ.get("CASEFLOW_SCREENSHOTS"):
+        target = ROOT / folder
+        target.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(target / f"{name}.png"))
+
+
 def sign_in(page: Any, server: Server, username: str, password: str, path: str = "/") -> None:
     """Opens ``path`` signed out (the context's cookies dropped first) and signs in; the page at ``path`` then shows."""
     page.context.clear_cookies()
@@ -158,3 +178,20 @@ def sign_in(page: Any, server: Server, username: str, password: str, path: str =
 
 def wait_for_text(page: Any, text: str, timeout: float = 60) -> None:
     page.get_by_text(text).first.wait_for(timeout=timeout * 1000)
+
+
+def cell(page: Any, column: int, row: int, grid: int = 0) -> str:
+    grids = page.locator("[data-testid='stDataFrame']")
+    locator = grids.nth(grid).locator(f"[data-testid='glide-cell-{column}-{row}']")
+    return locator.inner_text() if locator.count() else ""
+
+
+def wait_for_cell(page: Any, column: int, row: int, pattern: str, timeout: float = 60, grid: int = 0) -> str:
+    deadline = time.monotonic() + timeout
+    seen = ""
+    while time.monotonic() < deadline:
+        seen = cell(page, column, row, grid)
+        if re.search(pattern, seen):
+            return seen
+        time.sleep(0.25)
+    raise AssertionError(f"cell ({column}, {row}) never matched {pattern!r}; last: {seen!r}")

@@ -7,12 +7,20 @@ read through their accessible copies (data-testid="glide-cell-<column>-<row>").
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import ADMIN_PASSWORD, Server, check_page, settle, sign_in, wait_for_text
+from tests.browser.conftest import (
+    ADMIN_PASSWORD,
+    Server,
+    cell,
+    check_page,
+    settle,
+    sign_in,
+    wait_for_cell,
+    wait_for_text,
+)
 from tests.conftest import TEST_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -24,23 +32,6 @@ def nav(page: Any, label: str) -> None:
     """Follows a sidebar link: an in-app page switch, never a reload."""
     page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=label, exact=True).click()
     settle(page, 1.0)
-
-
-def cell(page: Any, column: int, row: int, grid: int = 0) -> str:
-    grids = page.locator("[data-testid='stDataFrame']")
-    locator = grids.nth(grid).locator(f"[data-testid='glide-cell-{column}-{row}']")
-    return locator.inner_text() if locator.count() else ""
-
-
-def wait_for_cell(page: Any, column: int, row: int, pattern: str, timeout: float = 60, grid: int = 0) -> str:
-    deadline = time.monotonic() + timeout
-    seen = ""
-    while time.monotonic() < deadline:
-        seen = cell(page, column, row, grid)
-        if re.search(pattern, seen):
-            return seen
-        time.sleep(0.25)
-    raise AssertionError(f"cell ({column}, {row}) never matched {pattern!r}; last: {seen!r}")
 
 
 def metric(page: Any, label: str) -> str:
