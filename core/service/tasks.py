@@ -19,15 +19,18 @@ from sqlalchemy.orm import Session, defer
 
 from core import inputs, paging
 from core.accounts.users import current_actor, require_operator
-from core.database import session_scope
+from core.database import database, session_scope
 from core.errors import CaseFlowError, InvalidInput, NotFound
 from core.inputs import label, max_length
 from core.library import setup_plan, spec_impact
+from core.library.automation_cases import case_as_dict
 from core.messages import phrase
 from core.schema import variables
 from core.schema.validation import validate_rows
 from core.schema.walk import InvalidSchemaError
-from core.tasks import ai_calls, events, lifecycle, notifications, progress, reviews, wakeup
+from core.tasks import ai_calls, events, lifecycle, notifications, progress, review_payload, reviews, wakeup
+from core.workflow.checkpointer import get_saver, prune_finished
+from core.workflow.graph import thread_config
 from core.workflow.steps import step_of
 from db.models import AutomationCase, Review, Scene, TaskStatus, TestCase, User, WorkflowTask
 from db.types import isoformat, utcnow
@@ -204,7 +207,9 @@ def cancel_task(task_id: int, *, user: str) -> dict[str, Any]:
     task_id = inputs.record_id(task_id, "task")
     actor = require_operator(current_actor(user), "cancel tasks")
     with session_scope() as session:
-        return _task_detail(session, lifecycle.cancel(session, task_id, actor.username))
+        detail = _task_detail(session, lifecycle.cancel(session, task_id, actor.username))
+    prune_finished(get_saver(database()), thread_config(detail["thread_id"]))
+    return detail
 
 
 def retry_task(task_id: int, *, user: str) -> dict[str, Any]:
@@ -281,13 +286,21 @@ def _task_detail(session: Session, task: WorkflowTask) -> dict[str, Any]:
         "step_number": step.number if step else None,
         "input_params": task.input_params,
         "result_data": task.result_data,
-        "interrupt_data": task.interrupt_data,
+        "interrupt_data": review_payload.expanded(session, task.id, task.interrupt_data),
         "new_usercase_id": task.new_usercase_id,
-        "created_case": task.created_case,
+        "created_case": task.created_case or _created_case(session, task),
         "lease_owner": task.lease_owner,
         "lease_expires_at": isoformat(task.lease_expires_at),
         "run_after": isoformat(task.run_after),
     }
+
+
+def _created_case(session: Session, task: WorkflowTask) -> dict[str, Any] | None:
+    """The specification's ``created_case``, read from the automation case: the task row keeps no copy of it."""
+    if task.new_usercase_id is None:
+        return None
+    case = session.scalar(select(AutomationCase).where(AutomationCase.task_id == task.id))
+    return case_as_dict(case) if case is not None else None
 
 
 # What the dashboard shows of tasks besides the specification's calls: bulk actions, the
