@@ -124,11 +124,18 @@ def get_task_by_thread(thread_id: str) -> dict[str, Any]:
         return _task_detail(session, task)
 
 
+COUNT_CAP = 10_000
+"""list_tasks counts this many matches at most."""
+
+
 def list_tasks(
     *, status: str | list[str] | None = None, user: str | None = None, search: str | None = None,
     limit: int = 10, offset: int = 0, created_from: datetime | None = None, created_to: datetime | None = None,
 ) -> dict[str, Any]:
-    """A page of tasks, newest first: {total, items, limit, offset}.
+    """A page of tasks, newest first: {total, total_capped, items, limit, offset}.
+
+    ``total`` counts at most COUNT_CAP matches (``total_capped`` then says there are more): a page
+    refreshing every two seconds must not count a million rows each time.
 
     ``created_from`` (inclusive) and ``created_to`` (exclusive) bound the creation time;
     they must be timezone-aware.
@@ -156,12 +163,14 @@ def list_tasks(
             .where(*filters)
             .options(*LIST_DEFERRED)
         )
-        total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+        capped = base.with_only_columns(WorkflowTask.id).limit(COUNT_CAP + 1).subquery()
+        total = session.scalar(select(func.count()).select_from(capped)) or 0
         rows = session.execute(
             base.order_by(WorkflowTask.created_at.desc(), WorkflowTask.id.desc()).limit(limit).offset(offset)
         ).all()
         items = [_task_summary(task, username) for task, username in rows]
-    return {"total": total, "items": items, "limit": limit, "offset": offset}
+    return {"total": min(total, COUNT_CAP), "total_capped": total > COUNT_CAP, "items": items, "limit": limit,
+            "offset": offset}
 
 
 def _statuses(status: Any) -> list[str]:

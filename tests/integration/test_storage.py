@@ -65,3 +65,15 @@ def test_a_failed_task_keeps_its_last_checkpoint_and_a_retry_resumes_from_it(dem
     done_steps = [e["step"] for e in service.task_timeline(task_id) if e["type"] == "step_completed"]
     assert done_steps.count("load_inputs") == 1, "step 1 is not run again: the run resumed from the checkpoint"
     assert done_steps.count("analyse_case") == 1 and resumed["interrupt_data"]["generated_body"]
+
+
+def test_the_task_list_counts_at_most_the_cap(demo, users, monkeypatch) -> None:
+    from core.service import tasks as task_service
+
+    case_id, scene_id = first_case_and_scene()
+    for _ in range(3):
+        service.start_workflow(case_id, scene_id, user=users["engineer"])
+    assert service.list_tasks(limit=2)["total"] == 3 and not service.list_tasks(limit=2)["total_capped"]
+    monkeypatch.setattr(task_service, "COUNT_CAP", 2)
+    page = service.list_tasks(limit=1, user=users["engineer"])
+    assert (page["total"], page["total_capped"], len(page["items"])) == (2, True, 1)
