@@ -52,8 +52,8 @@ def seed(count: int) -> dict[str, int]:
 def real_payloads() -> list[dict[str, Any]]:
     """Runs the workflow once per demo test case (in memory, offline provider) and keeps the JSON it left.
 
-    Each dict has the test case's id and the JSON columns of its task: input_params, interrupt_data,
-    created_case and result_data.
+    Each dict has the test case's id and the JSON columns of its task: input_params, interrupt_data
+    (while it waits for review) and result_data (once completed; created_case stays NULL, as the runner leaves it).
     """
     settings = get_settings()
     graph = build_graph(InMemorySaver())
@@ -76,9 +76,8 @@ def real_payloads() -> list[dict[str, Any]]:
             "test_case_id": case_id,
             "input_params": {key: value for key, value in start.items() if key != "task_id"},
             "interrupt_data": review,
-            "created_case": created,
             "result_data": {
-                "new_usercase_id": created["new_usercase_id"], "rows": len(created["rows"]), "review_rounds": 1,
+                "new_usercase_id": created["new_usercase_id"], "rows": created["rows"], "review_rounds": 1,
                 "provider": created["provider"], "model": created["model"],
             },
         })
@@ -154,8 +153,8 @@ def _insert_tasks(connection: Connection, payloads: list[dict[str, Any]], rows: 
     and compressing tens of kilobytes of JSON per row: seconds instead of minutes at 100,000 tasks.
     """
     metadata = MetaData()
-    json_columns = [c for c in WorkflowTask.__table__.columns if isinstance(c.type, JSON)]
-    from_payload = {"id", "test_case_id", *(c.name for c in json_columns)}
+    json_columns = [c for c in WorkflowTask.__table__.columns if isinstance(c.type, JSON) and c.name != "created_case"]
+    from_payload = {"id", "test_case_id", "created_case", *(c.name for c in json_columns)}
     plain_columns = [c for c in WorkflowTask.__table__.columns if c.name not in from_payload]
     staged = Table(
         "bench_tasks", metadata, Column("seq", Integer), Column("payload", Integer),
@@ -170,14 +169,12 @@ def _insert_tasks(connection: Connection, payloads: list[dict[str, Any]], rows: 
     for chunk in _chunks(rows, CHUNK_ROWS):
         connection.execute(insert(staged), chunk)
     s, p = staged.c, shared.c
-    reviewed = s.status.in_(("reviewing", "completed"))
     completed = s.status == "completed"
     values = {
         **{c.name: s[c.name] for c in plain_columns},
         "test_case_id": p.test_case_id,
         "input_params": p.input_params,
-        "interrupt_data": case((reviewed, p.interrupt_data)),
-        "created_case": case((completed, p.created_case)),
+        "interrupt_data": case((s.status == "reviewing", p.interrupt_data)),
         "result_data": case((completed, p.result_data)),
     }
     query = select(*values.values()).join(shared, p.payload == s.payload).order_by(s.seq)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -225,6 +226,29 @@ class TaskEvent(Base):
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     worker: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
+
+
+class MetricRollup(Base):
+    """Counts the metrics page reads instead of every row, kept by triggers (migration 0015) in the
+    transaction of each insert, status change and delete of a task, review or step event.
+
+    ``kind``: "task" (status = the task's status; a completed task with a duration counts in its
+    duration ``bucket`` (floor(log_1.05 seconds)) and adds its seconds; "pct" keeps exact daily percentiles), "review"
+    (status = approved | rejected) or "step" (status = the step, seconds = milliseconds summed,
+    ``peak`` = the slowest run, never lowered by deletes). ``day`` is the UTC day of the task's
+    creation (of the decision for reviews); ``module`` the task's module.
+    """
+
+    __tablename__ = "metric_rollups"
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    module: Mapped[str] = mapped_column(String(100), primary_key=True)
+    status: Mapped[str] = mapped_column(String(100), primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)  # -1000: no duration
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    peak: Mapped[float | None] = mapped_column(Float)
 
 
 class Review(Base):

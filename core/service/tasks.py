@@ -19,15 +19,18 @@ from sqlalchemy.orm import Session, defer
 
 from core import inputs, paging
 from core.accounts.users import current_actor, require_operator
-from core.database import session_scope
+from core.database import database, session_scope
 from core.errors import CaseFlowError, InvalidInput, NotFound
 from core.inputs import label, max_length
 from core.library import setup_plan, spec_impact
+from core.library.automation_cases import case_as_dict
 from core.messages import phrase
 from core.schema import variables
 from core.schema.validation import validate_rows
 from core.schema.walk import InvalidSchemaError
-from core.tasks import ai_calls, events, lifecycle, notifications, progress, reviews, wakeup
+from core.tasks import ai_calls, events, lifecycle, notifications, progress, review_payload, reviews, wakeup
+from core.workflow.checkpointer import get_saver, prune_finished
+from core.workflow.graph import thread_config
 from core.workflow.steps import step_of
 from db.models import AutomationCase, Review, Scene, TaskStatus, TestCase, User, WorkflowTask
 from db.types import isoformat, utcnow
@@ -121,11 +124,18 @@ def get_task_by_thread(thread_id: str) -> dict[str, Any]:
         return _task_detail(session, task)
 
 
+COUNT_CAP = 10_000
+"""list_tasks counts this many matches at most."""
+
+
 def list_tasks(
     *, status: str | list[str] | None = None, user: str | None = None, search: str | None = None,
     limit: int = 10, offset: int = 0, created_from: datetime | None = None, created_to: datetime | None = None,
 ) -> dict[str, Any]:
-    """A page of tasks, newest first: {total, items, limit, offset}.
+    """A page of tasks, newest first: {total, total_capped, items, limit, offset}.
+
+    ``total`` counts at most COUNT_CAP matches (``total_capped`` then says there are more): a page
+    refreshing every two seconds must not count a million rows each time.
 
     ``created_from`` (inclusive) and ``created_to`` (exclusive) bound the creation time;
     they must be timezone-aware.
@@ -153,12 +163,14 @@ def list_tasks(
             .where(*filters)
             .options(*LIST_DEFERRED)
         )
-        total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+        capped = base.with_only_columns(WorkflowTask.id).limit(COUNT_CAP + 1).subquery()
+        total = session.scalar(select(func.count()).select_from(capped)) or 0
         rows = session.execute(
             base.order_by(WorkflowTask.created_at.desc(), WorkflowTask.id.desc()).limit(limit).offset(offset)
         ).all()
         items = [task_summary(task, username) for task, username in rows]
-    return {"total": total, "items": items, "limit": limit, "offset": offset}
+    return {"total": min(total, COUNT_CAP), "total_capped": total > COUNT_CAP, "items": items, "limit": limit,
+            "offset": offset}
 
 
 def _statuses(status: Any) -> list[str]:
@@ -204,7 +216,9 @@ def cancel_task(task_id: int, *, user: str) -> dict[str, Any]:
     task_id = inputs.record_id(task_id, "task")
     actor = require_operator(current_actor(user), "cancel tasks")
     with session_scope() as session:
-        return _task_detail(session, lifecycle.cancel(session, task_id, actor.username))
+        detail = _task_detail(session, lifecycle.cancel(session, task_id, actor.username))
+    prune_finished(get_saver(database()), thread_config(detail["thread_id"]))
+    return detail
 
 
 def retry_task(task_id: int, *, user: str) -> dict[str, Any]:
@@ -281,13 +295,21 @@ def _task_detail(session: Session, task: WorkflowTask) -> dict[str, Any]:
         "step_number": step.number if step else None,
         "input_params": task.input_params,
         "result_data": task.result_data,
-        "interrupt_data": task.interrupt_data,
+        "interrupt_data": review_payload.expanded(session, task.id, task.interrupt_data),
         "new_usercase_id": task.new_usercase_id,
-        "created_case": task.created_case,
+        "created_case": task.created_case or _created_case(session, task),
         "lease_owner": task.lease_owner,
         "lease_expires_at": isoformat(task.lease_expires_at),
         "run_after": isoformat(task.run_after),
     }
+
+
+def _created_case(session: Session, task: WorkflowTask) -> dict[str, Any] | None:
+    """The specification's ``created_case``, read from the automation case: the task row keeps no copy of it."""
+    if task.new_usercase_id is None:
+        return None
+    case = session.scalar(select(AutomationCase).where(AutomationCase.task_id == task.id))
+    return case_as_dict(case) if case is not None else None
 
 
 # What the dashboard shows of tasks besides the specification's calls: bulk actions, the

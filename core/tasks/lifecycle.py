@@ -18,14 +18,14 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Select, func, null, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from core.config import get_settings
 from core.database import session_scope
 from core.errors import Conflict, LeaseLost, NotFound
 from core.messages import phrase
-from core.tasks import events, queue_control, telemetry
+from core.tasks import events, queue_control, review_payload, telemetry
 from core.workflow.steps import AWAITING_REVIEW, CASE_CREATED, REVIEW_PROGRESS, STARTED_PROGRESS
 from db.models import TaskStatus, WorkflowTask
 from db.types import isoformat, utcnow
@@ -212,13 +212,16 @@ def review_requested(claim: Claim, worker_id: str, payload: dict[str, Any]) -> N
     )
 
 
-def complete(claim: Claim, worker_id: str, new_usercase_id: str, created_case: dict[str, Any],
-             result_data: dict[str, Any]) -> None:
+def complete(claim: Claim, worker_id: str, new_usercase_id: str, result_data: dict[str, Any]) -> None:
+    """The case exists: the row keeps its code, not a copy of its rows (``created_case`` is read from the
+    automation case, and so are the review's generated rows when the reviewer kept them; see review_payload)."""
+    with session_scope(read_only=True) as session:
+        review = review_payload.compacted(session, claim.task_id)
     transition(
         claim, worker_id, events.WORKFLOW_COMPLETED, f"Automation case {new_usercase_id} created",
         step=CASE_CREATED, data={"status": TaskStatus.COMPLETED.value, "new_usercase_id": new_usercase_id},
         status=TaskStatus.COMPLETED.value, progress=100, current_step=CASE_CREATED, need_review=False,
-        new_usercase_id=new_usercase_id, created_case=created_case, result_data=result_data,
+        new_usercase_id=new_usercase_id, created_case=null(), interrupt_data=review, result_data=result_data,
         completed_at=utcnow(), **RELEASED,
     )
     telemetry.finished(TaskStatus.COMPLETED.value)

@@ -1,4 +1,4 @@
-"""Dashboard metrics: every aggregate is one SQL query, never rows loaded into Python.
+"""Dashboard metrics: aggregates in SQL, over the rollups (migration 0015) for whole days, never rows in Python.
 
 Tasks count in the range by their creation time; reviews by their decision time. Days
 are UTC days, written "YYYY-MM-DD" on both backends. Percentiles use the nearest-rank
@@ -8,18 +8,20 @@ with window functions so SQLite and PostgreSQL give the same numbers.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, null, select
+from sqlalchemy import ColumnElement, and_, case, delete, func, select
+from sqlalchemy.orm import Session
 
 from core.config import get_settings
 from core.database import database, session_scope
 from core.errors import InvalidInput
 from core.tasks import events
 from core.workflow.steps import STEP_BY_NODE
-from db.models import Review, TaskEvent, TaskStatus, WorkflowTask
+from db.models import MetricRollup, Review, TaskEvent, TaskStatus, WorkflowTask
 from db.types import utcnow
 
 MAX_RANGE_DAYS = 366
@@ -46,33 +48,24 @@ class TimeRange:
             raise InvalidInput("Choose a time range of at most {max_range_days} days.", max_range_days=MAX_RANGE_DAYS)
 
 
+NO_BUCKET = -1000
+"""The bucket of rollup rows without a duration. Timed completed tasks count in buckets [1.05^b, 1.05^(b+1))
+seconds (migration 0015's triggers), a histogram for later; the page's percentiles are exact (_kept_percentiles)."""
+
+
 def summary(window: TimeRange, *, now: datetime | None = None, durations: bool = True) -> dict[str, Any]:
     """The tiles: success rate, average execution time, approval rate, backlog, reviews waiting and overdue.
 
     A review is overdue once it has waited REVIEW_REMIND_HOURS (None when reminders are off).
-
-    ``durations=False`` leaves out the average execution time (None): on SQLite it is the one
-    figure that reads whole task rows, and a caller that also charts duration_per_day can
-    weight its daily averages instead (see average_of).
+    The whole UTC days of the window are read from the rollups, its partial first and last days
+    from the rows. ``durations=False`` leaves out the average execution time (None), for a caller
+    that weights duration_per_day's daily averages instead (see average_of).
     """
     window.check()
     now = now or utcnow()
     t = WorkflowTask
-    duration = _seconds_between(t.started_at, t.completed_at)
-    completed, failed = t.status == TaskStatus.COMPLETED.value, t.status == TaskStatus.FAILED.value
     with session_scope() as session:
-        tasks = session.execute(
-            select(
-                func.count(),
-                func.sum(case((completed, 1), else_=0)),
-                func.sum(case((failed, 1), else_=0)),
-                func.avg(case((and_(completed, t.started_at.is_not(None)), duration))) if durations else null(),
-            ).where(t.created_at >= window.since, t.created_at < window.until)
-        ).one()
-        reviews = session.execute(
-            select(func.count(), func.sum(case((Review.review_status == "approved", 1), else_=0)))
-            .where(Review.created_at >= window.since, Review.created_at < window.until)
-        ).one()
+        total, n_completed, n_failed, seconds, timed, n_reviews, n_approved = _totals(session, window)
         live = session.execute(
             select(
                 func.sum(case((t.status == TaskStatus.PENDING.value, 1), else_=0)),
@@ -85,17 +78,14 @@ def summary(window: TimeRange, *, now: datetime | None = None, durations: bool =
         overdue_after = now - timedelta(hours=get_settings().review_remind_hours or 0)
         oldest_review, overdue = session.execute(
             select(func.min(asked), func.sum(case((asked <= overdue_after, 1), else_=0)))).one()
-    total, n_completed, n_failed, avg_duration = tasks
-    n_reviews, n_approved = reviews
-    n_completed, n_failed, n_approved = int(n_completed or 0), int(n_failed or 0), int(n_approved or 0)
     finished = n_completed + n_failed
     return {
-        "tasks": int(total or 0),
+        "tasks": total,
         "completed": n_completed,
         "failed": n_failed,
         "success_rate": n_completed / finished if finished else None,
-        "avg_duration_seconds": float(avg_duration) if avg_duration is not None else None,
-        "reviews": int(n_reviews or 0),
+        "avg_duration_seconds": seconds / timed if durations and timed else None,
+        "reviews": n_reviews,
         "approved": n_approved,
         "approval_rate": n_approved / n_reviews if n_reviews else None,
         "backlog": int(live[0] or 0),
@@ -104,6 +94,65 @@ def summary(window: TimeRange, *, now: datetime | None = None, durations: bool =
         "oldest_review_age_seconds": (now - oldest_review).total_seconds() if oldest_review else None,
         "overdue_reviews": int(overdue or 0) if get_settings().review_remind_hours else None,
     }
+
+
+def _totals(session: Session, window: TimeRange) -> list[float]:
+    """[tasks, completed, failed, seconds of timed completed tasks, how many, reviews, approved] in the window."""
+    first, last, edges = _split(window)
+    r = MetricRollup
+    sums = [0.0] * 7
+    if first is not None:
+        completed, task = r.status == TaskStatus.COMPLETED.value, r.kind == "task"
+        row = session.execute(
+            select(
+                func.sum(case((task, r.count), else_=0)), func.sum(case((and_(task, completed), r.count), else_=0)),
+                func.sum(case((and_(task, r.status == TaskStatus.FAILED.value), r.count), else_=0)),
+                func.sum(case((and_(task, completed, r.bucket > NO_BUCKET), r.seconds), else_=0)),
+                func.sum(case((and_(task, completed, r.bucket > NO_BUCKET), r.count), else_=0)),
+                func.sum(case((r.kind == "review", r.count), else_=0)),
+                func.sum(case((and_(r.kind == "review", r.status == "approved"), r.count), else_=0)),
+            ).where(r.kind.in_(("task", "review")), r.day >= first, r.day < last)
+        ).one()
+        sums = [a + float(b or 0) for a, b in zip(sums, row, strict=True)]
+    t = WorkflowTask
+    timed = and_(t.status == TaskStatus.COMPLETED.value, t.started_at.is_not(None), t.completed_at.is_not(None))
+    for edge in edges:
+        row = session.execute(
+            select(
+                func.count(), func.sum(case((t.status == TaskStatus.COMPLETED.value, 1), else_=0)),
+                func.sum(case((t.status == TaskStatus.FAILED.value, 1), else_=0)),
+                func.sum(case((timed, _seconds_between(t.started_at, t.completed_at)), else_=0)),
+                func.sum(case((timed, 1), else_=0)),
+            ).where(t.created_at >= edge.since, t.created_at < edge.until)
+        ).one()
+        reviews = session.execute(
+            select(func.count(), func.sum(case((Review.review_status == "approved", 1), else_=0)))
+            .where(Review.created_at >= edge.since, Review.created_at < edge.until)
+        ).one()
+        sums = [a + float(b or 0) for a, b in zip(sums, [*row, *reviews], strict=True)]
+    return [value if i == 3 else int(value) for i, value in enumerate(sums)]
+
+
+def _split(window: TimeRange) -> tuple[str | None, str | None, list[TimeRange]]:
+    """The whole UTC days inside the window ([first, last) as "YYYY-MM-DD", None if none) and the rest of it."""
+    start = window.since.astimezone(UTC)
+    first = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    first += timedelta(days=1) if first < start else timedelta(0)
+    last = window.until.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if last <= first:
+        return None, None, [window]
+    edges = [TimeRange(since=a, until=b) for a, b in ((window.since, first), (last, window.until)) if a < b]
+    return first.strftime("%Y-%m-%d"), last.strftime("%Y-%m-%d"), edges
+
+
+def _rollups(session: Session, window: TimeRange, kind: str, keys: list[Any], *sums: Any) -> list[Any]:
+    """Rollup rows of ``kind`` on the window's whole days: ``keys`` and their ``sums``."""
+    if _split(window)[0] is None:
+        return []
+    r = MetricRollup
+    return list(session.execute(
+        select(*keys, *sums).where(r.kind == kind, r.count != 0, *_whole_days(window)).group_by(*keys)
+    ).all())
 
 
 def average_of(days: list[dict[str, Any]]) -> float | None:
@@ -115,21 +164,80 @@ def average_of(days: list[dict[str, Any]]) -> float | None:
 def tasks_per_day(window: TimeRange) -> list[dict[str, Any]]:
     """[{day, status, tasks}] for tasks created in the range."""
     window.check()
+    r = MetricRollup
+    with session_scope() as session:
+        rows = _rollups(session, window, "task", [r.day, r.status], func.sum(r.count))
+        for edge in _split(window)[2]:
+            rows += _raw_tasks_per_day(session, edge)
+    return [{"day": d, "status": status, "tasks": int(n)} for d, status, n in sorted(rows) if n]
+
+
+def _raw_tasks_per_day(session: Session, window: TimeRange) -> list[Any]:
     t = WorkflowTask
     day = _day(t.created_at)
-    with session_scope() as session:
-        rows = session.execute(
-            select(day.label("day"), t.status, func.count())
-            .where(t.created_at >= window.since, t.created_at < window.until)
-            .group_by(day, t.status)
-            .order_by(day, t.status)
-        ).all()
-    return [{"day": d, "status": status, "tasks": int(n)} for d, status, n in rows]
+    return list(session.execute(
+        select(day.label("day"), t.status, func.count())
+        .where(t.created_at >= window.since, t.created_at < window.until)
+        .group_by(day, t.status)
+    ).all())
 
 
 def duration_per_day(window: TimeRange) -> list[dict[str, Any]]:
-    """[{day, tasks, p50_seconds, p95_seconds, avg_seconds}] of completed tasks, by creation day."""
+    """[{day, tasks, p50_seconds, p95_seconds, avg_seconds}] of completed tasks, by creation day.
+
+    Whole days: counts and averages from the rollups, exact percentiles computed once per day from its rows
+    and kept (rollup kind "pct", ``peak`` holding the day's total seconds then) until the day's count or total
+    seconds of timed completed tasks change. Partial days: rows.
+    """
     window.check()
+    r = MetricRollup
+    with session_scope() as session:
+        days = {d: (int(n), float(seconds)) for d, n, seconds in session.execute(
+            select(r.day, func.sum(r.count), func.sum(r.seconds))
+            .where(r.kind == "task", r.status == TaskStatus.COMPLETED.value, r.bucket > NO_BUCKET, r.count != 0,
+                   *_whole_days(window))
+            .group_by(r.day)
+        ) if n} if _split(window)[0] else {}
+        kept = _kept_percentiles(session, window, days)
+        result = [{"day": d, "tasks": n, "p50_seconds": kept[d][0], "p95_seconds": kept[d][1], "avg_seconds": sum_ / n}
+                  for d, (n, sum_) in days.items()]
+        result += [day for edge in _split(window)[2] for day in _raw_duration_per_day(session, edge)]
+    return sorted(result, key=lambda day: day["day"])
+
+
+def _kept_percentiles(session: Session, window: TimeRange, days: dict[str, tuple[int, float]]) -> dict[str, Any]:
+    """{day: (p50, p95)} for ``days`` ({day: (tasks, seconds)}), computing and keeping the missing or stale ones."""
+    if not days:
+        return {}
+    r = MetricRollup
+    kept: dict[str, dict[str, tuple[int, float, float]]] = {}
+    for d, status, n, value, total in session.execute(
+        select(r.day, r.status, r.count, r.seconds, r.peak).where(r.kind == "pct", *_whole_days(window))
+    ):
+        kept.setdefault(d, {})[status] = (n, total or 0.0, value)
+    result = {}
+    for d, (n, seconds) in days.items():
+        found = kept.get(d, {})
+        if all(p in found and found[p][0] == n and math.isclose(found[p][1], seconds) for p in ("p50", "p95")):
+            result[d] = (found["p50"][2], found["p95"][2])
+            continue
+        start = datetime.strptime(d, "%Y-%m-%d").replace(tzinfo=UTC)
+        exact = {"tasks": None, **next(iter(_raw_duration_per_day(
+            session, TimeRange(since=start, until=start + timedelta(days=1)))), {})}
+        result[d] = (exact.get("p50_seconds"), exact.get("p95_seconds"))
+        if exact["tasks"] == n:  # else the rows changed meanwhile: show them, keep nothing
+            session.execute(delete(r).where(r.kind == "pct", r.day == d))
+            session.add_all(MetricRollup(kind="pct", day=d, module="", status=p, bucket=NO_BUCKET, count=n,
+                                         seconds=exact[f"{p}_seconds"], peak=seconds) for p in ("p50", "p95"))
+    return result
+
+
+def _whole_days(window: TimeRange) -> list[ColumnElement[bool]]:
+    first, last, _ = _split(window)
+    return [MetricRollup.day >= first, MetricRollup.day < last]
+
+
+def _raw_duration_per_day(session: Session, window: TimeRange) -> list[dict[str, Any]]:
     t = WorkflowTask
     duration = _seconds_between(t.started_at, t.completed_at)
     day = _day(t.created_at)
@@ -147,15 +255,14 @@ def duration_per_day(window: TimeRange) -> list[dict[str, Any]]:
         .subquery()
     )
     r = ranked.c
-    with session_scope() as session:
-        rows = session.execute(
-            select(
-                r.day, func.max(r.n),
-                func.max(case((r.rank == _nearest_rank(r.n, 50), r.seconds))),
-                func.max(case((r.rank == _nearest_rank(r.n, 95), r.seconds))),
-                func.avg(r.seconds),
-            ).group_by(r.day).order_by(r.day)
-        ).all()
+    rows = session.execute(
+        select(
+            r.day, func.max(r.n),
+            func.max(case((r.rank == _nearest_rank(r.n, 50), r.seconds))),
+            func.max(case((r.rank == _nearest_rank(r.n, 95), r.seconds))),
+            func.avg(r.seconds),
+        ).group_by(r.day)
+    ).all()
     return [
         {"day": d, "tasks": int(n), "p50_seconds": float(p50), "p95_seconds": float(p95), "avg_seconds": float(avg)}
         for d, n, p50, p95, avg in rows
@@ -165,39 +272,53 @@ def duration_per_day(window: TimeRange) -> list[dict[str, Any]]:
 def approval_per_day(window: TimeRange) -> list[dict[str, Any]]:
     """[{day, reviews, approved, rejected, approval_rate}] of review decisions made in the range."""
     window.check()
-    day = _day(Review.created_at)
-    approved = func.sum(case((Review.review_status == "approved", 1), else_=0))
+    r = MetricRollup
     with session_scope() as session:
-        rows = session.execute(
-            select(day, func.count(), approved)
-            .where(Review.created_at >= window.since, Review.created_at < window.until)
-            .group_by(day)
-            .order_by(day)
-        ).all()
+        rows = _rollups(session, window, "review", [r.day], func.sum(r.count),
+                        func.sum(case((r.status == "approved", r.count), else_=0)))
+        for edge in _split(window)[2]:
+            day = _day(Review.created_at)
+            rows += session.execute(
+                select(day, func.count(), func.sum(case((Review.review_status == "approved", 1), else_=0)))
+                .where(Review.created_at >= edge.since, Review.created_at < edge.until)
+                .group_by(day)
+            ).all()
     return [
         {"day": d, "reviews": int(n), "approved": int(a or 0), "rejected": int(n) - int(a or 0),
          "approval_rate": int(a or 0) / int(n)}
-        for d, n, a in rows
+        for d, n, a in sorted(rows) if n
     ]
 
 
 def step_durations(window: TimeRange) -> list[dict[str, Any]]:
     """[{step, number, label, runs, avg_ms, max_ms}] over the step runs of tasks created in the range."""
     window.check()
-    e, t = TaskEvent, WorkflowTask
-    tasks = select(t.id).where(t.created_at >= window.since, t.created_at < window.until)
+    r, e, t = MetricRollup, TaskEvent, WorkflowTask
+    totals: dict[str, list[float]] = {}
     with session_scope() as session:
-        rows = session.execute(
-            select(e.step, func.count(), func.avg(e.duration_ms), func.max(e.duration_ms))
-            .where(e.type == events.STEP_COMPLETED, e.duration_ms.is_not(None), e.task_id.in_(tasks))
-            .group_by(e.step)
-        ).all()
+        rows = _rollups(session, window, "step", [r.status], func.sum(r.count), func.sum(r.seconds),
+                        func.max(r.peak))
+        for edge in _split(window)[2]:
+            tasks = select(t.id).where(t.created_at >= edge.since, t.created_at < edge.until)
+            rows += session.execute(
+                select(func.coalesce(e.step, ""), func.count(), func.sum(e.duration_ms), func.max(e.duration_ms))
+                .where(e.type == events.STEP_COMPLETED, e.duration_ms.is_not(None), e.task_id.in_(tasks))
+                .group_by(e.step)
+            ).all()
+    for step, runs, total_ms, max_ms in rows:
+        found = totals.setdefault(step, [0, 0.0, 0.0])
+        found[0] += int(runs)
+        found[1] += float(total_ms or 0)
+        found[2] = max(found[2], float(max_ms or 0))
     result = []
-    for step, runs, avg_ms, max_ms in rows:
-        known = STEP_BY_NODE.get(step or "")
+    for step, (runs, total_ms, max_ms) in totals.items():
+        if not runs:
+            continue
+        known = STEP_BY_NODE.get(step)
         result.append({
-            "step": step, "number": known.number if known else None, "label": known.label if known else step,
-            "runs": int(runs), "avg_ms": float(avg_ms), "max_ms": int(max_ms),
+            "step": step or None, "number": known.number if known else None,
+            "label": known.label if known else (step or None), "runs": int(runs), "avg_ms": total_ms / runs,
+            "max_ms": int(max_ms),
         })
     return sorted(result, key=lambda item: (item["number"] is None, item["number"] or 0, item["step"] or ""))
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from core.accounts.users import Actor
 from core.database import session_scope
 from core.messages import phrase
-from core.tasks import events
+from core.tasks import events, review_payload
 from db.models import Review, TaskEvent, WorkflowTask
 from db.types import isoformat, utcnow
 
@@ -146,4 +146,4 @@ def _interrupt_data(session: Session, task_ids: set[int]) -> dict[int, dict[str,
     if not task_ids:
         return {}
     rows = session.execute(select(WorkflowTask.id, WorkflowTask.interrupt_data).where(WorkflowTask.id.in_(task_ids)))
-    return {task_id: data or {} for task_id, data in rows}
+    return {task_id: review_payload.expanded(session, task_id, data) or {} for task_id, data in rows}

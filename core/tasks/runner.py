@@ -28,7 +28,7 @@ from core.library.automation_cases import create_automation_case, load_inputs
 from core.tasks import ai_calls, lifecycle, telemetry
 from core.tasks.lifecycle import Claim
 from core.tasks.reviews import decision_for
-from core.workflow.checkpointer import get_saver
+from core.workflow.checkpointer import get_saver, prune_finished
 from core.workflow.graph import build_graph, thread_config
 from core.workflow.state import CreatedCase, WorkflowContext, WorkflowState
 from core.workflow.steps import REVIEW_PROGRESS, STEP_BY_NODE, describe
@@ -129,17 +129,19 @@ class TaskRunner:
                 "regeneration rounds. Refine the test case and start a new task.",
                 rounds=rounds, settings_max_review_rounds=self.settings.max_review_rounds
             )
-        result, draft = values["result"], values["draft"]
+        result = values["result"]
+        case = result["created_case"]  # a summary: the rows are the automation case's (core.workflow.nodes.FINISHED)
         lifecycle.complete(
-            claim, self.worker_id, result["new_usercase_id"], result["created_case"],
+            claim, self.worker_id, result["new_usercase_id"],
             {
                 "new_usercase_id": result["new_usercase_id"],
-                "rows": len(result["created_case"]["rows"]),
+                "rows": case["rows"],
                 "review_rounds": values.get("review_round", 0),
-                "provider": draft["provider"],
-                "model": draft["model"],
+                "provider": case["provider"],
+                "model": case["model"],
             },
         )
+        prune_finished(self.graph.checkpointer, config)
 
     def _fail_or_retry(self, claim: Claim, exc: Exception, config: Any) -> None:
         step = _failing_step(self.graph, config)
@@ -164,6 +166,7 @@ class TaskRunner:
         if isinstance(exc, ReviewRoundsExhausted):
             extra["result_data"] = {"outcome": "rejected"}
         lifecycle.fail(claim, self.worker_id, error, step=step, **extra)
+        prune_finished(self.graph.checkpointer, config)
 
 
 def workflow_context(

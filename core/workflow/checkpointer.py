@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
@@ -68,6 +69,27 @@ def open_saver(database: Database, pool_size: int) -> BaseCheckpointSaver:
         name="caseflow-checkpoints",
     )
     return PostgresSaver(pool)
+
+
+def prune_finished(saver: BaseCheckpointSaver, config: RunnableConfig) -> None:
+    """Keeps only the latest checkpoint of the thread (with its pending writes): all that resume and audit read.
+
+    Called when a task stops (completed, failed, cancelled): a retry resumes from that checkpoint,
+    and nothing reads a thread's history. PostgresSaver has its own ``prune``; SqliteSaver has none.
+    """
+    thread_id = str(config["configurable"]["thread_id"])
+    if isinstance(saver, PostgresSaver):
+        saver.prune([thread_id], strategy="keep_latest")
+        return
+    if not isinstance(saver, SqliteSaver):
+        raise TypeError(f"cannot prune checkpoints of {type(saver).__name__}")
+    latest = "SELECT checkpoint_ns, max(checkpoint_id) FROM checkpoints WHERE thread_id = ? GROUP BY checkpoint_ns"
+    with saver.cursor() as cursor:
+        for table in ("writes", "checkpoints"):
+            cursor.execute(
+                f"DELETE FROM {table} WHERE thread_id = ? AND (checkpoint_ns, checkpoint_id) NOT IN ({latest})",
+                (thread_id, thread_id),
+            )
 
 
 def libpq_url(database: Database) -> str:

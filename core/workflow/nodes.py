@@ -14,7 +14,7 @@ from langgraph.types import interrupt
 from core.records import DataRow, SceneInput, Verdict
 from core.schema import path_fields, uniqueness, variables
 from core.schema.validation import problems_of, validate_rows
-from core.workflow.state import Decision, WorkflowContext, WorkflowState
+from core.workflow.state import CreatedCase, Decision, WorkflowContext, WorkflowState
 
 Update = dict[str, Any]
 
@@ -139,9 +139,25 @@ def human_review(state: WorkflowState) -> Update:
     return update
 
 
+FINISHED = {"plan": [], "rows": [], "assertions": [], "draft": {}, "validation": {}}
+"""What a finished thread forgets: its rows live on in the automation case and their validation in the
+task's review payload, so its last checkpoint (the only one kept, see
+core.workflow.checkpointer.prune_finished) holds neither again."""
+
+
 def create_case(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> Update:
-    """Step 10: create the automation case (at most one per task, however often this runs)."""
-    return {"result": runtime.context.create_case(state), "outcome": "created"}
+    """Step 10: create the automation case (at most one per task, however often this runs).
+
+    The state keeps the case's id and a summary of it (``result.created_case``: id, code, row
+    count, provider, model), not its rows.
+    """
+    created = runtime.context.create_case(state)
+    case = created["created_case"]
+    summary = {"id": case["id"], "new_usercase_id": created["new_usercase_id"], "rows": len(case["rows"]),
+               "provider": case["provider"], "model": case["model"]}
+    decision = {**state["decision"], "rows": None, "setup": None}
+    return {"result": CreatedCase(new_usercase_id=created["new_usercase_id"], created_case=summary),
+            "outcome": "created", "decision": decision, **FINISHED}
 
 
 def reject_out(state: WorkflowState) -> Update:

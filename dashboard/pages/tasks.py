@@ -137,8 +137,9 @@ def live_table(filters: dict[str, Any], filtered: bool) -> None:
         row_height=36, placeholder="—",
     )
     left, right = st.columns([3, 2], vertical_alignment="center")
+    total = i18n.number(result["total"]) + ("+" if result["total_capped"] else "")  # "10,000+": counts stop there
     left.caption(_("{first}–{last} of {total} tasks · newest first · refreshes every {seconds} s", first=first,
-                   last=first + len(items) - 1, total=i18n.number(result["total"]), seconds=REFRESH_SECONDS))
+                   last=first + len(items) - 1, total=total, seconds=REFRESH_SECONDS))
     with right:
         st.pagination(pages, default=min(page, pages), key="page", bind="query-params", width="stretch")
 
