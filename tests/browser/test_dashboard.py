@@ -183,7 +183,7 @@ def test_a_link_opened_signed_out_lands_on_its_page_after_sign_in(server: Server
 
 CHINESE_PAGES = (("任务", "tasks"), ("启动", "launch"), ("评审", "review"), ("测试用例", "test_cases"),
                  ("场景", "scenes"), ("自动化用例", "automation_cases"), ("导入", "imports"), ("环境", "environments"),
-                 ("指标", "metrics"))
+                 ("覆盖率", "coverage"), ("指标", "metrics"))
 
 
 def choose_language(page: Any, name: str) -> None:
