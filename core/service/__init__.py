@@ -106,6 +106,7 @@ from core.service.library import (
     row_checks,
     run_case,
     run_junit,
+    trace_rows,
     update_test_case,
 )
 from core.service.review_desk import (

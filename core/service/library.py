@@ -12,8 +12,9 @@ from typing import Any
 from core import inputs, paging
 from core.accounts.users import current_actor, require_operator
 from core.database import session_scope
+from core.errors import NotFound
 from core.library import assertion_strength as strength
-from core.library import catalog, coverage, demo_data, exporters, response_checks, runs
+from core.library import catalog, coverage, demo_data, exporters, response_checks, runs, traceability
 from core.library.exporters import Export
 from core.library.importers import manual_cases, openapi
 from core.library.importers.manual_cases import Preview
@@ -129,6 +130,18 @@ __all__ = [
     "list_test_cases", "load_demo_data", "preview_test_cases", "row_checks", "run_case", "run_junit",
     "update_test_case",
 ]
+
+
+def trace_rows(test_case_id: int | None, method: str, path: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each row's step and each check's expected-result clause in the test case, and the clauses no check
+    verifies (see core.library.traceability); nothing to trace without the test case."""
+    if test_case_id is None:
+        return {"rows": [], "untraced": []}
+    try:
+        case = catalog.get_test_case(test_case_id)
+    except NotFound:  # deleted since: the rows stand alone
+        return {"rows": [], "untraced": []}
+    return dict(traceability.trace(case["steps"], case["expected_result"], method, path, rows))
 
 
 MAX_GAP_TASKS = 50

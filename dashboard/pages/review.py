@@ -10,7 +10,17 @@ import streamlit as st
 
 from core import service
 from core.service import CaseFlowError
-from dashboard import i18n, review_diff, review_editor, review_grid, review_presence, review_setup, timeline, ui
+from dashboard import (
+    i18n,
+    review_diff,
+    review_editor,
+    review_grid,
+    review_presence,
+    review_setup,
+    review_trace,
+    timeline,
+    ui,
+)
 from dashboard.i18n import N_, _, _n
 
 REFRESH_SECONDS = 3
@@ -317,6 +327,7 @@ def review(task_id: int) -> None:
     setup = review_setup.panel(task, read_only=read_only)
     before_review(task["interrupt_data"]["generated_body"],
                   task["interrupt_data"].get("setup") if setup is None else setup)
+    review_trace.panel(task, scene, result.rows)
     if not read_only:
         decision_bar(task, result, setup)
         if decision is None and (chosen := st.session_state.get("review_decision")) is not None:

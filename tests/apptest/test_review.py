@@ -39,6 +39,10 @@ def test_an_edited_cell_is_revalidated_at_once_and_approval_creates_the_case(das
     grid = frame(at, _grid(task))
     assert len(grid) == len(rows) and grid["_check"].iloc[valid] == "✓ valid"
     assert {"_kind", "_keyword", "_expected_status", "username", "age", "agree_terms"} <= set(grid.columns)
+    [trace] = [item for item in at.expander if item.label.startswith("Traceability")]
+    traced = trace.dataframe[0].value
+    assert list(traced["row"]) == [row["name"] for row in rows] and all(traced["step"]), "every row names its step"
+    assert any("←" in checks and "the document" not in checks for checks in traced["checks"])
 
     _edit(at, _grid(task), {valid: {"username": "ab"}})
     at.run()
