@@ -63,6 +63,19 @@ def test_without_a_sandbox_nothing_is_sent_before_review(users, worker) -> None:
     assert api.received == [] and not any("sandbox" in row for row in task["interrupt_data"]["generated_body"])
 
 
+def passes_twice_and_exported(api: strict_api.StrictApi, case: int, user: str, tmp_path: Path) -> set[str]:
+    """Runs the approved case twice and its exported pytest file once, all passing; the projects left after."""
+    runs = [service.run_case(case, user=user) for _ in range(2)]
+    exported = service.export_case(case, "pytest")
+    test_file = tmp_path / exported.filename
+    test_file.write_bytes(exported.content)
+    outcome = run_pytest(test_file, BASE_URL=api.base_url)
+    assert outcome.returncode == 0, outcome.stdout[-2000:]
+    for run in runs:
+        assert run["status"] == "passed", [(row["name"], row["failures"]) for row in run["rows"] if not row["passed"]]
+    return set(api.projects)
+
+
 def test_a_resource_the_path_names_is_created_first_and_deleted_after(users, worker, tmp_path: Path) -> None:
     engineer = users["engineer"]
     with strict_api.serve() as api:
@@ -83,15 +96,7 @@ def test_a_resource_the_path_names_is_created_first_and_deleted_after(users, wor
                               wait_seconds=30)
         case = int(service.get_task(task["id"])["new_usercase_id"].removeprefix("UC"))
         assert [item["name"] for item in service.get_automation_case(case)["setup"]] == ["make a project to configure"]
-        runs = [service.run_case(case, user=engineer) for _ in range(2)]
-        exported = service.export_case(case, "pytest")
-        test_file = tmp_path / exported.filename
-        test_file.write_bytes(exported.content)
-        outcome = run_pytest(test_file, BASE_URL=api.base_url)
-        assert outcome.returncode == 0, outcome.stdout[-2000:]
-        left = set(api.projects)
-    for run in runs:
-        assert run["status"] == "passed", [(row["name"], row["failures"]) for row in run["rows"] if not row["passed"]]
+        left = passes_twice_and_exported(api, case, engineer, tmp_path)
     settings = [item for item in api.received if item["path"].endswith("/settings")]
     assert settings and not any(item["rule"] == "no_project" for item in settings)
     assert left == set(), "every project a setup created was deleted after its row"
@@ -111,15 +116,7 @@ def test_a_resource_the_body_refers_to_is_created_first_and_its_id_sent(users, w
         assert not refused
         service.submit_review(task["thread_id"], "approved", reviewer=engineer, wait_seconds=30)
         case = int(service.get_task(task["id"])["new_usercase_id"].removeprefix("UC"))
-        runs = [service.run_case(case, user=engineer) for _ in range(2)]
-        exported = service.export_case(case, "pytest")
-        test_file = tmp_path / exported.filename
-        test_file.write_bytes(exported.content)
-        outcome = run_pytest(test_file, BASE_URL=api.base_url)
-        assert outcome.returncode == 0, outcome.stdout[-2000:]
-        left = set(api.projects)
-    for run in runs:
-        assert run["status"] == "passed", [(row["name"], row["failures"]) for row in run["rows"] if not row["passed"]]
+        left = passes_twice_and_exported(api, case, engineer, tmp_path)
     tasks = [item for item in api.received if item["path"] == "/tasks"]
     sent = [json.loads(item["body"]) for item in tasks if item["rule"] == "ok"]
     assert sent and all(isinstance(body["project_id"], int) for body in sent), "the captured id sent as a number"
