@@ -1,4 +1,4 @@
-"""The review's traceability panel: each row's step and each check's clause of the manual case's expected result."""
+"""The traceability panel (review, automation case): each row's step and each check's expected-result clause."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from dashboard import ui
 from dashboard.i18n import _, _n
 
 
-def panel(task: dict[str, Any], scene: dict[str, Any], rows: list[dict[str, Any]]) -> None:
-    """Shows where the rows and checks come from; flags the expected-result clauses that no check verifies."""
-    ok, found = ui.attempt(lambda: service.trace_rows(task.get("test_case_id"), scene["method"], scene["path"], rows))
+def panel(test_case_id: int | None, method: str, path: str, rows: list[dict[str, Any]]) -> None:
+    """Shows where the rows (with their checks) come from in the test case; flags the expected-result clauses
+    that no check verifies."""
+    ok, found = ui.attempt(lambda: service.trace_rows(test_case_id, method, path, rows))
     if not ok or found is None or not found["rows"]:
         return
     untraced, document = found["untraced"], _("the document")

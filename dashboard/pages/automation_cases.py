@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from core import service
-from dashboard import i18n, ui
+from dashboard import i18n, review_trace, ui
 from dashboard.i18n import _
 
 SHOWN = 200
@@ -143,6 +143,9 @@ def checks_table(case: dict[str, Any]) -> None:
                                 "expected": json.dumps(check.get("expected"), ensure_ascii=False)}
                                for row in case["rows"] for check in service.row_checks(row)]), hide_index=True,
                  column_config={"row": _("Row"), "check": _("Assertion"), "path": _("Path"), "expected": _("Expected")})
+    linked = case.get("test_case") or {}
+    review_trace.panel(linked.get("id"), case["method"], case["path"],
+                       [{**row, "checks": service.row_checks(row)} for row in case["rows"]])
 
 
 def run_form(case: dict[str, Any]) -> None:

@@ -327,7 +327,7 @@ def review(task_id: int) -> None:
     setup = review_setup.panel(task, read_only=read_only)
     before_review(task["interrupt_data"]["generated_body"],
                   task["interrupt_data"].get("setup") if setup is None else setup)
-    review_trace.panel(task, scene, result.rows)
+    review_trace.panel(task.get("test_case_id"), scene["method"], scene["path"], result.rows)
     if not read_only:
         decision_bar(task, result, setup)
         if decision is None and (chosen := st.session_state.get("review_decision")) is not None:

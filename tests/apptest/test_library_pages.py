@@ -76,10 +76,11 @@ def test_library_pages_show_launch_export_and_run(dashboard, users: dict[str, st
     button(cases, "launch").click().run()
     assert "queued" in text(cases)
 
-    case_id = offline_case("createOrder")
+    case_id = offline_case("createOrder", service.list_test_cases()["items"][0]["id"])
     autos = select_row(dashboard(users["engineer"], AUTOMATION_CASES), "auto_table")
     assert autos.header[0].value.startswith(f"UC{case_id}")
     assert "Never run yet" in text(autos)
+    assert [item for item in autos.expander if item.label.startswith("Traceability")], "rows traced to the case"
     run = form(autos, "run_case")
     with serve(all_scenes()) as api:
         run.text_input[0].set_value(api.base_url)
