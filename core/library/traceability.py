@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, TypedDict
 
-from core.generation.offline.checks import classify
+from core.generation.offline.checks import ECHO_WORDS, classify
 
 STEP_NUMBER = re.compile(r"^\s*(?:\d+[.、)）]|[-*•])\s*")
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9]+|[\u4e00-\u9fff]{2,}")
@@ -69,8 +69,9 @@ def describe(check: dict[str, Any]) -> str:
 
 
 def _clause(check: dict[str, Any], row: dict[str, Any], clauses: list[tuple[str, str]]) -> str | None:
-    """The clause naming what the check checks: its status number, its field's last word, its text; a status
-    check otherwise takes the first clause of the row's polarity (success for valid and boundary rows)."""
+    """The clause naming what the check checks: its status number, its field's last word (a field that echoes
+    the request: a clause saying so), its text; a status check otherwise takes the first clause of the row's
+    polarity (success for valid and boundary rows)."""
     kind, expected = check.get("kind"), check.get("expected")
     if kind == "status":
         number = re.compile(rf"(?<!\d){expected}(?!\d)")
@@ -79,8 +80,11 @@ def _clause(check: dict[str, Any], row: dict[str, Any], clauses: list[tuple[str,
         return named or next((text for text, polarity in clauses if polarity == wanted), None)
     if kind in ("json_path_exists", "json_path_equals"):
         last = str(check.get("path") or "").rsplit(".", 1)[-1]
-        return next((text for text, _ in clauses if last and re.search(rf"(?<![A-Za-z]){re.escape(last)}(?![A-Za-z])",
-                                                                         text, re.IGNORECASE)), None)
+        named = next((text for text, _ in clauses if last and re.search(rf"(?<![A-Za-z]){re.escape(last)}(?![A-Za-z])",
+                                                                          text, re.IGNORECASE)), None)
+        echoed = kind == "json_path_equals" and isinstance(row.get("body"), dict) and row["body"].get(last) == expected
+        says_echo = (text for text, _ in clauses if echoed and any(word in text.lower() for word in ECHO_WORDS))
+        return named or next(says_echo, None)
     return next((text for text, _ in clauses if str(expected) and str(expected) in text), None)
 
 

@@ -327,7 +327,9 @@ def review(task_id: int) -> None:
     setup = review_setup.panel(task, read_only=read_only)
     before_review(task["interrupt_data"]["generated_body"],
                   task["interrupt_data"].get("setup") if setup is None else setup)
-    review_trace.panel(task.get("test_case_id"), scene["method"], scene["path"], result.rows)
+    checks = {row["name"]: row.get("checks") or [] for row in task["interrupt_data"]["generated_body"]}
+    review_trace.panel(task.get("test_case_id"), scene["method"], scene["path"],
+                       [{**row, "checks": row.get("checks") or checks.get(row.get("name"), [])} for row in result.rows])
     if not read_only:
         decision_bar(task, result, setup)
         if decision is None and (chosen := st.session_state.get("review_decision")) is not None:

@@ -42,7 +42,8 @@ def test_an_edited_cell_is_revalidated_at_once_and_approval_creates_the_case(das
     [trace] = [item for item in at.expander if item.label.startswith("Traceability")]
     traced = trace.dataframe[0].value
     assert list(traced["row"]) == [row["name"] for row in rows] and all(traced["step"]), "every row names its step"
-    assert any("←" in checks and "the document" not in checks for checks in traced["checks"])
+    sources = [part.split(" ← ")[1] for checks in traced["checks"] for part in checks.split("; ")]
+    assert "返回201，注册成功，响应中包含用户ID" in sources and "返回的用户名与请求一致" in sources, sources
 
     _edit(at, _grid(task), {valid: {"username": "ab"}})
     at.run()

@@ -28,6 +28,14 @@ def test_rows_take_the_step_that_sends_them_and_checks_the_clause_they_verify() 
     assert found["untraced"] == ["the welcome email is sent within a minute"], "nothing checks the email"
 
 
+def test_an_echoed_field_traces_to_the_clause_that_says_the_answer_matches_the_request() -> None:
+    echo = {"kind": "json_path_equals", "path": "data.username", "expected": "amy"}
+    found = trace(STEPS, "返回201；返回的用户名与请求一致", "POST", "/users",
+                  [row("valid", "valid", status(201), echo)])
+    assert [check["clause"] for check in found["rows"][0]["checks"]] == ["返回201", "返回的用户名与请求一致"]
+    assert found["untraced"] == []
+
+
 def test_chinese_clauses_trace_by_number_and_wording() -> None:
     found = trace("1. 输入用户名\n2. 提交注册请求", "注册成功，返回200；用户名重复时提示错误", "POST", "/register",
                   [row("valid", "valid", status(200)), row("dup", "invalid", status(409))])
