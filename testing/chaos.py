@@ -5,7 +5,8 @@ benchmarks in a long one (bench/chaos.py, figures in docs/reliability.md). It dr
 product the way its users and operators do: tasks started and reviewed through the service
 door, worker processes started with ``python -m core worker``. Then it audits the database:
 every task should be completed, with exactly one automation case, one checkpoint history
-without forks, and no approved review lost.
+without forks (checked while each task waits for review: a finished thread keeps only its last
+checkpoint), and no approved review lost.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ class Report:
     failed: dict[int, str] = field(default_factory=dict)
     stuck: dict[int, str] = field(default_factory=dict)
     duplicate_cases: int = 0
-    forked_threads: int = 0
+    forked: set[str] = field(default_factory=set)
+    """The threads whose checkpoint history forked."""
     lost_reviews: int = 0
     review_conflicts: int = 0
     kills: int = 0
@@ -70,7 +72,11 @@ class Report:
     @property
     def clean(self) -> bool:
         return (self.completed == self.tasks and not self.failed and not self.stuck and not self.duplicate_cases
-                and not self.forked_threads and not self.lost_reviews)
+                and not self.forked and not self.lost_reviews)
+
+    @property
+    def forked_threads(self) -> int:
+        return len(self.forked)
 
 
 def run(plan: Plan, cluster: Cluster, db_url: str, reviewer: str, cases: list[tuple[int, str]]) -> Report:
@@ -153,8 +159,11 @@ def _settled(ids: list[int], rejected: set[int], reviewer: str, report: Report) 
     """Reviews what waits (a rejection first for the tasks in ``rejected``); True once every task is terminal."""
     try:
         waiting = service.list_tasks(status="reviewing", limit=service.MAX_PAGE)["items"]
+        saver = get_saver(database())
         for item in waiting:
             task = service.get_task(item["id"])
+            if _forked(saver, task["thread_id"]):
+                report.forked.add(task["thread_id"])
             round_ = task["interrupt_data"]["round"]
             reject = task["id"] in rejected and round_ == 1
             try:
@@ -186,7 +195,8 @@ def _audit(ids: list[int], report: Report) -> None:
             report.stuck[task_id] = status
         report.duplicate_cases += max(cases.get(task_id, 0) - 1, 0)
         report.lost_reviews += task_id in approved and status != "completed"
-        report.forked_threads += _forked(saver, thread_id)
+        if _forked(saver, thread_id):  # a finished thread has one checkpoint left: forks show before review
+            report.forked.add(thread_id)
 
 
 def _forked(saver: Any, thread_id: str) -> bool:
