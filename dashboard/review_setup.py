@@ -37,8 +37,8 @@ def panel(task: dict[str, Any], *, read_only: bool) -> list[dict[str, Any]] | No
                    count=len(shown))
     with st.expander(label, icon=":material/account_tree:", expanded=any(step.get("repairs") for step in shown)):
         if shown:
-            st.caption(_("Each row's path names resources that must exist: these requests create (or find) them "
-                         "first, capture their ids into variables the path uses, and delete them after the row."))
+            st.caption(_("Each row's path (or body) names resources that must exist: these requests create (or find) "
+                         "them first, capture their ids into variables the row uses, and delete them after the row."))
             st.dataframe(pd.DataFrame({
                 "step": [step["name"] for step in shown],
                 "request": [f"{step['method']} {step['path']}" for step in shown],
