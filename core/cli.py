@@ -561,13 +561,11 @@ def _assertion_strength(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _coverage(args: argparse.Namespace) -> dict[str, Any]:
-    from core import service
-
     if not args.launch:
-        return service.coverage_map(args.module)
+        return _service().coverage_map(args.module)
     if not args.user:
         raise InvalidInput("`coverage --launch` acts as a user: pass --user NAME (or set CASEFLOW_USER) to say who.")
-    return service.launch_for_gaps(args.module, user=args.user)
+    return _service().launch_for_gaps(args.module, user=args.user)
 
 
 AUTH_OPTIONS = {  # option -> (auth kind, field)

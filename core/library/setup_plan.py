@@ -29,12 +29,12 @@ from core.library.case_requests import parameter_value
 from core.messages import Text
 from core.records import DataRow, SetupStep
 from core.schema import uniqueness, variables
+from core.schema.path_fields import PLACEHOLDER
 from core.schema.responses import documented_codes, response_schema
 from core.schema.values import sample
 from core.schema.walk import properties, resolve_refs, walk
 from db.models import Scene
 
-PLACEHOLDER = re.compile(r"\{([^{}/]+)\}")
 ID_NAMES = ("id", "uuid", "key", "name", "slug", "code")
 """What an id is often called in an answer, after the parameter's own name and its last word."""
 WRAPPERS = ("data", "result", "item", "resource")
@@ -113,6 +113,7 @@ def _is_id(schema: dict[str, Any]) -> bool:
     kinds = schema.get("type") if isinstance(schema.get("type"), list) else [schema.get("type")]
     kinds += [part.get("type") for part in schema.get("anyOf") or schema.get("oneOf") or [] if isinstance(part, dict)]
     return bool({"string", "integer"} & set(kinds)) and "const" not in schema and not schema.get("enum")
+
 
 def _fixed(parameter: dict[str, Any] | None) -> bool:
     """Whether the document fixes the parameter's value (``const``, an ``enum``): nothing to create."""
@@ -259,7 +260,7 @@ def _checked_step(step: Any, number: int) -> SetupStep:
         raise InvalidInput("Setup step {number}: query maps parameter names to text.", number=number)
     examples = step.get("examples") or {}
     if not isinstance(examples, dict) or not all(
-            name in captures and isinstance(value, (str, int, float)) and not isinstance(value, bool)
+            name in captures and (isinstance(value, str) or variables.is_number(value))
             for name, value in examples.items()):
         raise InvalidInput("Setup step {number}: examples maps a captured variable to a text or a number.",
                            number=number)

@@ -22,6 +22,7 @@ from core.schema.walk import related
 
 WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 PLACEHOLDER = re.compile(r"\{([^{}/]+)\}")
+"""A path parameter in an operation's path: ``{pool_name}``."""
 
 
 def bind(schema: dict[str, Any], rows: list[DataRow], path: str, setup: list[SetupStep]) -> list[DataRow]:
@@ -44,9 +45,8 @@ def _bound(schema: dict[str, Any], row: DataRow, keys: dict[str, tuple[str, ...]
     if not isinstance(body, dict):
         return row
     for name, candidates in keys.items():
-        scalar = (str,) if name in in_path else (str, int, float)
-        key = next((key for key in candidates if isinstance(body.get(key), scalar)
-                    and not isinstance(body.get(key), bool)), None)
+        key = next((key for key in candidates if isinstance(body.get(key), str)
+                    or (name not in in_path and variables.is_number(body.get(key)))), None)
         template = "{{" + name + "}}"
         if key is None or body[key] == template or related(f"/{key}", row["pointer"] or "/"):
             continue

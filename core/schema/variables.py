@@ -61,7 +61,7 @@ def resolve(value: Any, variables: Mapping[str, Any], rng: random.Random | None 
     draw = rng or random.Random()
     if isinstance(value, str):
         whole = TEMPLATE.fullmatch(value)
-        if whole is not None and _is_number(variables.get(whole.group(1))):
+        if whole is not None and is_number(variables.get(whole.group(1))):
             return variables[whole.group(1)]
         return TEMPLATE.sub(lambda match: _value_of(match.group(1), variables, draw, strict), value)
     if isinstance(value, dict):
@@ -85,7 +85,8 @@ def setup_examples(steps: list[Mapping[str, Any]] | None) -> dict[str, Any]:
     return {name: value for step in steps or [] for name, value in (step.get("examples") or {}).items()}
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """A JSON number (not a boolean): what a captured id may be besides text."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 

@@ -122,15 +122,6 @@ def library_is_empty() -> bool:
     return demo_data.is_empty()
 
 
-__all__ = [
-    "DEFAULT_RUN_TIMEOUT_SECONDS", "DEFAULT_TEST_CASE_PRIORITY", "Export", "Preview", "RUN_TOKEN_VARIABLE",
-    "TEST_CASE_PRIORITIES", "assertion_strength", "create_test_case", "export_case", "export_module",
-    "get_automation_case", "get_scene", "get_test_case", "import_openapi", "import_test_cases",
-    "library_is_empty", "list_automation_cases", "list_modules", "list_scenes", "list_scenes_page",
-    "list_test_cases", "load_demo_data", "preview_test_cases", "row_checks", "run_case", "run_junit",
-    "update_test_case",
-]
-
 
 def trace_rows(test_case_id: int | None, method: str, path: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Each row's step and each check's expected-result clause in the test case, and the clauses no check
@@ -184,3 +175,13 @@ def _cover_case(module: str, item: coverage.OperationCoverage) -> dict[str, Any]
             "scene_id": item["scene_id"], "steps": f"1. Send {item['method']} {item['path']} with each row's data",
             "expected_result": f"The documented status for each row ({codes}); untested so far: "
                                f"{', '.join(item['gaps'])}"[:2000]}
+
+
+__all__ = [
+    "DEFAULT_RUN_TIMEOUT_SECONDS", "DEFAULT_TEST_CASE_PRIORITY", "Export", "Preview", "RUN_TOKEN_VARIABLE",
+    "TEST_CASE_PRIORITIES", "assertion_strength", "coverage_map", "create_test_case", "export_case", "export_module",
+    "get_automation_case", "get_scene", "get_test_case", "import_openapi", "import_test_cases",
+    "launch_for_gaps", "library_is_empty", "list_automation_cases", "list_modules", "list_scenes", "list_scenes_page",
+    "list_test_cases", "load_demo_data", "preview_test_cases", "row_checks", "run_case", "run_junit",
+    "trace_rows", "update_test_case",
+]
