@@ -38,6 +38,8 @@ class SceneInput(TypedDict):
     """Documented responses by status code string, e.g. {"201": {"description": "...", "schema": {...}}}."""
     setup: NotRequired[list[SetupStep]]
     """What each row's request needs to exist first (core.library.setup_plan); absent in older checkpoints."""
+    lessons: NotRequired[Lessons]
+    """What reviewers taught on earlier tasks of this scene (core.library.review_lessons); absent: none."""
 
 
 class SetupStep(TypedDict):
@@ -142,3 +144,34 @@ class RowAssertions(TypedDict):
     checks: list[Check]
     source: NotRequired[RowSource]
     """"offline-fallback" when the offline provider stood in for the model's checks; the row then says so."""
+
+
+class RowKey(TypedDict):
+    """What a row tests, without its body: the rows reviewers removed are named so."""
+
+    kind: RowKind
+    keyword: str | None
+    pointer: str
+
+
+class Preference(TypedDict):
+    """A value reviewers put in a valid row's field in place of the generated one."""
+
+    pointer: str
+    value: Any
+
+
+class Lessons(TypedDict):
+    """What the reviews of earlier tasks of a scene teach its next generation (core.library.review_lessons)."""
+
+    rounds: int
+    """The reviewed rounds they come from."""
+    preferred: list[Preference]
+    """For valid rows: the values reviewers wrote, newest first, one per field."""
+    dropped: list[RowKey]
+    """Rows reviewers removed before approving: not generated again."""
+    examples: list[dict[str, Any]]
+    """Rows reviewers wrote or corrected and then approved (name, kind, keyword, pointer, expected_status, body)."""
+    feedback: list[str]
+    """What reviewers said when they rejected earlier tasks' rows, newest first."""
+

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.database import session_scope
 from core.errors import NotFound
-from core.library import setup_plan
+from core.library import review_lessons, setup_plan
 from core.records import SceneInput, TestCaseInput
 from core.workflow.state import CreatedCase, WorkflowState
 from db.models import AutomationCase, Scene, TestCase, User, WorkflowTask
@@ -25,7 +25,9 @@ def load_inputs(test_case_id: int, scene_id: str) -> tuple[TestCaseInput, SceneI
         scene = session.get(Scene, scene_id)
         if scene is None:
             raise NotFound("Scene {scene_id} no longer exists.", scene_id=scene_id)
-        return test_case_input(case), SceneInput(**scene_input(scene), setup=setup_plan.plan(session, scene))
+        lessons = review_lessons.for_scene(session, scene.id)
+        return test_case_input(case), SceneInput(**scene_input(scene), setup=setup_plan.plan(session, scene),
+                                                 **({"lessons": lessons} if lessons else {}))
 
 
 def test_case_input(case: TestCase) -> TestCaseInput:

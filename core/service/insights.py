@@ -18,6 +18,7 @@ def metrics_overview(since: datetime, until: datetime) -> dict[str, Any]:
         "per_day": metrics.tasks_per_day(window),
         "durations": durations,
         "approvals": metrics.approval_per_day(window),
+        "unedited": metrics.unedited_approvals(window),
         "steps": metrics.step_durations(window),
         "ai": ai_calls.usage_summary(since),
     }

@@ -21,10 +21,12 @@ from core.database import database, session_scope
 from core.errors import InvalidInput
 from core.tasks import events
 from core.workflow.steps import STEP_BY_NODE
-from db.models import MetricRollup, Review, TaskEvent, TaskStatus, WorkflowTask
+from db.models import MetricRollup, Review, Scene, TaskEvent, TaskStatus, WorkflowTask
 from db.types import utcnow
 
 MAX_RANGE_DAYS = 366
+MAX_SCENES = 20
+"""Scenes listed by unedited_approvals, the most reviewed first."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -288,6 +290,47 @@ def approval_per_day(window: TimeRange) -> list[dict[str, Any]]:
          "approval_rate": int(a or 0) / int(n)}
         for d, n, a in sorted(rows) if n
     ]
+
+
+def unedited_approvals(window: TimeRange) -> dict[str, list[dict[str, Any]]]:
+    """Review rounds approved without edits (the reviewer kept every row, value, check and setup step as
+    generated) among the rounds decided in the range: per day and provider, and per scene and provider.
+
+    {"per_day": [{day, provider, rounds, unedited, share}], "by_scene": [{scene_id, scene, provider, rounds,
+    unedited, share}] (the scenes with the most rounds first)}; provider "" for rounds decided before it was kept.
+    """
+    window.check()
+    r = MetricRollup
+    with session_scope() as session:
+        rows = _rollups(session, window, "round", [r.day, r.module, r.status], func.sum(r.count),
+                        func.sum(case((r.bucket == 1, r.count), else_=0)))
+        unedited = and_(Review.review_status == "approved", Review.edited.is_(False))
+        for edge in _split(window)[2]:
+            keys = [_day(Review.created_at), func.coalesce(Review.scene_id, ""), func.coalesce(Review.provider, "")]
+            rows += session.execute(
+                select(*keys, func.count(), func.sum(case((unedited, 1), else_=0)))
+                .where(Review.created_at >= edge.since, Review.created_at < edge.until).group_by(*keys)
+            ).all()
+        per_day: dict[tuple[str, str], list[int]] = {}
+        by_scene: dict[tuple[str, str], list[int]] = {}
+        for day, scene_id, provider, rounds, kept in rows:
+            for totals, key in ((per_day, (day, provider)), (by_scene, (scene_id, provider))):
+                counts = totals.setdefault(key, [0, 0])
+                counts[0] += int(rounds)
+                counts[1] += int(kept or 0)
+        top = sorted(by_scene.items(), key=lambda item: (-item[1][0], item[0]))[:MAX_SCENES]
+        shown = {scene_id for (scene_id, _), _ in top}
+        names = dict(session.execute(select(Scene.id, Scene.name).where(Scene.id.in_(shown))).all())
+    return {
+        "per_day": [{"day": day, "provider": provider, **_share(counts)}
+                    for (day, provider), counts in sorted(per_day.items()) if counts[0]],
+        "by_scene": [{"scene_id": scene_id, "scene": names.get(scene_id, ""), "provider": provider, **_share(counts)}
+                     for (scene_id, provider), counts in top if counts[0]],
+    }
+
+
+def _share(counts: list[int]) -> dict[str, Any]:
+    return {"rounds": counts[0], "unedited": counts[1], "share": counts[1] / counts[0]}
 
 
 def step_durations(window: TimeRange) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from core.accounts.users import Actor
 from core.database import session_scope
 from core.errors import Conflict, InvalidInput, NotFound
 from core.inputs import json_type, label, max_length, plain_json
-from core.library import setup_plan
+from core.library import review_lessons, setup_plan
 from core.messages import phrase
 from core.records import Check, RowKind
 from core.tasks import events, lifecycle, review_desk
@@ -73,10 +73,13 @@ def submit(
             if not lifecycle.accept_review(session, task.id):
                 raise _not_reviewable(session, task)
             round_ = task.interrupt_data["round"]
+            change = review_lessons.edits(generated, rows, task.interrupt_data.get("setup", []), setup)
             session.add(
                 Review(
                     task_id=task.id, round=round_, reviewer_id=reviewer.id, review_status=review_status,
                     corrected_body=rows, corrected_setup=setup, feedback=feedback,
+                    scene_id=(task.input_params or {}).get("scene_id"), provider=task.interrupt_data.get("provider"),
+                    edited=review_lessons.is_edited(change), edits=change,
                 )
             )
             events.record(

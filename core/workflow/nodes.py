@@ -131,6 +131,7 @@ def human_review(state: WorkflowState) -> Update:
             "validation_result": state["validation"],
             "round": state.get("review_round", 0) + 1,
             "setup": state["draft"].get("setup", []),
+            "provider": state["draft"].get("provider"),
         }
     )
     update: Update = {"decision": decision, "review_round": state.get("review_round", 0) + 1}

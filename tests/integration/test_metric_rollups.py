@@ -34,7 +34,8 @@ def _seed(days: int = 12, per_day: int = 9) -> None:
             ended = started + timedelta(seconds=rng.uniform(5, 900)) if status in ("completed", "failed") else None
             task = WorkflowTask(
                 thread_id=f"rollup-{index}", user_id=user, test_case_id=case_id, status=status,
-                input_params={"module_id": rng.choice(("orders", "users", ""))}, created_at=created,
+                input_params={"module_id": rng.choice(("orders", "users", "")),
+                              "scene_id": rng.choice(("SC001", "SC002"))}, created_at=created,
                 ranked_at=created, started_at=started, completed_at=ended,
             )
             session.add(task)
@@ -44,7 +45,9 @@ def _seed(days: int = 12, per_day: int = 9) -> None:
                                       duration_ms=rng.randrange(5, 5000), created_at=created))
             if status in ("completed", "reviewing") and rng.random() < 0.8:
                 session.add(Review(task_id=task.id, round=1, reviewer_id=user, created_at=created + timedelta(hours=1),
-                                   review_status=rng.choice(("approved", "approved", "rejected"))))
+                                   review_status=rng.choice(("approved", "approved", "rejected")),
+                                   scene_id=task.input_params["scene_id"], edited=rng.random() < 0.4,
+                                   provider=rng.choice(("offline", "openai", None))))
 
 
 def _change_some() -> None:
@@ -64,7 +67,7 @@ def _change_some() -> None:
 def _everything(window: TimeRange) -> dict[str, Any]:
     return {"summary": metrics.summary(window), "per_day": metrics.tasks_per_day(window),
             "durations": metrics.duration_per_day(window), "approvals": metrics.approval_per_day(window),
-            "steps": metrics.step_durations(window)}
+            "steps": metrics.step_durations(window), "unedited": metrics.unedited_approvals(window)}
 
 
 def _from_rows(window: TimeRange, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
@@ -77,6 +80,7 @@ def _from_rows(window: TimeRange, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
 def _assert_equal(rollup: dict[str, Any], rows: dict[str, Any], *, deleted: bool = False) -> None:
     """Equal figures; after deletes a step's slowest run may be one that is gone (a peak is never lowered)."""
     assert rollup["per_day"] == rows["per_day"] and rollup["approvals"] == rows["approvals"]
+    assert rollup["unedited"] == rows["unedited"]
     summary = {key: value for key, value in rollup["summary"].items() if key != "avg_duration_seconds"}
     assert summary == {key: value for key, value in rows["summary"].items() if key != "avg_duration_seconds"}
     assert rollup["summary"]["avg_duration_seconds"] == pytest.approx(rows["summary"]["avg_duration_seconds"])
@@ -114,8 +118,12 @@ def test_the_migration_fills_the_rollups_from_the_rows_there_are(demo, monkeypat
     with db.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "0014")
-        command.upgrade(config, "0015")
+        command.upgrade(config, "head")
     with session_scope() as session:
         assert session.scalar(select(MetricRollup.count).limit(1)) is not None
-    assert _everything(window) == before
-    _assert_equal(before, _from_rows(window, monkeypatch))
+    after = _everything(window)
+    # what 0016 adds is backfilled: the scene from the task, edited where a corrected body was kept
+    assert {key: value for key, value in after.items() if key != "unedited"} == {
+        key: value for key, value in before.items() if key != "unedited"}
+    _assert_equal(after, _from_rows(window, monkeypatch))
+    assert {item["scene_id"] for item in after["unedited"]["by_scene"]} == {"SC001", "SC002"}

@@ -11,9 +11,19 @@ from typing import Any
 
 from core.generation.offline import server_errors, server_repairs
 from core.generation.offline.checks import case_assertions
+from core.generation.offline.lessons import is_dropped, with_preferred
 from core.generation.offline.mentions import mentioned_fields, mentioned_keywords, mentions_boundaries, required_leaves
 from core.generation.offline.rows import base_body, baseline_plan, build_body, target_plans, valid_plans
-from core.records import Analysis, DataRow, RowAssertions, RowPlan, RowSource, SceneInput, TestCaseInput, Verdict
+from core.records import (
+    Analysis,
+    DataRow,
+    RowAssertions,
+    RowPlan,
+    RowSource,
+    SceneInput,
+    TestCaseInput,
+    Verdict,
+)
 from core.schema import variables
 from core.schema.responses import statuses
 from core.schema.walk import Target, related, resolve_refs
@@ -60,8 +70,10 @@ class OfflineProvider:
         kinds = statuses(scene["responses"])
         # a field the setup fills with what the server made (an id) has no boundary of its own to try
         filled = {f"/{name}" for name in variables.setup_examples(scene.get("setup"))}
+        lessons = scene.get("lessons")
         candidates = [candidate for candidate in target_plans(resolved, kinds)
-                      if candidate[0]["kind"] != "boundary" or candidate[0]["pointer"] not in filled]
+                      if (candidate[0]["kind"] != "boundary" or candidate[0]["pointer"] not in filled)
+                      and not is_dropped(lessons, candidate[0])]
         focus = _Focus(analysis["fields"], resolved, feedback)
         ordered = sorted(range(len(candidates)), key=lambda index: (focus.score(candidates[index][0]), index))
         feasible: dict[int, bool] = {}
@@ -71,7 +83,8 @@ class OfflineProvider:
                 feasible[index] = _body(schema, resolved, base, candidates[index][0], seed) is not None
             return feasible[index]
 
-        variants = _distinct(schema, resolved, base, valid_plans(resolved, base, kinds["valid"]), seed)
+        variants = _distinct(schema, resolved, base, [plan for plan in valid_plans(resolved, base, kinds["valid"])
+                                                      if not is_dropped(lessons, plan)], seed)
         room = MAX_ROWS - 1 - len(variants)
         chosen: list[int] = []
         covered: set[tuple[str, ...]] = set()
@@ -208,11 +221,14 @@ def _seed(scene_id: str, feedback: list[str], salt: int) -> str:
 
 
 def _round(scene: SceneInput, resolved: dict[str, Any], feedback: list[str]) -> tuple[str, dict[str, Any]]:
-    """The seed and baseline body of a feedback round; the baseline differs from the previous round's."""
+    """The seed and baseline body of a feedback round; the baseline differs from the previous round's.
+
+    It holds the values reviewers of earlier tasks wrote instead of the generated ones, where the schema
+    accepts them (core.generation.offline.lessons)."""
     previous = _round(scene, resolved, feedback[:-1])[1] if feedback else None
     for salt in range(ROUND_SALTS):
         seed = _seed(scene["scene_id"], feedback, salt)
-        base = base_body(resolved, random.Random(seed))
+        base = with_preferred(resolved, base_body(resolved, random.Random(seed)), scene.get("lessons"))
         if base != previous:
             break
     return seed, base

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from core.generation.openai_compatible.redaction import Redactor
-from core.records import DataRow, RowPlan, SceneInput, TestCaseInput
+from core.records import DataRow, Lessons, RowPlan, SceneInput, TestCaseInput
 from core.schema.responses import documented_codes, statuses
 from core.schema.walk import resolve_refs, targets, walk
 
@@ -39,13 +39,19 @@ ROWS = """
   "constraints" ("<kind> <keyword> <pointer>", "" is the body itself): copy its kind, keyword and pointer.
   A valid or boundary row expects a 2xx status, an invalid row a 4xx; prefer the statuses in "statuses"."""
 
+LESSONS = """
+- reviewer_lessons, when present, is what reviewers did on earlier tasks of this API: "preferred" values they
+  wrote into valid rows (use them where the schema allows), "dropped" rows they removed (do not plan them again),
+  "examples" of rows they wrote or corrected and approved (follow their values and style), and "feedback" they
+  gave when they rejected rows (heed it)."""
+
 ANALYSE = ROLE + """
 Task: analyse the test case and plan its data rows.
 - intent: one sentence saying what the case verifies; expected_outcome: what the API must answer.
-- fields: JSON pointers ("/email", "/items/0/sku") of the body fields the case is about.""" + ROWS
+- fields: JSON pointers ("/email", "/items/0/sku") of the body fields the case is about.""" + ROWS + LESSONS
 
 PLAN = ROLE + """
-Task: plan the data rows of the test case, given its analysis and any reviewer feedback.""" + ROWS
+Task: plan the data rows of the test case, given its analysis and any reviewer feedback.""" + ROWS + LESSONS
 
 BODIES = ROLE + """
 Task: write the request body of every planned row, as JSON text in body_json.
@@ -53,7 +59,7 @@ Task: write the request body of every planned row, as JSON text in body_json.
 - A "boundary" row: accepted, with the field at "pointer" exactly at the limit its keyword sets.
 - An "invalid" row: breaks exactly its keyword at its pointer ("required": leave that field out;
   "additionalProperties": add one undocumented property to the object at pointer); everything else valid.
-- Heed the reviewers' feedback, oldest first, when there is any.
+- Heed the reviewers' feedback, oldest first, when there is any.""" + LESSONS + """
 Return one entry per row, with the row's name."""
 
 ASSERT = ROLE + """
@@ -92,6 +98,7 @@ class SceneView:
             "path": self.redactor.text(scene["path"]),
         }
         self._responses = scene["responses"]
+        self.lessons = _lessons(self.redactor, scene.get("lessons"))
 
     def analyse(self) -> dict[str, Any]:
         return {"step": "analyse_case", **self._planning()}
@@ -107,6 +114,7 @@ class SceneView:
             "api": {**self.api, "request_schema": self.request_schema},
             "rows": [self.redactor.strings(dict(row)) for row in plan],  # descriptions quote const and enum values
             "reviewer_feedback": [self.redactor.text(text) for text in feedback],
+            **self.lessons,
         }
 
     def assertions(self, rows: list[DataRow]) -> dict[str, Any]:
@@ -142,6 +150,7 @@ class SceneView:
             "constraints": [f"{kind} {keyword} {at or ROOT}" for kind, keyword, at in self.targets[:MAX_TARGETS]],
             "statuses": {"documented": self.codes, **self.statuses},
             "max_rows": MAX_ROWS,
+            **self.lessons,
         }
 
 
@@ -152,6 +161,18 @@ def messages(system: str, payload: dict[str, Any]) -> list[Message]:
     ]
 
 
+
+
+def _lessons(redactor: Redactor, lessons: Lessons | None) -> dict[str, Any]:
+    """``{"reviewer_lessons": ...}`` as the model reads it, scrubbed like the rest; ``{}`` when there are none."""
+    if not lessons:
+        return {}
+    return {"reviewer_lessons": redactor.value({
+        "preferred": lessons["preferred"],
+        "dropped": [f"{key['kind']} {key['keyword']} {key['pointer'] or ROOT}" for key in lessons["dropped"]],
+        "examples": lessons["examples"],
+        "feedback": lessons["feedback"],
+    })}
 
 
 def _compact(schema: Any) -> Any:
