@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -13,7 +14,7 @@ from core import service
 from core.config import get_settings
 from core.database import session_scope
 from core.tasks import ai_calls
-from db.models import AICall, Scene, TestCase, WorkflowTask
+from db.models import AICall, Review, Scene, TestCase, WorkflowTask
 from db.types import utcnow
 from testing.fake_openai import FakeOpenAI, Reply, running
 from tests.conftest import wait_for
@@ -123,6 +124,26 @@ def test_the_workflow_gets_through_retries_and_repair(demo, users, fake, ai_work
     usage = ai_calls.usage_summary()
     assert usage["outcomes"] == {"rate_limited": 1, "server_error": 1, "timeout": 1, "ok": 2, "invalid_output": 2}
     assert usage["completed_cases"] == 0 and usage["calls_per_case"] is None
+
+
+def test_the_model_is_shown_what_reviewers_corrected_on_the_scene_before(demo, users, fake, ai_worker) -> None:
+    case_id, scene_id = first_case_and_scene()
+    first = wait_for(service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"], "reviewing")
+    assert not any("reviewer_lessons" in json.loads(item.body["messages"][1]["content"]) for item in fake.received)
+    rows = first["interrupt_data"]["generated_body"]
+    rows[0]["body"] = {**rows[0]["body"], "password": "Lead-QA-Passw0rd", "age": 42}
+    service.submit_review(first["thread_id"], "approved", corrected_body=rows, reviewer=users["engineer"],
+                          wait_seconds=20)
+    with session_scope() as session:
+        assert session.scalar(select(Review.provider)) == "openai"
+    fake.received.clear()
+    wait_for(service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"], "reviewing")
+    for step in ("analyse_case", "generate_bodies"):
+        lessons = json.loads(fake.calls(step)[0].body["messages"][1]["content"])["reviewer_lessons"]
+        assert lessons["preferred"] == [{"pointer": "/age", "value": 42}]  # a password typed is not sent
+        assert [example["name"] for example in lessons["examples"]] == [rows[0]["name"]]
+        assert "Lead-QA-Passw0rd" not in json.dumps(lessons)
+        assert "reviewer_lessons" in fake.calls(step)[0].body["messages"][0]["content"]  # the system prompt says why
 
 
 def test_a_provider_that_keeps_failing_fails_the_task_with_its_message(demo, users, fake, ai_worker) -> None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from core.generation.openai_compatible.redaction import Redactor
+from core.generation.openai_compatible.redaction import Redactor, is_secret_key
 from core.records import DataRow, Lessons, RowPlan, SceneInput, TestCaseInput
 from core.schema.responses import documented_codes, statuses
-from core.schema.walk import resolve_refs, targets, walk
+from core.schema.walk import parse_pointer, resolve_refs, targets, walk
 
 MAX_SCHEMA_CHARS = 60_000
 """A request schema longer than this as JSON is sent without its descriptions and examples."""
@@ -168,7 +168,8 @@ def _lessons(redactor: Redactor, lessons: Lessons | None) -> dict[str, Any]:
     if not lessons:
         return {}
     return {"reviewer_lessons": redactor.value({
-        "preferred": lessons["preferred"],
+        "preferred": [item for item in lessons["preferred"]  # a password a reviewer typed is no example to send
+                      if not any(is_secret_key(part) for part in parse_pointer(item["pointer"]))],
         "dropped": [f"{key['kind']} {key['keyword']} {key['pointer'] or ROOT}" for key in lessons["dropped"]],
         "examples": lessons["examples"],
         "feedback": lessons["feedback"],
