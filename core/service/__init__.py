@@ -15,6 +15,7 @@ from __future__ import annotations
 from core.accounts.users import Actor, current_actor
 from core.errors import CaseFlowError, Conflict, Forbidden, InvalidInput, NotFound, RateLimited
 from core.paging import MAX_PAGE, MAX_SEARCH
+from core.schema.walk import display as field_name
 from core.service.access import (
     SESSION_COOKIE,
     authenticate_token,

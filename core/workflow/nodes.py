@@ -119,8 +119,18 @@ def assemble_draft(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> U
         "setup": scene.get("setup", []),
         "provider": runtime.context.provider.name,
         "model": runtime.context.provider.model,
+        "lessons": _lessons_shown(scene),
     }
     return {"draft": draft}
+
+
+def _lessons_shown(scene: SceneInput) -> dict[str, Any] | None:
+    """What the reviewer is told about the earlier reviews that shaped these rows (the fields, the rows left out)."""
+    lessons = scene.get("lessons")
+    if not lessons:
+        return None
+    return {"rounds": lessons["rounds"], "preferred": [item["pointer"] for item in lessons["preferred"]],
+            "dropped": lessons["dropped"], "examples": len(lessons["examples"]), "feedback": len(lessons["feedback"])}
 
 
 def human_review(state: WorkflowState) -> Update:
@@ -132,6 +142,7 @@ def human_review(state: WorkflowState) -> Update:
             "round": state.get("review_round", 0) + 1,
             "setup": state["draft"].get("setup", []),
             "provider": state["draft"].get("provider"),
+            "lessons": state["draft"].get("lessons"),
         }
     )
     update: Update = {"decision": decision, "review_round": state.get("review_round", 0) + 1}

@@ -152,6 +152,44 @@ def approval_chart(rows: list[dict[str, Any]]) -> None:
     st.altair_chart(line, height=280)
 
 
+def unedited_chart(data: dict[str, list[dict[str, Any]]]) -> None:
+    """The share of review rounds approved exactly as generated, per day and provider: what reviews teach
+    the next generation of a scene (core.library.review_lessons) shows here as a rising line."""
+    st.markdown("**" + _("Approved without edits per day") + "**",
+                help=_("Review rounds the reviewer approved without changing a row, value, check or setup step, "
+                       "of all rounds decided that day. Reviewers' corrections on a scene become examples for "
+                       "its next tasks, so this share should rise."))
+    if not data["per_day"]:
+        st.caption(_("No review decision was made in this range."))
+        return
+    frame = pd.DataFrame(data["per_day"])
+    frame["provider"] = frame["provider"].replace("", _("unknown"))
+    chart = alt.Chart(frame).mark_line(point=True).encode(
+        x=alt.X("day:O", title=None, axis=DAY_AXIS),
+        y=alt.Y("share:Q", title=_("approved without edits"), axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("provider:N", legend=alt.Legend(orient="bottom", title=_("Provider"))),
+        tooltip=[alt.Tooltip("day:N", title=_("Day")), alt.Tooltip("provider:N", title=_("Provider")),
+                 alt.Tooltip("share:Q", format=".0%", title=_("Approved without edits")),
+                 alt.Tooltip("unedited:Q", title=_("without edits")), alt.Tooltip("rounds:Q", title=_("Rounds"))],
+    )
+    st.altair_chart(chart, height=280)
+
+
+def unedited_by_scene(rows: list[dict[str, Any]]) -> None:
+    st.subheader(_("Approved without edits by scene"))
+    if not rows:
+        st.caption(_("No review decision was made in this range."))
+        return
+    st.dataframe(pd.DataFrame([{
+        _("Scene"): f"{row['scene_id']} {row['scene']}".strip() or _("unknown"),
+        _("Provider"): row["provider"] or _("unknown"),
+        _("Rounds"): row["rounds"],
+        _("Approved without edits"): row["share"],
+    } for row in rows]), hide_index=True, width="stretch", column_config={
+        _("Approved without edits"): st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
+
+
 def steps_chart(rows: list[dict[str, Any]]) -> None:
     st.markdown("**" + _("Average duration per step") + "**")
     if not rows:
@@ -187,5 +225,7 @@ with left:
     approval_chart(data["approvals"])
 with right:
     duration_chart(data["durations"])
-    steps_chart(data["steps"])
+    unedited_chart(data["unedited"])
+steps_chart(data["steps"])
+unedited_by_scene(data["unedited"]["by_scene"])
 ai_usage(data["ai"])

@@ -320,6 +320,7 @@ def review(task_id: int) -> None:
     st.caption(f"**{scene['method']}** {ui.escape(scene['path'])} · "
                + _("waiting since {at} · edit any cell; each edited row is checked against the schema at once",
                    at=ui.local_time(task["updated_at"])))
+    learnt(task["interrupt_data"].get("lessons"))
     read_only = not actor.can_operate
     if read_only:
         st.info(_("Viewers can read the rows but not decide."), icon=":material/visibility:")
@@ -334,6 +335,23 @@ def review(task_id: int) -> None:
         decision_bar(task, result, setup)
         if decision is None and (chosen := st.session_state.get("review_decision")) is not None:
             confirm(chosen)
+
+
+def learnt(lessons: dict[str, Any] | None) -> None:
+    """What earlier reviews of this scene changed in these rows (core.library.review_lessons)."""
+    if not lessons:
+        return
+    parts = [_n("Shaped by {count} earlier review round of this scene", "Shaped by {count} earlier review rounds of "
+                "this scene", lessons["rounds"], count=lessons["rounds"])]
+    if lessons["preferred"]:
+        fields = ", ".join(ui.escape(service.field_name(pointer)) for pointer in lessons["preferred"])
+        parts.append(_("the values reviewers wrote for {fields}", fields=fields))
+    if lessons["dropped"]:
+        parts.append(_n("{count} kind of row they removed left out", "{count} kinds of rows they removed left out",
+                        len(lessons["dropped"]), count=len(lessons["dropped"])))
+    st.caption(" · ".join(parts), help=_("Reviewers' corrections on a scene become examples for its next tasks: "
+                                        "preferred values for valid rows, rows not generated again, and examples "
+                                        "and feedback for the model."))
 
 
 def before_review(rows: list[dict[str, Any]], setup: list[dict[str, Any]] | None) -> None:

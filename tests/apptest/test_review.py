@@ -125,6 +125,16 @@ def test_rows_can_be_removed_and_added(dashboard, demo, users, worker) -> None:
     names = [row["name"] for row in wait_for(task["id"], "completed")["created_case"]["rows"]]
     assert rows[1]["name"] not in names and names[-1] == "reviewer_extra_valid"
 
+    # the next task of the scene leaves the removed row out and says so
+    following = _reviewing(users)[0]
+    removed = (rows[1]["kind"], rows[1]["keyword"], rows[1]["pointer"])
+    assert removed not in [(row["kind"], row["keyword"], row["pointer"])
+                           for row in following["interrupt_data"]["generated_body"]]
+    at = dashboard(users["engineer"], REVIEW, task=str(following["id"]))
+    assert_no_exception(at)
+    assert "Shaped by 1 earlier review round of this scene · 1 kind of row they removed left out" in [
+        caption.value for caption in at.caption]
+
 
 def test_the_raw_json_editor_holds_what_a_cell_cannot(dashboard, demo, users, worker) -> None:
     task = _reviewing(users)[0]

@@ -72,6 +72,8 @@ def test_what_a_reviewer_corrects_the_next_task_of_the_scene_generates(demo, wor
     assert not [row for row in rows if (row["kind"], row["keyword"], row["pointer"])
                 == ("invalid", "additionalProperties", removed["pointer"])]
     assert second["interrupt_data"]["validation_result"]["all_match"]
+    assert second["interrupt_data"]["lessons"] == {  # what the review page tells the reviewer
+        "rounds": 1, "preferred": ["/password", "/age"], "dropped": lessons["dropped"], "examples": 1, "feedback": 0}
     service.submit_review(second["thread_id"], "approved", reviewer=users["engineer2"], wait_seconds=20)
 
     shares = _unedited_today()
