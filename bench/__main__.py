@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     if "quality" in selected:  # last: the servers it starts would disturb the latency figures
         _say("generated cases against real API servers (bench/quality)")
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        results["quality"] = quality.run(list(SERVERS), list(quality.PROVIDERS), quick=args.quick,
+        results["quality"] = quality.run(list(SERVERS), list(quality.PROVIDERS), quick=args.quick, learning=True,
                                          raw_directory=RESULTS / f"quality-{stamp}{'-quick' if args.quick else ''}-raw")
     results["seconds"] = round(time.monotonic() - began, 1)
     results["machine"]["load_after"] = load()

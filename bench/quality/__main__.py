@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _exit)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     raw = RESULTS / f"quality-{stamp}{'-quick' if args.quick else ''}-raw"
-    results = run(args.servers, args.providers, quick=args.quick, raw_directory=raw)
+    results = run(args.servers, args.providers, quick=args.quick, raw_directory=raw, learning=args.learning)
     RESULTS.mkdir(parents=True, exist_ok=True)
     saved = RESULTS / f"quality-{stamp}{'-quick' if args.quick else ''}.json"
     saved.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true",
                         help=f"only the first {QUICK_OPERATIONS} operations of each server, to check the harness")
     parser.add_argument("--examples", type=int, default=3, help="examples shown per failure cause (default 3)")
+    parser.add_argument("--learning", action="store_true",
+                        help="with a sandbox provider, two more rounds of tasks reviewed by a reviewer who removes "
+                             "the rows the sandbox contradicted: how many the second round needs no edit for")
     return parser
 
 

@@ -102,6 +102,9 @@ def analyse(measured: dict[str, Any]) -> dict[str, Any]:
         "self_flagged": _self_flagged(measured, rows),
     }
     figures["without_path_parameters"] = _run_figures([row for row in rows if not row["path_parameters"]], 0)
+    figures["with_setup"] = _run_figures([row for row in rows if row["setup"]], 0)
+    figures["coverage"] = measured.get("coverage")
+    figures["learning"] = measured.get("learning") or []
     return figures
 
 
@@ -113,7 +116,8 @@ def _rows(measured: dict[str, Any]) -> Any:
             outcomes = [run[index] for run in case["runs"] if index < len(run)]
             yield {"schema_problems": (case.get("schema_problems") or {}).get(str(index), []),
                    "operation": scene["id"], "method": scene["method"], "path": scene["path"],
-                   "path_parameters": scene["path_parameters"], "name": row["name"], "kind": row["kind"],
+                   "path_parameters": scene["path_parameters"], "setup": case.get("setup", 0),
+                   "name": row["name"], "kind": row["kind"],
                    "keyword": row.get("keyword"), "pointer": row.get("pointer"), "body": row.get("body"),
                    "expected_status": row["expected_status"], "checks": len(row_checks(row)), "outcomes": outcomes}
 

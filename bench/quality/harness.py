@@ -17,7 +17,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -43,8 +43,12 @@ DESCRIPTION_CHARS = 120
 
 
 def measure(target: Target, provider: str, *, limit: int | None = None, runs: int = RUNS,
-            timeout: float = TASK_TIMEOUT_SECONDS) -> dict[str, Any]:
-    """{server, provider, document, cases: [{scene, task, rows, runs}], failed_tasks, seconds}.
+            timeout: float = TASK_TIMEOUT_SECONDS, learning: bool = False) -> dict[str, Any]:
+    """{server, provider, document, cases: [{scene, task, rows, runs}], failed_tasks, coverage, learning, seconds}.
+
+    ``learning`` (with a sandbox only): after the measured pass, two more rounds of tasks on the same test
+    cases, reviewed by :func:`sandbox_reviewer`; ``learning`` then counts, per round, the tasks it approved
+    without edits (what reviews taught the second round shows as a higher count).
 
     Changes this process's CaseFlow settings (DATABASE_URL and the AI provider) and leaves them
     pointing at a removed database: callers that need theirs back restore the environment.
@@ -66,7 +70,7 @@ def measure(target: Target, provider: str, *, limit: int | None = None, runs: in
             scenes = body_scenes(target.name, limit)
             cases = create_test_cases(scenes)
             generated = time.monotonic()
-            finished, failed = run_tasks(cases, timeout)
+            finished, failed, _ = run_tasks(cases, timeout)
             generation_seconds = time.monotonic() - generated
             case_ids = [finished[scene["id"]] for scene in scenes if scene["id"] in finished]
             sent = time.monotonic()
@@ -76,11 +80,17 @@ def measure(target: Target, provider: str, *, limit: int | None = None, runs: in
                                      timeout=RUN_TIMEOUT_SECONDS)
             run_seconds = time.monotonic() - sent
             collected = [_collected(scene, finished[scene["id"]]) for scene in scenes if scene["id"] in finished]
+            coverage = {key: value for key, value in service.coverage_map(target.name).items()
+                        if key in ("cells", "covered", "failing")}
+            rounds = [run_tasks(cases, timeout, sandbox_reviewer)[2]
+                      for _ in range(2 if learning and sandboxed else 0)]
         finally:
             backends.release()
     return {
         "server": target.name, "provider": provider, "base_url": target.base_url, "facts": target.facts,
         "document": document, "operations": len(scenes), "cases": collected, "failed_tasks": failed, "runs": runs,
+        "coverage": coverage,
+        "learning": [{"tasks": len(edited), "unedited": edited.count(False)} for edited in rounds],
         "seconds": {"generation": round(generation_seconds, 1), "runs": round(run_seconds, 1),
                     "total": round(time.monotonic() - began, 1)},
     }
@@ -149,10 +159,15 @@ def create_test_cases(scenes: list[dict[str, Any]]) -> dict[str, int]:
     return {scene["id"]: case_id for scene, case_id in zip(scenes, imported["ids"], strict=True)}
 
 
-def run_tasks(cases: dict[str, int], timeout: float) -> tuple[dict[str, int], list[dict[str, Any]]]:
-    """Starts a task per test case, approves each unchanged when it awaits review, waits for the end.
+Reviewer = Callable[[list[dict[str, Any]]], list[dict[str, Any]] | None]
+"""What a reviewer makes of a round's generated rows: the rows to approve, or None to approve them unchanged."""
 
-    Returns (scene id -> automation case id, [failed or unfinished tasks]).
+
+def run_tasks(cases: dict[str, int], timeout: float, reviewer: Reviewer | None = None,
+              ) -> tuple[dict[str, int], list[dict[str, Any]], list[bool]]:
+    """Starts a task per test case, approves each as ``reviewer`` says (unchanged without one), waits for the end.
+
+    Returns (scene id -> automation case id, [failed or unfinished tasks], whether each review edited the rows).
     """
     from core.tasks.worker import Worker
 
@@ -161,6 +176,7 @@ def run_tasks(cases: dict[str, int], timeout: float) -> tuple[dict[str, int], li
     finished: dict[str, int] = {}
     failed: list[dict[str, Any]] = []
     approved: set[int] = set()
+    edited: list[bool] = []
     worker = Worker()
     worker.start()
     try:
@@ -169,8 +185,10 @@ def run_tasks(cases: dict[str, int], timeout: float) -> tuple[dict[str, int], li
             for task_id, scene_id in list(tasks.items()):
                 task = service.get_task(task_id)
                 if task["status"] == "reviewing" and task_id not in approved:
-                    service.submit_review(task["thread_id"], "approved", reviewer=USER)
+                    rows = reviewer(task["interrupt_data"]["generated_body"]) if reviewer else None
+                    service.submit_review(task["thread_id"], "approved", corrected_body=rows, reviewer=USER)
                     approved.add(task_id)
+                    edited.append(rows is not None)
                 elif task["status"] == "completed":
                     finished[scene_id] = int(re.sub(r"\D", "", str(task["new_usercase_id"])))
                     del tasks[task_id]
@@ -182,7 +200,14 @@ def run_tasks(cases: dict[str, int], timeout: float) -> tuple[dict[str, int], li
         worker.stop()
     failed += [{"scene": scene_id, "status": "unfinished", "error": f"not completed in {timeout:.0f} s"}
                for scene_id in tasks.values()]
-    return finished, failed
+    return finished, failed, edited
+
+
+def sandbox_reviewer(rows: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """What a QA engineer does with the sandbox's verdicts: removes the rows the server contradicted (a valid
+    row it refused, an invalid one it accepted) and approves the rest; unchanged when none was contradicted."""
+    kept = [row for row in rows if (row.get("sandbox") or {}).get("agrees", True)]
+    return None if len(kept) == len(rows) or not kept else kept
 
 
 def _collected(scene: dict[str, Any], case_id: int) -> dict[str, Any]:
@@ -194,6 +219,7 @@ def _collected(scene: dict[str, Any], case_id: int) -> dict[str, Any]:
                   "documented": documented_codes(scene["responses"])},
         "case_id": case_id,
         "rows": case["rows"],
+        "setup": len(case["setup"]),
         "runs": [run["rows"] for run in reversed(case["runs"])],  # oldest first
     }
 

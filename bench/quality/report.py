@@ -34,7 +34,7 @@ def section(quality: dict[str, Any] | None, examples: int = 1) -> str:
         return ""
     results = quality["results"]
     measured = [item for item in results if "skipped" not in item]
-    parts = [INTRO, _servers(results), _figures(measured)]
+    parts = [INTRO, _servers(results), _figures(measured), _beyond(measured)]
     if measured:
         parts += [_causes(measured), _invalid_accepted(measured), _server_errors(measured),
                   _examples(measured, examples)]
@@ -92,6 +92,28 @@ def _figures(measured: list[dict[str, Any]]) -> str:
                   "valid+boundary 2xx, no path parameter", "self-flagged"], rows)
         + _verdicts(measured)
     )
+
+
+def _beyond(measured: list[dict[str, Any]]) -> str:
+    """Issue 14's figures: operations that need a resource first, the coverage map, learning from reviews."""
+    rows = []
+    for item in measured:
+        coverage, rounds = item.get("coverage"), item.get("learning") or []
+        learnt = " → ".join(f"{r['unedited']}/{r['tasks']}" for r in rounds) or "-"
+        rows.append([item["server"], item["provider"], _pct((item.get("with_setup") or {}).get("positive_2xx")),
+                     f"{coverage['covered']}/{coverage['cells']} ({coverage['failing']} failing)" if coverage else "-",
+                     learnt])
+    if not rows:
+        return ""
+    return ("### Setup chains, coverage and learning from reviews\n\n"
+            "*with setup* is valid+boundary 2xx on run 1 for the operations whose case sends setup steps first "
+            "(a resource its path or body names); *coverage* is the module's coverage map: cells (operation × "
+            "documented status, operation × constraint keyword) with an approved row, and those with a row that "
+            "failed its last run; *approved without edits* (`--learning`, sandbox providers) is two more rounds of "
+            "tasks on the same test cases, each reviewed by a reviewer who removes the rows the sandbox "
+            "contradicted: tasks approved without edits in round 1 → round 2, after round 1's reviews taught the "
+            "scenes.\n\n"
+            + _table(["server", "provider", "with setup", "coverage", "approved without edits"], rows))
 
 
 def _verdicts(measured: list[dict[str, Any]]) -> str:

@@ -21,7 +21,7 @@ offline provider with the server itself as the module's sandbox environment (a r
 
 
 def run(servers: list[str], providers: list[str], *, quick: bool = False,
-        raw_directory: Path | None = None) -> dict[str, Any]:
+        raw_directory: Path | None = None, learning: bool = False) -> dict[str, Any]:
     """{"quick", "seconds", "results": [figures or {"server", "provider", "skipped"}]}: each in a fresh process."""
     began = time.monotonic()
     results = []
@@ -29,7 +29,7 @@ def run(servers: list[str], providers: list[str], *, quick: bool = False,
         for provider in providers:
             _say(f"{server}, {provider} provider{' (quick)' if quick else ''}")
             figures = _in_fresh_process(measure_server, server, provider, QUICK_OPERATIONS if quick else None,
-                                        str(raw_directory) if raw_directory else None)
+                                        str(raw_directory) if raw_directory else None, learning)
             if "skipped" in figures:
                 _say(f"{server}, {provider}: skipped: {figures['skipped']}")
             results.append(figures)
@@ -54,7 +54,8 @@ def reanalyse(quality: dict[str, Any], root: Path = ROOT) -> dict[str, Any]:
     return {**quality, "results": results}
 
 
-def measure_server(server: str, provider: str, limit: int | None, raw_directory: str | None) -> dict[str, Any]:
+def measure_server(server: str, provider: str, limit: int | None, raw_directory: str | None,
+                   learning: bool = False) -> dict[str, Any]:
     """Installs and starts ``server``, measures ``provider`` on it, stops it: the figures, or why it was skipped."""
     from bench.quality.analysis import analyse
     from bench.quality.harness import measure
@@ -64,7 +65,7 @@ def measure_server(server: str, provider: str, limit: int | None, raw_directory:
     signal.signal(signal.SIGTERM, _exit)  # the server's process group is stopped on `kill` too
     try:
         with started(server) as target:
-            measured = measure(target, provider, limit=limit)
+            measured = measure(target, provider, limit=limit, learning=learning)
     except Unavailable as error:
         return {"server": server, "provider": provider, "skipped": str(error)}
     except Exception as error:  # noqa: BLE001 - one broken server must not stop the others

@@ -112,3 +112,22 @@ def test_the_harness_counts_what_the_server_answered(settings_restored: None, pr
     report = section({"quick": False, "seconds": 1, "results": [{**figures, "facts": {"style": "strict"}}]})
     found = {cause for run in ("1", "2") for cause in figures["causes"][run]}
     assert "| strict | " in report and found and all(cause in report for cause in found), "each cause is reported"
+
+
+def test_reviews_that_remove_contradicted_rows_teach_the_next_round(settings_restored: None) -> None:
+    with strict_api.serve(token=TOKEN) as api:
+        target = Target(name="strict", base_url=api.base_url, document=api.document, filename="strict.json",
+                        token=TOKEN)
+        measured = measure(target, "offline+sandbox", learning=True)
+    figures = analyse(measured)
+    first, second = figures["learning"]
+    assert first["tasks"] == second["tasks"] == 4
+    assert first["unedited"] < first["tasks"], "the sandbox contradicted some rows: the reviewer removed them"
+    assert second["unedited"] > first["unedited"], figures["learning"]
+    # the operations that need a project first (a path parameter, a body reference) have cases that pass
+    assert figures["with_setup"]["positive_2xx"]["of"] > 0
+    assert figures["with_setup"]["positive_2xx"]["n"] == figures["with_setup"]["positive_2xx"]["of"]
+    coverage = figures["coverage"]
+    assert 0 < coverage["covered"] <= coverage["cells"]
+    report = section({"quick": False, "seconds": 1, "results": [{**figures, "facts": {"style": "strict"}}]})
+    assert f"| {first['unedited']}/4 → {second['unedited']}/4 |" in report
