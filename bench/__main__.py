@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from bench import ai_usage, list_latency, pages, start_latency, throughput
+from bench import ai_usage, list_latency, makespan, pages, start_latency, throughput
 from bench.backends import Backend, open_backends, prepare, release
 from bench.machine import facts, load
 from bench.quality import run as quality
@@ -21,7 +21,7 @@ from bench.report import render
 from bench.seed import seed
 from testing.postgres import PostgresUnavailable
 
-BENCHMARKS = ("start", "list", "throughput", "pages", "ai", "quality")
+BENCHMARKS = ("start", "list", "throughput", "makespan", "pages", "ai", "quality")
 BACKENDS = ("sqlite", "postgres")
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -40,12 +40,13 @@ class Sizes:
     list_calls: int
     search_calls: int  # searches scan every task: fewer of them
     workflows: int  # per throughput phase
+    makespan_tasks: int  # per makespan phase, PostgreSQL only
 
 
 FULL = Sizes(tasks=100_000, start_calls=300, listing_start_calls=150, warmup_calls=10, list_calls=50, search_calls=20,
-             workflows=100)
+             workflows=100, makespan_tasks=200)
 QUICK = Sizes(tasks=2_000, start_calls=30, listing_start_calls=10, warmup_calls=3, list_calls=5, search_calls=3,
-              workflows=6)
+              workflows=6, makespan_tasks=8)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
             if "throughput" in selected:  # first, before gigabytes of seeded data keep the disk busy
                 for backend in backends:
                     results.setdefault("throughput", {})[backend.name] = _throughput(backend, sizes)
+            if "makespan" in selected and (postgres := [b for b in backends if b.name == "PostgreSQL"]):
+                _say(f"makespan: {sizes.makespan_tasks} tasks, 0.5 s per model call, one and two workers")
+                results["makespan"] = _in_fresh_process(makespan.run, postgres[0].new_database("bench_makespan"),
+                                                        sizes.makespan_tasks)
             for backend in backends:
                 _latency(backend, sizes, selected, results)
     except PostgresUnavailable as error:

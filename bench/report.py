@@ -20,8 +20,9 @@ between runs.
 machine below); the raw figures go to `bench/results/<timestamp>.json` (not committed). SQLite
 databases are temporary files and PostgreSQL is a throwaway cluster started with `initdb`/`pg_ctl`
 from `PATH` (`tests/support/postgres.py`), stopped at the end, errors included.
-`python -m bench --quick` is a small run that checks the harness; `--only start|list|throughput|pages|ai|quality`
-and `--backend sqlite|postgres` narrow a run. Those print the report instead of writing this page.
+`python -m bench --quick` is a small run that checks the harness;
+`--only start|list|throughput|makespan|pages|ai|quality` and `--backend sqlite|postgres` narrow a run.
+Those print the report instead of writing this page.
 `python -m bench --render bench/results/<timestamp>.json` rewrites this page from a saved full run
 without measuring again (the quality figures recomputed from the rows it kept).
 
@@ -57,6 +58,7 @@ def render(results: dict[str, Any]) -> str:
         _start(results),
         _list(results),
         _throughput(results),
+        _makespan(results),
         _pages(results),
         _ai(results),
         section(results.get("quality")),
@@ -189,6 +191,32 @@ def _throughput(results: dict[str, Any]) -> str:
         "and after the bare phase. A peak only ever grows.\n\n"
         + _table(["backend", "tasks", "worker (tasks/s)", "worker time", "bare (tasks/s)", "bare time",
                   "worker / bare", "not completed", "RSS before", "peak RSS, worker", "peak RSS, bare"], rows)
+    )
+
+
+def _makespan(results: dict[str, Any]) -> str:
+    measured = results.get("makespan")
+    if not measured:
+        return ""
+    rows = []
+    for executor, label in (("worker", "`python -m core worker` (LISTEN/NOTIFY)"),
+                            ("celery", "`python -m core celery-worker` (Redis)")):
+        figures = measured[executor]
+        for workers in ("one", "two"):
+            phase = figures[workers]
+            rows.append([label, workers, f"{phase['completed']}", f"{phase['seconds']:.1f} s",
+                         f"{phase['ideal_seconds']:.1f} s", f"{phase['over_ideal']:.2f}",
+                         f"{figures['speedup']:.2f}" if workers == "two" else "-"])
+    return (
+        "## Makespan: one worker and two\n\n"
+        f"`bench/makespan.py`: {measured['tasks']} tasks on PostgreSQL with the offline provider behind a "
+        f"{measured['model_seconds']} s delay per model call (`AI_LATENCY_SECONDS`), run by real worker processes "
+        f"with {measured['concurrency']} slots each, approved by this process as soon as they await review. The "
+        "ideal makespan is ceil(tasks / slots) times one task's time alone "
+        f"({measured['worker']['unit_seconds']:.1f} s with the worker, {measured['celery']['unit_seconds']:.1f} s "
+        "with Celery, approval included); targets: makespan / ideal at most 1.2, two workers at least 1.8 times "
+        "as fast as one.\n\n"
+        + _table(["executor", "workers", "completed", "makespan", "ideal", "makespan / ideal", "two / one"], rows)
     )
 
 

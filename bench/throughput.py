@@ -55,22 +55,22 @@ def _through_worker(cases: list[tuple[int, str]], tasks: int, poll_seconds: floa
     worker = Worker()
     worker.start()
     try:
-        _drive([_start(cases, index) for index in range(WARMUP_TASKS)], poll_seconds, timeout)
+        drive([start_task(cases, index) for index in range(WARMUP_TASKS)], poll_seconds, timeout)
         began = time.perf_counter()
-        outcome = _drive([_start(cases, index) for index in range(tasks)], poll_seconds, timeout)
+        outcome = drive([start_task(cases, index) for index in range(tasks)], poll_seconds, timeout)
         seconds = time.perf_counter() - began
     finally:
         worker.stop()
     return {"seconds": seconds, "per_second": outcome["completed"] / seconds, **outcome}
 
 
-def _start(cases: list[tuple[int, str]], index: int) -> int:
+def start_task(cases: list[tuple[int, str]], index: int) -> int:
     case_id, scene_id = cases[index % len(cases)]
     task_id: int = service.start_workflow(case_id, scene_id, user=BENCH_USER)["task_id"]
     return task_id
 
 
-def _drive(task_ids: list[int], poll_seconds: float, timeout: float) -> dict[str, int]:
+def drive(task_ids: list[int], poll_seconds: float, timeout: float) -> dict[str, int]:
     """Approves each task as soon as it awaits review, until every task has ended (or ``timeout`` passed)."""
     deadline = time.monotonic() + timeout
     waiting, ended = set(task_ids), Counter[str]()
@@ -99,7 +99,7 @@ def _bare_graph(cases: list[tuple[int, str]], tasks: int) -> dict[str, Any]:
     settings = get_settings()
     graph = build_graph(get_saver(database(), pool_size=settings.worker_concurrency + 1))
     context = workflow_context(settings)
-    task_ids = [_start(cases, index) for index in range(tasks)]
+    task_ids = [start_task(cases, index) for index in range(tasks)]
     with session_scope() as session:
         inputs = session.execute(
             select(WorkflowTask.id, WorkflowTask.thread_id, WorkflowTask.input_params)
