@@ -17,8 +17,13 @@ from db.types import isoformat
 
 
 def load_inputs(test_case_id: int, scene_id: str) -> tuple[TestCaseInput, SceneInput]:
-    """The test case and the scene, as the workflow's records."""
-    with session_scope() as session:
+    """The test case and the scene, as the workflow's records.
+
+    Read-only: planning the setup walks the scene's schemas, which takes a while on large documents, and a
+    write transaction would hold SQLite's one write lock meanwhile (heartbeats and claims failed "database
+    is locked").
+    """
+    with session_scope(read_only=True) as session:
         case = session.get(TestCase, test_case_id)
         if case is None:
             raise NotFound("Test case {test_case_id} no longer exists.", test_case_id=test_case_id)
