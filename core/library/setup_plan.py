@@ -41,8 +41,9 @@ WRAPPERS = ("data", "result", "item", "resource")
 """Objects APIs wrap a created resource in (``{"data": {"id": ...}}``)."""
 LIST_KEYS = ("data", "items", "results", "records", "entries", "content")
 """Where a list operation's answer keeps its items, when the document does not say."""
-REFERENCE = re.compile(r"(?P<noun>[A-Za-z][A-Za-z0-9_]*?)_?(?:[iI]d|ID|[uU]uid)")
-"""A field that refers to another resource: ``project_id``, ``flowId``, ``owner_uuid``."""
+REFERENCE = re.compile(r"(?P<noun>[A-Za-z][A-Za-z0-9_]*?)_?(?:[iI]d|ID|[uU]uid|[nN]ame)")
+"""A field that refers to another resource: ``project_id``, ``flowId``, ``owner_uuid``, ``work_pool_name`` (by
+its name: the created resource's ``name`` is captured, never its id)."""
 MAX_STEPS = 4
 
 
@@ -192,10 +193,11 @@ def _success_schema(scene: Scene) -> dict[str, Any]:
 
 
 def _names(parameter: str) -> list[str]:
-    """What the answer may call the parameter: itself, its last word (``pool_name`` -> ``name``), an id."""
+    """What the answer may call the parameter: itself, its last word (``pool_name`` -> ``name``), an id
+    (not for a name: a resource named by its name is not named by its id)."""
     words = re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", parameter)
     last = words[-1].lower() if words else parameter
-    return list(dict.fromkeys([parameter, last, *ID_NAMES]))
+    return list(dict.fromkeys([parameter, last, *(() if parameter.lower().endswith("name") else ID_NAMES)]))
 
 
 def capture_paths(parameter: str, schema: dict[str, Any]) -> list[str]:

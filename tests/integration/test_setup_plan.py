@@ -16,7 +16,8 @@ ID = {"type": "string"}
 TITLE = {"type": "object", "required": ["title"], "properties": {"title": {"type": "string"}}}
 STICKER = {"type": "object", "required": ["title", "board_id"], "properties": {
     "title": {"type": "string"}, "board_id": ID, "labelId": {"type": "integer", "minimum": 1},
-    "ownerId": {"type": "integer"}, "color_id": {"type": "string", "enum": ["red", "blue"]}}}
+    "ownerId": {"type": "integer"}, "color_id": {"type": "string", "enum": ["red", "blue"]},
+    "label_name": {"type": "string"}}}
 
 
 def op(operation_id: str, *, body: dict[str, Any] | bool = False, params: list[str] = (),
@@ -73,7 +74,7 @@ def test_each_path_parameter_is_found_or_created_outermost_first(users: dict[str
 
 
 def test_body_fields_that_refer_to_other_resources_get_them_made_or_found(users: dict[str, str]) -> None:
-    find, create = plans(users)["createSticker"]
+    find, create, named = plans(users)["createSticker"]
     assert (find["method"], find["path"], find["captures"]) == ("GET", "/boards", {"board_id": [
         "boards.0.board_id", *find["captures"]["board_id"][1:]]})
     assert isinstance(find["examples"]["board_id"], str)
@@ -81,6 +82,9 @@ def test_body_fields_that_refer_to_other_resources_get_them_made_or_found(users:
     assert create["captures"]["labelId"][0] == "data.id"
     example = create["examples"]["labelId"]
     assert isinstance(example, int) and example >= 1, "an example the field's schema accepts"
+    assert (named["method"], named["path"]) == ("POST", "/labels")
+    assert {"label_name", "name"} <= set(named["captures"]["label_name"]), "a name reference captures the name"
+    assert not [path for path in named["captures"]["label_name"] if path.split(".")[-1] in ("id", "uuid")]
     assert not plans_for_own_collection(users), "a resource's own id is not a reference to another"
 
 
