@@ -234,7 +234,7 @@ class MetricRollup(Base):
 
     ``kind``: "task" (status = the task's status; a completed task with a duration counts in its
     duration ``bucket`` (floor(log_1.05 seconds)) and adds its seconds; "pct" keeps exact daily percentiles), "review"
-    (status = approved | rejected), "round" (migration 0016: module = the review's scene, status = its
+    (status = approved | rejected), "round" (migration 0017: module = the review's scene, status = its
     provider, bucket = 1 for a round approved without edits, else 0) or "step" (status = the step,
     seconds = milliseconds summed, ``peak`` = the slowest run, never lowered by deletes). ``day`` is the
     UTC day of the task's creation (of the decision for reviews); ``module`` the task's module.
@@ -270,10 +270,10 @@ class Review(Base):
     scene_id: Mapped[str | None] = mapped_column(String(100), index=True)
     """The task's scene (no foreign key: what reviewers taught outlives a re-imported scene)."""
     provider: Mapped[str | None] = mapped_column(String(50))
-    """The provider that wrote the rows of this round; None for rounds reviewed before migration 0016."""
+    """The provider that wrote the rows of this round; None for rounds reviewed before migration 0017."""
     edited: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     edits: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    """What the reviewer changed (core.library.review_lessons.Edits); None before migration 0016."""
+    """What the reviewer changed (core.library.review_lessons.Edits); None before migration 0017."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
 
 

@@ -122,7 +122,7 @@ def test_the_migration_fills_the_rollups_from_the_rows_there_are(demo, monkeypat
     with session_scope() as session:
         assert session.scalar(select(MetricRollup.count).limit(1)) is not None
     after = _everything(window)
-    # what 0016 adds is backfilled: the scene from the task, edited where a corrected body was kept
+    # what 0017 adds is backfilled: the scene from the task, edited where a corrected body was kept
     assert {key: value for key, value in after.items() if key != "unedited"} == {
         key: value for key, value in before.items() if key != "unedited"}
     _assert_equal(after, _from_rows(window, monkeypatch))

@@ -1,7 +1,7 @@
 """reviews remember what the reviewer changed (learning from reviews), rolled up per scene and provider
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-10 10:00:00.000000
 
 Each review keeps its task's scene and the provider that wrote the rows, whether the reviewer edited
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = '0016'
-down_revision: str | Sequence[str] | None = '0015'
+revision: str = '0017'
+down_revision: str | Sequence[str] | None = '0016'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
