@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, cast, column, func, or_, select, table, union
+from sqlalchemy import ColumnElement, Text, cast, column, func, literal, or_, select, table, union, union_all
 from sqlalchemy.orm import Session, defer
 
 from core import inputs, paging
@@ -32,7 +32,7 @@ from core.tasks import ai_calls, events, lifecycle, notifications, progress, rev
 from core.workflow.checkpointer import get_saver, prune_finished
 from core.workflow.graph import thread_config
 from core.workflow.steps import step_of
-from db.models import AutomationCase, Review, Scene, TaskStatus, TestCase, User, WorkflowTask
+from db.models import AutomationCase, MetricRollup, Review, Scene, TaskStatus, TestCase, User, WorkflowTask
 from db.types import isoformat, utcnow
 
 LIST_DEFERRED = tuple(
@@ -402,11 +402,25 @@ def explain_task(task_id: int, *, zone: str | None = None) -> dict[str, Any]:
     return progress.explain(inputs.record_id(task_id, "task"), zone=zone)
 
 
-def task_counts() -> dict[str, int]:
-    """Tasks per status, every status present (0 when none)."""
+def task_counts(*, exact: bool = False) -> dict[str, int]:
+    """Tasks per status, every status present (0 when none); a count stops at COUNT_CAP + 1 ("10,000+").
+
+    Pages refresh these every two seconds: each status counts at most COUNT_CAP + 1 entries of the
+    status index, never every task of a large table. ``exact`` sums the metric rollups instead (kept
+    by triggers, see db.models.MetricRollup): exact at any size, for the monitoring scrape.
+    """
     with session_scope(read_only=True) as session:
-        rows = dict(session.execute(select(WorkflowTask.status, func.count()).group_by(WorkflowTask.status)).all())
-    return {status.value: int(rows.get(status.value, 0)) for status in TaskStatus}
+        if exact:
+            rows = session.execute(select(MetricRollup.status, func.sum(MetricRollup.count))
+                                   .where(MetricRollup.kind == "task").group_by(MetricRollup.status))
+        else:
+            rows = session.execute(union_all(*(
+                select(literal(status.value), func.count()).select_from(
+                    select(WorkflowTask.status).where(WorkflowTask.status == status.value)
+                    .limit(COUNT_CAP + 1).subquery())
+                for status in TaskStatus)))
+        counts = {status: int(count or 0) for status, count in rows}
+    return {status.value: counts.get(status.value, 0) for status in TaskStatus}
 
 
 def latest_event_id() -> int:
