@@ -18,11 +18,14 @@ from core.database import database, session_scope
 from db.models import Review, TaskEvent, TaskStatus, WorkflowTask
 from db.types import isoformat, utcnow
 
-BATCH_SECONDS = 0.05
-"""How long one batch's transaction may hold the rows (on SQLite, the whole database) that claims wait for."""
+BATCH_SECONDS = {"sqlite": 0.04, "postgresql": 0.2}
+"""How long one batch's transaction may last: on SQLite it holds the whole database's write lock, which every
+claim needs; on PostgreSQL it locks only the old rows it deletes, which no claim touches."""
 FIRST_BATCH = 200
 """The first batch's size; the next ones grow or shrink towards BATCH_SECONDS, up to the caller's batch_size."""
-PAUSE_SECONDS = 0.005
+SQLITE_PAUSE_SECONDS = 0.025
+"""SQLite's writers wait for its lock by retrying after sleeps of at most 25 ms for their first 100 ms:
+a pause this long between two batches lets a waiting claim in before the next batch takes the lock."""
 SQLITE_CHECKPOINT_TABLES = ("checkpoints", "writes")
 POSTGRES_CHECKPOINT_TABLES = ("checkpoints", "checkpoint_blobs", "checkpoint_writes")
 
@@ -51,6 +54,8 @@ def cleanup(days: int, *, dry_run: bool = False, batch_size: int = 5_000) -> Cle
             report["checkpoint_threads"] = report["tasks"]
         return report
     size = min(batch_size, FIRST_BATCH)
+    dialect = database().engine.dialect.name
+    pause, seconds = SQLITE_PAUSE_SECONDS if dialect == "sqlite" else 0.0, BATCH_SECONDS.get(dialect, 0.04)
     while True:
         began = time.monotonic()
         with session_scope() as session:
@@ -63,15 +68,15 @@ def cleanup(days: int, *, dry_run: bool = False, batch_size: int = 5_000) -> Cle
             report["reviews"] += session.execute(delete(Review).where(Review.task_id.in_(ids))).rowcount
             report["tasks"] += session.execute(delete(WorkflowTask).where(WorkflowTask.id.in_(ids))).rowcount
         report["checkpoint_threads"] += len(batch)
-        size = _next_size(size, time.monotonic() - began, batch_size)
-        time.sleep(PAUSE_SECONDS)  # a claim waiting on SQLite's write lock gets it between two batches
+        size = _next_size(size, (time.monotonic() - began) / seconds, batch_size)
+        time.sleep(pause)
 
 
-def _next_size(size: int, seconds: float, ceiling: int) -> int:
-    """The next batch's size: doubled while a batch takes under half of BATCH_SECONDS, halved when over it."""
-    if seconds > BATCH_SECONDS:
+def _next_size(size: int, share: float, ceiling: int) -> int:
+    """The next batch's size from the last one's ``share`` of its BATCH_SECONDS: doubled under half, halved over."""
+    if share > 1:
         return max(1, size // 2)
-    if seconds < BATCH_SECONDS / 2:
+    if share < 0.5:
         return min(ceiling, size * 2)
     return size
 
