@@ -8,13 +8,14 @@ nothing. Who may act is checked here; the modules below trust the Actor they are
 from __future__ import annotations
 
 import math
+import re
 import secrets
 import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, cast, column, func, literal, or_, select, table, union, union_all
+from sqlalchemy import ColumnElement, Select, Text, cast, column, func, literal, or_, select, table, union_all
 from sqlalchemy.orm import Session, defer
 
 from core import inputs, paging
@@ -147,8 +148,10 @@ def list_tasks(
         filters.append(WorkflowTask.status.in_(statuses))
     if user := inputs.optional_text(user, "The owner filter"):
         filters.append(User.username == user)
+    candidates = None
     if term := paging.search_term(search):
-        filters.append(_matching(term))
+        filters.append(or_(WorkflowTask.thread_id.ilike(term), cast(WorkflowTask.input_params, Text).ilike(term)))
+        candidates = _indexed(term)
     for bound, name in ((created_from, "created_from"), (created_to, "created_to")):
         if bound is not None and (not isinstance(bound, datetime) or bound.tzinfo is None):
             raise InvalidInput("{name} must be a timezone-aware datetime.", name=name)
@@ -163,8 +166,7 @@ def list_tasks(
             .where(*filters)
             .options(*LIST_DEFERRED)
         )
-        capped = base.with_only_columns(WorkflowTask.id).limit(COUNT_CAP + 1).subquery()
-        total = session.scalar(select(func.count()).select_from(capped)) or 0
+        total, base = _counted(session, base, candidates)
         rows = session.execute(
             base.order_by(WorkflowTask.created_at.desc(), WorkflowTask.id.desc()).limit(limit).offset(offset)
         ).all()
@@ -173,25 +175,41 @@ def list_tasks(
             "offset": offset}
 
 
-TASK_SEARCH = table("task_search", column("rowid"), column("thread_id"), column("input_params"))
-"""SQLite's FTS5 trigram index of the tasks' searched text (migration 0016)."""
+TASK_SEARCH = table("task_search", column("rowid"), column("task_search"))
+"""SQLite's FTS5 trigram index of the tasks' thread ids and input parameters (migration 0016)."""
 TRIGRAM = 3
-"""The shortest search the trigram indexes serve: shorter ones read every row with LIKE (FTS5 would too)."""
+"""The shortest text a trigram index serves."""
 
 
-def _matching(term: str) -> ColumnElement[bool]:
-    """Tasks whose thread id or input parameters (as JSON text) match the LIKE pattern ``term``, through an index.
+def _indexed(term: str) -> ColumnElement[bool] | None:
+    """On SQLite, an FTS5 query for the tasks that may match the LIKE pattern ``term``; None where none serves.
 
-    PostgreSQL's planner takes its trigram indexes (migration 0016) for this ILIKE by itself. On SQLite
-    the FTS5 table task_search yields the candidate rows and SQLite checks each with the same LIKE
-    (ASCII case folding, as LIKE on the rows), so the matches do not change.
+    The query asks for every run of three characters or more between the pattern's wildcards, in any
+    column: it finds every task the LIKE matches and maybe more (FTS5 folds the case of every letter,
+    LIKE only ASCII's), so the LIKE still decides. PostgreSQL's planner takes its trigram indexes for
+    the ILIKE by itself.
     """
-    like = or_(WorkflowTask.thread_id.ilike(term), cast(WorkflowTask.input_params, Text).ilike(term))
-    if not database().is_sqlite or len(term.strip("%")) < TRIGRAM:
-        return like
-    found = union(*(select(TASK_SEARCH.c.rowid).where(TASK_SEARCH.c[name].like(term))
-                    for name in ("thread_id", "input_params")))
-    return WorkflowTask.id.in_(found)
+    runs = [run for run in re.split(r"[%_]", term) if len(run) >= TRIGRAM]
+    if not runs or not database().is_sqlite:
+        return None
+    phrases = " AND ".join('"' + run.replace('"', '""') + '"' for run in runs)
+    return TASK_SEARCH.c.task_search.op("MATCH")(phrases)
+
+
+def _counted(session: Session, base: Select[Any], candidates: ColumnElement[bool] | None) -> tuple[int, Select[Any]]:
+    """The matches of ``base`` counted up to COUNT_CAP + 1, and the query for its page.
+
+    With FTS5 ``candidates``, the count walks the index's matches and stops at the cap. A page of a
+    search under the cap reads only those; a search matching more than that finds its newest page
+    soonest by reading the newest tasks, so it does without the index.
+    """
+    counted = base.with_only_columns(WorkflowTask.id)
+    if candidates is not None:
+        counted = counted.join(TASK_SEARCH, TASK_SEARCH.c.rowid == WorkflowTask.id).where(candidates)
+    total = session.scalar(select(func.count()).select_from(counted.limit(COUNT_CAP + 1).subquery())) or 0
+    if candidates is not None and total <= COUNT_CAP:
+        base = base.where(WorkflowTask.id.in_(select(TASK_SEARCH.c.rowid).where(candidates)))
+    return total, base
 
 
 def _statuses(status: Any) -> list[str]:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from alembic import command
 from sqlalchemy import Connection, Text, cast, delete, or_, select, text, update
 
 from core import paging, service
 from core.database import database, session_scope
 from core.migrate import alembic_config
+from core.service import tasks
+from core.service.tasks import TASK_SEARCH
 from db.models import TestCase, User, WorkflowTask
 from db.types import utcnow
 
@@ -69,6 +72,18 @@ def test_search_finds_what_like_finds_chinese_short_and_wildcards_included(demo:
     assert _found("nothing like it") == set()
 
 
+def test_a_search_past_the_count_cap_pages_as_like_does(demo: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over the cap the page reads the newest rows; under it, the index's candidates: the same tasks, in order."""
+    _add_tasks(NAMES * 3)
+    for cap in (2, 100):
+        monkeypatch.setattr(tasks, "COUNT_CAP", cap)
+        for search in SEARCHES:
+            page = service.list_tasks(search=search, limit=4)
+            expected = sorted(_like_on_rows(search), reverse=True)  # created at once: newest first is id order
+            assert [item["id"] for item in page["items"]] == expected[:4], (cap, search)
+            assert (page["total"], page["total_capped"]) == (min(len(expected), cap), len(expected) > cap)
+
+
 def test_the_index_follows_inserts_updates_and_deletes(demo: dict[str, Any]) -> None:
     ids = _add_tasks(NAMES)
     with session_scope() as session:
@@ -94,10 +109,11 @@ def test_a_search_can_use_the_index(demo: dict[str, Any]) -> None:
     term = paging.search_term("用户注册")
     with session_scope(read_only=True) as session:
         if database().is_sqlite:
-            query = select(WorkflowTask.id).where(service.tasks._matching(term))
+            query = (select(WorkflowTask.id).join(TASK_SEARCH, TASK_SEARCH.c.rowid == WorkflowTask.id)
+                     .where(tasks._indexed(term)))
             compiled = query.compile(session.bind, compile_kwargs={"literal_binds": True})
             plan = " ".join(str(row[-1]) for row in session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
-            assert "VIRTUAL TABLE INDEX" in plan, plan
+            assert "VIRTUAL TABLE INDEX 0:M" in plan, plan
         else:
             session.execute(text("SET LOCAL enable_seqscan = off"))
             plan = " ".join(session.scalars(text(
