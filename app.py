@@ -61,7 +61,7 @@ def live_sidebar() -> None:
     if actor is None:
         return
     waiting = service.task_counts()["reviewing"]
-    count = f":orange-badge[{waiting}]" if waiting else ":gray-badge[0]"
+    count = f":orange-badge[{ui.count_text(waiting)}]" if waiting else ":gray-badge[0]"
     st.page_link(ui.page_file("review"), label=_("Awaiting review {count}", count=count), icon=":material/rate_review:")
     fresh = service.events_since(actor.username, st.session_state.get("last_event_id", 0), limit=20)
     if fresh:

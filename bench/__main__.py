@@ -8,11 +8,11 @@ import multiprocessing
 import signal
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
-from bench import ai_usage, list_latency, makespan, pages, start_latency, throughput
+from bench import ai_usage, list_latency, makespan, pages, scale, start_latency, throughput
 from bench.backends import Backend, open_backends, prepare, release
 from bench.machine import facts, load
 from bench.quality import run as quality
@@ -21,7 +21,7 @@ from bench.report import render
 from bench.seed import seed
 from testing.postgres import PostgresUnavailable
 
-BENCHMARKS = ("start", "list", "throughput", "makespan", "pages", "ai", "quality")
+BENCHMARKS = ("start", "list", "throughput", "makespan", "pages", "scale", "ai", "quality")
 BACKENDS = ("sqlite", "postgres")
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -41,12 +41,15 @@ class Sizes:
     search_calls: int  # searches scan every task: fewer of them
     workflows: int  # per throughput phase
     makespan_tasks: int  # per makespan phase, PostgreSQL only
+    scale_tasks: dict[str, int]  # by backend name: the "A million tasks" section's seeded tasks
+    scale_calls: int
 
 
 FULL = Sizes(tasks=100_000, start_calls=300, listing_start_calls=150, warmup_calls=10, list_calls=50, search_calls=20,
-             workflows=100, makespan_tasks=200)
+             workflows=100, makespan_tasks=200, scale_tasks={"PostgreSQL": 1_000_000, "SQLite": 200_000},
+             scale_calls=50)
 QUICK = Sizes(tasks=2_000, start_calls=30, listing_start_calls=10, warmup_calls=3, list_calls=5, search_calls=3,
-              workflows=6, makespan_tasks=8)
+              workflows=6, makespan_tasks=8, scale_tasks={"PostgreSQL": 5_000, "SQLite": 5_000}, scale_calls=5)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,24 +57,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.render:
         return _render_saved(args.render, args.quality_raw)
     sizes = QUICK if args.quick else FULL
+    if args.scale_tasks:
+        sizes = replace(sizes, scale_tasks=dict.fromkeys(sizes.scale_tasks, args.scale_tasks))
     selected = args.only or list(BENCHMARKS)
     signal.signal(signal.SIGTERM, _exit)  # so the PostgreSQL cluster is stopped on `kill` too
-    partial = bool(args.quick or args.only or args.backend)
+    partial = bool(args.quick or args.only or args.backend or args.scale_tasks)
     results: dict[str, Any] = {"machine": facts(), "quick": args.quick, "sizes": asdict(sizes),
                                "poll_seconds": POLL_SECONDS}
     began = time.monotonic()
     try:
-        with open_backends(args.backend or list(BACKENDS)) as backends:
-            results["backends"] = {backend.name: backend.version for backend in backends}
-            if "throughput" in selected:  # first, before gigabytes of seeded data keep the disk busy
-                for backend in backends:
-                    results.setdefault("throughput", {})[backend.name] = _throughput(backend, sizes)
-            if "makespan" in selected and (postgres := [b for b in backends if b.name == "PostgreSQL"]):
-                _say(f"makespan: {sizes.makespan_tasks} tasks, 0.5 s per model call, one and two workers")
-                results["makespan"] = _in_fresh_process(makespan.run, postgres[0].new_database("bench_makespan"),
-                                                        sizes.makespan_tasks)
-            for backend in backends:
-                _latency(backend, sizes, selected, results)
+        _on_databases(args.backend or list(BACKENDS), sizes, selected, results)
     except PostgresUnavailable as error:
         print(f"PostgreSQL is not available ({error}); run with --backend sqlite.", file=sys.stderr)
         return 2
@@ -99,6 +94,23 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _on_databases(names: list[str], sizes: Sizes, selected: list[str], results: dict[str, Any]) -> None:
+    """The benchmarks that need a database, on each backend named."""
+    with open_backends(names) as backends:
+        results["backends"] = {backend.name: backend.version for backend in backends}
+        if "throughput" in selected:  # first, before gigabytes of seeded data keep the disk busy
+            for backend in backends:
+                results.setdefault("throughput", {})[backend.name] = _throughput(backend, sizes)
+        if "makespan" in selected and (postgres := [b for b in backends if b.name == "PostgreSQL"]):
+            _say(f"makespan: {sizes.makespan_tasks} tasks, 0.5 s per model call, one and two workers")
+            results["makespan"] = _in_fresh_process(makespan.run, postgres[0].new_database("bench_makespan"),
+                                                    sizes.makespan_tasks)
+        for backend in backends:
+            _latency(backend, sizes, selected, results)
+        if "scale" in selected:  # after the other latency figures: it fills the disk most
+            results["scale"] = {backend.name: _scale(backend, sizes) for backend in backends}
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
@@ -113,6 +125,9 @@ def _parser() -> argparse.ArgumentParser:
                         help=f"run only this benchmark ({', '.join(BENCHMARKS)}); repeatable")
     parser.add_argument("--backend", action="append", choices=BACKENDS,
                         help="run only on this database; repeatable")
+    parser.add_argument("--scale-tasks", type=int, metavar="N",
+                        help="seed N tasks for the scale benchmark on every backend instead of "
+                             + ", ".join(f"{n:,} on {b}" for b, n in FULL.scale_tasks.items()))
     parser.add_argument("--render", type=Path, metavar="RESULTS_JSON",
                         help="measure nothing: rewrite docs/performance.md from the raw figures of a full run, "
                              "re-analysing its quality rows (bench/quality/analysis.py) when they are kept")
@@ -171,6 +186,12 @@ def _latency(backend: Backend, sizes: Sizes, selected: list[str], results: dict[
             sizes.listing_start_calls, sizes.warmup_calls, list_latency.OWNER_PAGE
         )
     release()
+
+
+def _scale(backend: Backend, sizes: Sizes) -> dict[str, Any]:
+    tasks = sizes.scale_tasks[backend.name]
+    _say(f"{backend.name}: a million tasks, {tasks:,} seeded")
+    return scale.run(backend, tasks, sizes.scale_calls, sizes.warmup_calls)
 
 
 def _in_fresh_process(function: Any, *args: Any) -> Any:

@@ -6,6 +6,7 @@ from typing import Any
 
 from bench.list_latency import OWNER_PAGE, PAGE
 from bench.quality.report import section
+from bench.scale import CLEANUP_DAYS, PRODUCT_TABLE, SCALE_OWN_TABLES, TARGETS
 from bench.seed import HISTORY_DAYS, STATUS_WEIGHTS
 from bench.start_latency import BUDGET_MS, REFRESH_SECONDS
 
@@ -60,6 +61,7 @@ def render(results: dict[str, Any]) -> str:
         _throughput(results),
         _makespan(results),
         _pages(results),
+        _scale(results),
         _ai(results),
         section(results.get("quality")),
         CAVEATS,
@@ -238,6 +240,66 @@ def _pages(results: dict[str, Any]) -> str:
         "behind each page are timed alone too.\n\n"
         + _table(["backend", "tasks", "page or query", "p50", "p95"], rows)
     )
+
+
+def _scale(results: dict[str, Any]) -> str:
+    """The "A million tasks" section: each figure beside its target (issue 11 / 5), one column per backend."""
+    if "scale" not in results:
+        return ""
+    by_backend = results["scale"]
+    backends = list(by_backend)
+
+    def row(label: str, target: str, figure: Any) -> list[str]:
+        return [label, target, *(figure(by_backend[b]) for b in backends)]
+
+    first = by_backend[backends[0]]
+    rows = [
+        row("start latency, p99", f"≤ {TARGETS['start_p99_ms']} ms", lambda r: _ms(r["start"]["p99"])),
+        *(row(f"task list p95: {label}", f"≤ {TARGETS['list_p95_ms']} ms",
+              lambda r, label=label: f"{_ms(r['list'][label]['p95'])} ({r['list'][label]['total']:,}"
+                                     f"{'+' if r['list'][label]['total'] >= 10_000 else ''} matches)")
+          for label in first["list"]),
+        row("task_counts (every 2 s), p95", f"≤ {TARGETS['list_p95_ms']} ms", lambda r: _ms(r["task_counts"]["p95"])),
+        row("Metrics page queries, 90 days, p95", f"≤ {TARGETS['metrics_ms']} ms",
+            lambda r: _ms(r["metrics_90_days"]["p95"])),
+        row("storage per completed task (task row, events, review, checkpoints)",
+            f"≤ {TARGETS['bytes_per_task'] // 1024} KB", lambda r: _kb(r["storage"]["bytes_per_completed_task"])),
+        row("  of which checkpoints", "", lambda r: _kb(sum(v for k, v in r["storage"]["row_bytes_per_task"].items()
+                                                            if k not in SCALE_OWN_TABLES))),
+        row("  and its automation case (the product, kept past the retention)", "",
+            lambda r: _kb(r["storage"]["row_bytes_per_task"][PRODUCT_TABLE])),
+        row("  database growth per completed task (all rows, indexes, pages)", "",
+            lambda r: _kb(r["storage"]["database_growth_per_task"])),
+        row("cleanup, rows per second", f"≥ {TARGETS['cleanup_rows_per_second']:,}",
+            lambda r: f"{r['cleanup']['rows_per_second']:,.0f} ({r['cleanup']['tasks_per_second']:,.0f} tasks/s)"),
+        row("slowest claim during the cleanup", f"≤ {TARGETS['claim_wait_ms']} ms",
+            lambda r: f"{_ms(r['cleanup']['claims']['max'])} ({r['cleanup']['claims']['n']} claims)"),
+    ]
+    seeded = [[b, f"{r['seed']['tasks']:,}", f"{r['seed']['events']:,}", f"{r['seed']['checkpoints']:,}",
+               _size(r["seed"]["database_bytes"]), f"{r['seed']['seconds']:.0f} s"] for b, r in by_backend.items()]
+    return (
+        "## A million tasks\n\n"
+        "`bench/scale.py` (`--only scale`). On each backend, "
+        f"{first['storage']['completed_tasks']} tasks first run through a real worker on an empty database: "
+        "the storage figure is the bytes of the rows each completed task left (task, events, review, "
+        "checkpoints; as stored: PostgreSQL compresses large values, SQLite does not), and their JSON is "
+        "what the seeded rows copy. Then tasks as the product stores them now (small rows, one checkpoint "
+        "per finished task, copied from a real one) and their events are "
+        f"bulk-inserted over {HISTORY_DAYS} days in the mix above; PostgreSQL gets a million, SQLite the size "
+        "below (bounded by the seeding time and the disk the machine shares). "
+        "On that table: starts, the first page of the task list, each status and owner filter and searches "
+        "(three characters or more go through the FTS5 / pg_trgm index), the per-status counts, the Metrics "
+        f"page's queries for 90 days (`metrics_overview`), then a cleanup of the oldest {CLEANUP_DAYS} days "
+        "while another thread claims pending tasks one at a time (rows: tasks, events, reviews and checkpoint "
+        "threads removed).\n\n"
+        + _table(["backend", "tasks", "events", "checkpoints", "database size", "seeding time"], seeded) + "\n"
+        + _table(["figure", "target", *(f"{b} ({by_backend[b]['seed']['tasks']:,} tasks)" for b in backends)],
+                 rows)
+    )
+
+
+def _kb(count: float) -> str:
+    return f"{count / 1024:.1f} KB"
 
 
 def _ai(results: dict[str, Any]) -> str:

@@ -34,9 +34,12 @@ WORKER = "bench-host:4242:0a1b2c"
 SEED = 20261130
 
 
-def seed(count: int) -> dict[str, int]:
-    """Adds ``count`` tasks and their events to the configured database; returns row counts and its size."""
-    payloads = real_payloads()
+def seed(count: int, payloads: list[dict[str, Any]] | None = None) -> dict[str, int]:
+    """Adds ``count`` tasks and their events to the configured database; returns row counts and its size.
+
+    ``payloads`` (default: :func:`real_payloads`) are the JSON columns the tasks copy, in its shape.
+    """
+    payloads = payloads or real_payloads()
     with session_scope() as session:
         user_ids = list(session.scalars(select(User.id).order_by(User.id)))
     db = database()

@@ -40,7 +40,7 @@ def run(url: str, tasks: int, poll_seconds: float) -> dict[str, Any]:
     timeout = 60 + tasks * 5
     cases = demo_cases()
     rss_start = _peak_rss_mb()
-    worker = _through_worker(cases, tasks, poll_seconds, timeout)
+    worker = through_worker(cases, tasks, poll_seconds, timeout)
     rss_worker = _peak_rss_mb()
     bare = _bare_graph(cases, tasks)
     return {
@@ -50,7 +50,7 @@ def run(url: str, tasks: int, poll_seconds: float) -> dict[str, Any]:
     }
 
 
-def _through_worker(cases: list[tuple[int, str]], tasks: int, poll_seconds: float, timeout: float) -> dict[str, Any]:
+def through_worker(cases: list[tuple[int, str]], tasks: int, poll_seconds: float, timeout: float) -> dict[str, Any]:
     """Starts ``tasks`` tasks through the service and drives them to the end with a real Worker."""
     worker = Worker()
     worker.start()

@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     retry_base_seconds: float = Field(default=5, ge=0, description="first wait before a retry; doubles each time")
     retry_max_seconds: float = Field(default=300, ge=0, description="longest wait between two retries")
     retention_days: int = Field(default=30, ge=1)
-    cleanup_batch_size: int = Field(default=500, ge=1)
+    cleanup_batch_size: int = Field(default=5_000, ge=1)
     run_scheduler: bool = Field(default=True, description="start the scheduler inside the Streamlit server")
     max_review_rounds: int = Field(default=3, ge=0, description="rejections that regenerate the rows")
     max_repair_rounds: int = Field(default=5, ge=0)

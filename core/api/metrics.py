@@ -36,7 +36,7 @@ class TaskCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         family = GaugeMetricFamily("caseflow_tasks", "Tasks per status", labels=["status"])
         try:
-            counts = service.task_counts()
+            counts = service.task_counts(exact=True)
         except Exception:  # a scrape must still answer while the database is away
             log.warning("caseflow_tasks: the task counts could not be read", exc_info=True)
             return

@@ -118,6 +118,7 @@ from core.service.review_desk import (
     review_queue,
 )
 from core.service.tasks import (
+    COUNT_CAP,
     MAX_REVIEW_BODY_BYTES,
     MAX_WAIT_SECONDS,
     TASK_PRIORITIES,

@@ -8,13 +8,14 @@ nothing. Who may act is checked here; the modules below trust the Actor they are
 from __future__ import annotations
 
 import math
+import re
 import secrets
 import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, func, or_, select
+from sqlalchemy import ColumnElement, Select, Text, cast, column, func, literal, or_, select, table, union_all
 from sqlalchemy.orm import Session, defer
 
 from core import inputs, paging
@@ -32,7 +33,7 @@ from core.tasks import ai_calls, events, lifecycle, notifications, progress, rev
 from core.workflow.checkpointer import get_saver, prune_finished
 from core.workflow.graph import thread_config
 from core.workflow.steps import step_of
-from db.models import AutomationCase, Review, Scene, TaskStatus, TestCase, User, WorkflowTask
+from db.models import AutomationCase, MetricRollup, Review, Scene, TaskStatus, TestCase, User, WorkflowTask
 from db.types import isoformat, utcnow
 
 LIST_DEFERRED = tuple(
@@ -147,8 +148,10 @@ def list_tasks(
         filters.append(WorkflowTask.status.in_(statuses))
     if user := inputs.optional_text(user, "The owner filter"):
         filters.append(User.username == user)
+    candidates = None
     if term := paging.search_term(search):
         filters.append(or_(WorkflowTask.thread_id.ilike(term), cast(WorkflowTask.input_params, Text).ilike(term)))
+        candidates = _indexed(term)
     for bound, name in ((created_from, "created_from"), (created_to, "created_to")):
         if bound is not None and (not isinstance(bound, datetime) or bound.tzinfo is None):
             raise InvalidInput("{name} must be a timezone-aware datetime.", name=name)
@@ -163,14 +166,50 @@ def list_tasks(
             .where(*filters)
             .options(*LIST_DEFERRED)
         )
-        capped = base.with_only_columns(WorkflowTask.id).limit(COUNT_CAP + 1).subquery()
-        total = session.scalar(select(func.count()).select_from(capped)) or 0
+        total, base = _counted(session, base, candidates)
         rows = session.execute(
             base.order_by(WorkflowTask.created_at.desc(), WorkflowTask.id.desc()).limit(limit).offset(offset)
         ).all()
         items = [task_summary(task, username) for task, username in rows]
     return {"total": min(total, COUNT_CAP), "total_capped": total > COUNT_CAP, "items": items, "limit": limit,
             "offset": offset}
+
+
+TASK_SEARCH = table("task_search", column("rowid"), column("task_search"))
+"""SQLite's FTS5 trigram index of the tasks' thread ids and input parameters (migration 0016)."""
+TRIGRAM = 3
+"""The shortest text a trigram index serves."""
+
+
+def _indexed(term: str) -> ColumnElement[bool] | None:
+    """On SQLite, an FTS5 query for the tasks that may match the LIKE pattern ``term``; None where none serves.
+
+    The query asks for every run of three characters or more between the pattern's wildcards, in any
+    column: it finds every task the LIKE matches and maybe more (FTS5 folds the case of every letter,
+    LIKE only ASCII's), so the LIKE still decides. PostgreSQL's planner takes its trigram indexes for
+    the ILIKE by itself.
+    """
+    runs = [run for run in re.split(r"[%_]", term) if len(run) >= TRIGRAM]
+    if not runs or not database().is_sqlite:
+        return None
+    phrases = " AND ".join('"' + run.replace('"', '""') + '"' for run in runs)
+    return TASK_SEARCH.c.task_search.op("MATCH")(phrases)
+
+
+def _counted(session: Session, base: Select[Any], candidates: ColumnElement[bool] | None) -> tuple[int, Select[Any]]:
+    """The matches of ``base`` counted up to COUNT_CAP + 1, and the query for its page.
+
+    With FTS5 ``candidates``, the count walks the index's matches and stops at the cap. A page of a
+    search under the cap reads only those; a search matching more than that finds its newest page
+    soonest by reading the newest tasks, so it does without the index.
+    """
+    counted = base.with_only_columns(WorkflowTask.id)
+    if candidates is not None:
+        counted = counted.join(TASK_SEARCH, TASK_SEARCH.c.rowid == WorkflowTask.id).where(candidates)
+    total = session.scalar(select(func.count()).select_from(counted.limit(COUNT_CAP + 1).subquery())) or 0
+    if candidates is not None and total <= COUNT_CAP:
+        base = base.where(WorkflowTask.id.in_(select(TASK_SEARCH.c.rowid).where(candidates)))
+    return total, base
 
 
 def _statuses(status: Any) -> list[str]:
@@ -381,11 +420,25 @@ def explain_task(task_id: int, *, zone: str | None = None) -> dict[str, Any]:
     return progress.explain(inputs.record_id(task_id, "task"), zone=zone)
 
 
-def task_counts() -> dict[str, int]:
-    """Tasks per status, every status present (0 when none)."""
+def task_counts(*, exact: bool = False) -> dict[str, int]:
+    """Tasks per status, every status present (0 when none); a count stops at COUNT_CAP + 1 ("10,000+").
+
+    Pages refresh these every two seconds: each status counts at most COUNT_CAP + 1 entries of the
+    status index, never every task of a large table. ``exact`` sums the metric rollups instead (kept
+    by triggers, see db.models.MetricRollup): exact at any size, for the monitoring scrape.
+    """
     with session_scope(read_only=True) as session:
-        rows = dict(session.execute(select(WorkflowTask.status, func.count()).group_by(WorkflowTask.status)).all())
-    return {status.value: int(rows.get(status.value, 0)) for status in TaskStatus}
+        if exact:
+            rows = session.execute(select(MetricRollup.status, func.sum(MetricRollup.count))
+                                   .where(MetricRollup.kind == "task").group_by(MetricRollup.status))
+        else:
+            rows = session.execute(union_all(*(
+                select(literal(status.value), func.count()).select_from(
+                    select(WorkflowTask.status).where(WorkflowTask.status == status.value)
+                    .limit(COUNT_CAP + 1).subquery())
+                for status in TaskStatus)))
+        counts = {status: int(count or 0) for status, count in rows}
+    return {status.value: counts.get(status.value, 0) for status in TaskStatus}
 
 
 def latest_event_id() -> int:

@@ -63,8 +63,8 @@ def keep_selection(previous: list[int], ids: list[int]) -> list[int]:
 
 def counts_line() -> str:
     counts = service.task_counts()
-    return "  ".join(f":{ui.STATUS_BADGE[s]}-badge[{ui.STATUS_ICON[s]} {ui.status_text(s)} **{counts[s]}**]"
-                     for s in ui.STATUSES)
+    return "  ".join(f":{ui.STATUS_BADGE[s]}-badge[{ui.STATUS_ICON[s]} {ui.status_text(s)} "
+                     f"**{ui.count_text(counts[s])}**]" for s in ui.STATUSES)
 
 
 def frame_of(items: list[dict[str, Any]]) -> pd.DataFrame:
@@ -137,7 +137,7 @@ def live_table(filters: dict[str, Any], filtered: bool) -> None:
         row_height=36, placeholder="—",
     )
     left, right = st.columns([3, 2], vertical_alignment="center")
-    total = i18n.number(result["total"]) + ("+" if result["total_capped"] else "")  # "10,000+": counts stop there
+    total = ui.count_text(result["total"] + result["total_capped"])  # "10,000+": counts stop there
     left.caption(_("{first}–{last} of {total} tasks · newest first · refreshes every {seconds} s", first=first,
                    last=first + len(items) - 1, total=total, seconds=REFRESH_SECONDS))
     with right:

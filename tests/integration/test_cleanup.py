@@ -11,7 +11,7 @@ from core.database import database, session_scope
 from core.tasks.cleanup import cleanup
 from core.workflow.checkpointer import get_saver
 from core.workflow.graph import thread_config
-from db.models import AutomationCase, TaskEvent, WorkflowTask
+from db.models import AutomationCase, Review, TaskEvent, User, WorkflowTask
 from db.types import utcnow
 from tests.conftest import wait_for
 from tests.support.cases import first_case_and_scene
@@ -55,4 +55,61 @@ def test_cleanup_removes_only_old_terminal_tasks_with_their_checkpoints(demo, wo
     saver = get_saver(database())
     assert saver.get_tuple(thread_config(threads[old_completed])) is None
     assert saver.get_tuple(thread_config(threads[old_reviewing])) is not None
+    assert cleanup(30)["tasks"] == 0
+
+
+def _tasks_with_checkpoints(ages: dict[str, tuple[str, int]]) -> dict[str, int]:
+    """thread id -> task id: a task per thread in (status, age in days), an event, a review and real checkpoints."""
+    from langgraph.graph import END, START, StateGraph
+    from typing_extensions import TypedDict
+
+    class State(TypedDict):
+        n: int
+
+    graph = StateGraph(State)
+    graph.add_node("one", lambda state: {"n": state["n"] + 1})
+    graph.add_node("two", lambda state: {"n": state["n"] + 1})
+    graph.add_edge(START, "one")
+    graph.add_edge("one", "two")
+    graph.add_edge("two", END)
+    compiled = graph.compile(checkpointer=get_saver(database()))
+    ids = {}
+    with session_scope() as session:
+        user = session.scalar(select(User.id))
+        for thread_id, (status, days) in ages.items():
+            created = utcnow() - timedelta(days=days)
+            task = WorkflowTask(thread_id=thread_id, user_id=user, status=status, input_params={"name": thread_id},
+                                created_at=created, ranked_at=created)
+            session.add(task)
+            session.flush()
+            session.add(TaskEvent(task_id=task.id, type="step_completed", step="plan_rows", duration_ms=40,
+                                  created_at=created))
+            session.add(Review(task_id=task.id, round=1, reviewer_id=user, review_status="approved",
+                               created_at=created))
+            ids[thread_id] = task.id
+    for thread_id in ages:
+        compiled.invoke({"n": 0}, thread_config(thread_id))
+    return ids
+
+
+def test_batches_remove_exactly_the_old_terminal_tasks_and_their_checkpoints(demo) -> None:
+    old = {f"old-{status}-{n}": (status, 31 + n) for status in ("completed", "failed", "cancelled") for n in range(3)}
+    kept = {"new-completed": ("completed", 29), "old-reviewing": ("reviewing", 40), "old-pending": ("pending", 40),
+            "old-processing": ("processing", 40)}
+    ids = _tasks_with_checkpoints({**old, **kept})
+    saver = get_saver(database())
+    assert all(saver.get_tuple(thread_config(thread)) is not None for thread in ids)
+
+    report = cleanup(30, batch_size=4)
+    assert (report["tasks"], report["events"], report["reviews"], report["checkpoint_threads"]) == (9, 9, 9, 9)
+    with session_scope() as session:
+        assert set(session.scalars(select(WorkflowTask.thread_id))) == set(kept)
+        assert set(session.scalars(select(TaskEvent.task_id))) == {ids[thread] for thread in kept}
+        assert set(session.scalars(select(Review.task_id))) == {ids[thread] for thread in kept}
+    for thread in old:
+        assert saver.get_tuple(thread_config(thread)) is None and not list(saver.list(thread_config(thread)))
+    for thread in kept:
+        assert saver.get_tuple(thread_config(thread)) is not None
+    assert service.list_tasks(search="old-completed")["total"] == 0, "the search index lost the removed tasks"
+    assert service.task_counts(exact=True) == service.task_counts(), "the rollups followed the deletes"
     assert cleanup(30)["tasks"] == 0
