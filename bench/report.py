@@ -22,7 +22,7 @@ machine below); the raw figures go to `bench/results/<timestamp>.json` (not comm
 databases are temporary files and PostgreSQL is a throwaway cluster started with `initdb`/`pg_ctl`
 from `PATH` (`tests/support/postgres.py`), stopped at the end, errors included.
 `python -m bench --quick` is a small run that checks the harness;
-`--only start|list|throughput|makespan|pages|ai|quality` and `--backend sqlite|postgres` narrow a run.
+`--only start|list|throughput|makespan|pages|scale|ai|quality` and `--backend sqlite|postgres` narrow a run.
 Those print the report instead of writing this page.
 `python -m bench --render bench/results/<timestamp>.json` rewrites this page from a saved full run
 without measuring again (the quality figures recomputed from the rows it kept).
