@@ -31,7 +31,8 @@ def load_inputs(test_case_id: int, scene_id: str) -> tuple[TestCaseInput, SceneI
         if scene is None:
             raise NotFound("Scene {scene_id} no longer exists.", scene_id=scene_id)
         lessons = review_lessons.for_scene(session, scene.id)
-        return test_case_input(case), SceneInput(**scene_input(scene), setup=setup_plan.plan(session, scene),
+        return test_case_input(case), SceneInput(**scene_input(scene),
+                                                 setup=setup_plan.plan(session, scene, case.preconditions),
                                                  **({"lessons": lessons} if lessons else {}))
 
 

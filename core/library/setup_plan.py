@@ -47,16 +47,18 @@ its name: the created resource's ``name`` is captured, never its id)."""
 MAX_STEPS = 4
 
 
-def plan(session: Session, scene: Scene) -> list[SetupStep]:
+def plan(session: Session, scene: Scene, preconditions: str = "") -> list[SetupStep]:
     """The setup steps for ``scene``'s path parameters, outermost first, then for the resources its body
-    refers to; none for a scene that was not imported from a document."""
+    refers to, then for those the test case's ``preconditions`` say exist; none for a scene that was not
+    imported from a document."""
     if scene.source is None:
         return []
     others = {(item.method, shape(item.path)): item for item in session.scalars(
         select(Scene).where(Scene.source == scene.source, Scene.id != scene.id).order_by(Scene.id))}
     steps = _path_steps(scene, others)
-    taken = {name for step in steps for name in step["captures"]}
-    return steps + _reference_steps(scene, others, taken)[:MAX_STEPS - len(steps)]
+    steps += _reference_steps(scene, others, {name for step in steps for name in step["captures"]})
+    steps += _precondition_steps(preconditions, scene, others, steps)
+    return steps[:MAX_STEPS]
 
 
 def _path_steps(scene: Scene, others: dict[tuple[str, str], Scene]) -> list[SetupStep]:
@@ -80,9 +82,8 @@ def _path_steps(scene: Scene, others: dict[tuple[str, str], Scene]) -> list[Setu
 def _reference_steps(scene: Scene, others: dict[tuple[str, str], Scene], taken: set[str]) -> list[SetupStep]:
     """A step per top-level body field that refers to a resource of a top-level collection the document
     creates or lists (not the scene's own collection), with the field's example value."""
-    collections = {_word(path.rsplit("/", 1)[-1]): path for method, path in others
-                   if method in ("POST", "GET") and "{}" not in path}
-    own = shape(scene.path if scene.method == "POST" else scene.path.rsplit("/{", 1)[0])
+    collections = _top_collections(others)
+    own = _own_collection(scene)
     schema = resolve_refs(scene.request_schema or {})
     steps = []
     for field in walk(schema):
@@ -95,6 +96,38 @@ def _reference_steps(scene: Scene, others: dict[tuple[str, str], Scene], taken: 
         if step is not None and example is not None:
             steps.append(SetupStep(**step, examples={field.name: example}))
     return steps
+
+
+def _precondition_steps(preconditions: str, scene: Scene, others: dict[tuple[str, str], Scene],
+                        planned: list[SetupStep]) -> list[SetupStep]:
+    """A step per top-level collection the preconditions name ("an order exists with two items", "a user is
+    registered"), in the order they name them, where no step planned so far makes or finds one already."""
+    collections = _top_collections(others)
+    made = {shape(step["path"].split("?")[0]) for step in planned} | {_own_collection(scene)}
+    taken = {name for step in planned for name in step["captures"]}
+    steps = []
+    for word in dict.fromkeys(re.findall(r"[a-z][a-z0-9_]+", preconditions.lower())):
+        collection = _plural(collections, _word(word)) or collections.get(_word(word))
+        name = f"{_noun(collection or '')}_id"
+        if collection is None or shape(collection) in made or name in taken:
+            continue
+        step = _step(others, collection, [], name)
+        if step is not None:
+            steps.append(step)
+            made.add(shape(collection))
+            taken.add(name)
+    return steps
+
+
+def _top_collections(others: dict[tuple[str, str], Scene]) -> dict[str, str]:
+    """The top-level collections the document creates or lists, by their name's letters: ``projects`` ->
+    ``/projects``."""
+    return {_word(path.rsplit("/", 1)[-1]): path for method, path in others
+            if method in ("POST", "GET") and "{}" not in path}
+
+
+def _own_collection(scene: Scene) -> str:
+    return shape(scene.path if scene.method == "POST" else scene.path.rsplit("/{", 1)[0])
 
 
 def _word(text: str) -> str:

@@ -92,3 +92,16 @@ def plans_for_own_collection(users: dict[str, str]) -> list[Any]:
     """``POST /labels`` sends a ``labelId`` of its own: nothing to make before it."""
     with session_scope() as session:
         return setup_plan.plan(session, session.get(Scene, "createLabel"))
+
+
+def test_what_the_preconditions_say_exists_is_made_or_found_first(users: dict[str, str]) -> None:
+    plans(users)
+    with session_scope() as session:
+        tag, sticker = session.get(Scene, "putTag"), session.get(Scene, "createSticker")
+        named = setup_plan.plan(session, tag, "A label exists; the user can see the boards. 一个标签已存在")
+        again = setup_plan.plan(session, sticker, "A label exists and a board is listed.")
+        plain = setup_plan.plan(session, sticker)
+    assert [(step["name"], step["method"], step["path"]) for step in named] == [
+        ("create label", "POST", "/labels"), ("find a board", "GET", "/boards")], "in the order the text names them"
+    assert list(named[0]["captures"]) == ["label_id"] and named[0]["cleanup"] == "/labels/{{label_id}}"
+    assert again == plain, "what the body's references already make is not made twice"
