@@ -14,16 +14,7 @@ from core.generation.offline.checks import case_assertions
 from core.generation.offline.lessons import is_dropped, with_preferred
 from core.generation.offline.mentions import mentioned_fields, mentioned_keywords, mentions_boundaries, required_leaves
 from core.generation.offline.rows import base_body, baseline_plan, build_body, target_plans, valid_plans
-from core.records import (
-    Analysis,
-    DataRow,
-    RowAssertions,
-    RowPlan,
-    RowSource,
-    SceneInput,
-    TestCaseInput,
-    Verdict,
-)
+from core.records import Analysis, DataRow, RowAssertions, RowPlan, RowSource, SceneInput, TestCaseInput, Verdict
 from core.schema import variables
 from core.schema.responses import statuses
 from core.schema.walk import Target, related, resolve_refs
