@@ -103,13 +103,12 @@ def _precondition_steps(preconditions: str, scene: Scene, others: dict[tuple[str
     """A step per top-level collection the preconditions name ("an order exists with two items", "a user is
     registered"), in the order they name them, where no step planned so far makes or finds one already."""
     collections = _top_collections(others)
-    made = {shape(step["path"].split("?")[0]) for step in planned} | {_own_collection(scene)}
+    made = {shape(step["path"]) for step in planned} | {_own_collection(scene)}
     taken = {name for step in planned for name in step["captures"]}
     steps = []
     for word in dict.fromkeys(re.findall(r"[a-z][a-z0-9_]+", preconditions.lower())):
-        collection = _plural(collections, _word(word)) or collections.get(_word(word))
-        name = f"{_noun(collection or '')}_id"
-        if collection is None or shape(collection) in made or name in taken:
+        collection = _plural(collections, _word(word))  # "label" or "labels": /labels
+        if collection is None or shape(collection) in made or (name := f"{_noun(collection)}_id") in taken:
             continue
         step = _step(others, collection, [], name)
         if step is not None:
