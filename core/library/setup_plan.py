@@ -55,18 +55,19 @@ def plan(session: Session, scene: Scene, preconditions: str = "") -> list[SetupS
         return []
     others = {(item.method, shape(item.path)): item for item in session.scalars(
         select(Scene).where(Scene.source == scene.source, Scene.id != scene.id).order_by(Scene.id))}
-    steps = _path_steps(scene, others)
-    steps += _reference_steps(scene, others, {name for step in steps for name in step["captures"]})
+    steps, known = _path_steps(scene, others)
+    steps += _reference_steps(scene, others, {name for step in steps for name in step["captures"]}, known)
     steps += _precondition_steps(preconditions, scene, others, steps)
     return steps[:MAX_STEPS]
 
 
-def _path_steps(scene: Scene, others: dict[tuple[str, str], Scene]) -> list[SetupStep]:
+def _path_steps(scene: Scene, others: dict[tuple[str, str], Scene]) -> tuple[list[SetupStep], list[str]]:
+    """The steps, and what each of the path's first parameters stands for: its variable, or the value the
+    document fixes (as far as steps could make them)."""
     names = PLACEHOLDER.findall(scene.path)
     declared = {item["name"]: item for item in scene.parameters if item["in"] == "path"}
     steps: list[SetupStep] = []
     known: list[str] = []
-    """What each parameter so far stands for in a path: its variable, or the value the document fixes."""
     for name in names[:MAX_STEPS]:
         if _fixed(declared.get(name)):
             known.append(parameter_value(declared[name]))
@@ -76,13 +77,16 @@ def _path_steps(scene: Scene, others: dict[tuple[str, str], Scene]) -> list[Setu
             break  # what lies below a resource nothing creates cannot be created either
         steps.append(step)
         known.append("{{" + name + "}}")
-    return steps
+    return steps, known
 
 
-def _reference_steps(scene: Scene, others: dict[tuple[str, str], Scene], taken: set[str]) -> list[SetupStep]:
-    """A step per top-level body field that refers to a resource of a top-level collection the document
-    creates or lists (not the scene's own collection), with the field's example value."""
-    collections = _top_collections(others)
+def _reference_steps(scene: Scene, others: dict[tuple[str, str], Scene], taken: set[str],
+                     known: list[str]) -> list[SetupStep]:
+    """A step per top-level body field that refers to a resource of a collection the document creates or
+    lists (not the scene's own collection), with the field's example value: a top-level collection, or one
+    under the scene's own path whose parameters the path steps made (``dag_run_id`` in the body of
+    ``/dags/{dag_id}/clear``: a run of that dag, ``/dags/{{dag_id}}/dagRuns``)."""
+    collections = _collections(others, shape(scene.path), len(known))
     own = _own_collection(scene)
     schema = resolve_refs(scene.request_schema or {})
     steps = []
@@ -92,7 +96,7 @@ def _reference_steps(scene: Scene, others: dict[tuple[str, str], Scene], taken: 
         if collection is None or collection == own or field.name in taken or not _is_id(field.schema):
             continue
         example = sample(field.schema, random.Random(field.name), field.name)
-        step = _step(others, collection, [], field.name)
+        step = _step(others, collection, known, field.name)
         if step is not None and example is not None:
             steps.append(SetupStep(**step, examples={field.name: example}))
     return steps
@@ -102,7 +106,7 @@ def _precondition_steps(preconditions: str, scene: Scene, others: dict[tuple[str
                         planned: list[SetupStep]) -> list[SetupStep]:
     """A step per top-level collection the preconditions name ("an order exists with two items", "a user is
     registered"), in the order they name them, where no step planned so far makes or finds one already."""
-    collections = _top_collections(others)
+    collections = _collections(others)
     made = {shape(step["path"]) for step in planned} | {_own_collection(scene)}
     taken = {name for step in planned for name in step["captures"]}
     steps = []
@@ -118,11 +122,14 @@ def _precondition_steps(preconditions: str, scene: Scene, others: dict[tuple[str
     return steps
 
 
-def _top_collections(others: dict[tuple[str, str], Scene]) -> dict[str, str]:
-    """The top-level collections the document creates or lists, by their name's letters: ``projects`` ->
-    ``/projects``."""
-    return {_word(path.rsplit("/", 1)[-1]): path for method, path in others
-            if method in ("POST", "GET") and "{}" not in path}
+def _collections(others: dict[tuple[str, str], Scene], within: str = "/", depth: int = 0) -> dict[str, str]:
+    """The collections the document creates or lists, by their name's letters (``projects`` -> ``/projects``):
+    the top-level ones, and those under the path ``within`` (shaped) with at most ``depth`` parameters, the
+    nearest winning (``dagruns`` -> ``/dags/{}/dagRuns``)."""
+    found = sorted((path.count("{}"), path) for method, path in others if method in ("POST", "GET")
+                   and path.count("{}") <= depth and not path.endswith("{}")
+                   and f"{within}/".startswith(f"{path.rsplit('/', 1)[0]}/"))
+    return {_word(path.rsplit("/", 1)[-1]): path for _, path in found}
 
 
 def _own_collection(scene: Scene) -> str:

@@ -2,31 +2,34 @@
 
 ``PATCH /pools/{pool_name}`` with a body ``{"name": ..., "slots": 5}``: servers refuse a body whose
 ``name`` differs from the path's ("pool name from request body doesn't match uri parameter"). When
-the case's setup captures ``pool_name``, the body's ``pool_name`` or ``name`` (the parameter's last
-word) becomes ``{{pool_name}}``, resolved to the same value as the path at every run. A body field
-that refers to another resource (``"project_id": 3``), for which the setup creates one and captures
-its id under the field's own name, becomes ``{{project_id}}`` too. Either only where the schema still
-accepts the row as it means to be, checked with the setup's example values.
+the case's setup captures ``pool_name``, the body's ``pool_name``, ``name`` (the parameter's last
+word) or ``pool`` becomes ``{{pool_name}}``, resolved to the same value as the path at every run, and
+so does every field deeper down called like the parameter (``{"dag_runs": [{"dag_id": ...}]}`` under
+``/dags/{dag_id}``). A body field that refers to another resource (``"project_id": 3``), for which the
+setup creates one and captures its id under the field's own name, becomes ``{{project_id}}`` too. Either
+only where the schema still accepts the row as it means to be, checked with the setup's example values
+(a path's resource has none: the value the row had stands for it).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from core.records import DataRow, SetupStep
 from core.schema import variables
 from core.schema.validation import intent_problem, validate_body
-from core.schema.walk import related
+from core.schema.walk import escape, get_at, related, replaced
 
 WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+ID_WORDS = frozenset({"id", "name", "key", "slug", "uuid", "code"})
 PLACEHOLDER = re.compile(r"\{([^{}/]+)\}")
 """A path parameter in an operation's path: ``{pool_name}``."""
 
 
 def bind(schema: dict[str, Any], rows: list[DataRow], path: str, setup: list[SetupStep]) -> list[DataRow]:
-    """The rows with their top-level fields that name what ``setup`` captures set to its variable."""
+    """The rows with their fields that name what ``setup`` captures set to its variable."""
     in_path = set(PLACEHOLDER.findall(path))
     keys = {name: _keys(name) if name in in_path else (name,) for step in setup for name in step["captures"]}
     known = variables.setup_examples(setup)
@@ -34,9 +37,11 @@ def bind(schema: dict[str, Any], rows: list[DataRow], path: str, setup: list[Set
 
 
 def _keys(name: str) -> tuple[str, ...]:
-    """The body fields that may name a path's resource: the parameter, and its last word (``name``)."""
-    words = WORDS.findall(name)
-    return tuple(dict.fromkeys((name, words[-1].lower() if words else name)))
+    """The top-level body fields that may name a path's resource: the parameter, its last word (``name``), and
+    its words before an id-like last one (``pool`` for ``pool_name``)."""
+    words = [word.lower() for word in WORDS.findall(name)] or [name]
+    head = "_".join(words[:-1]) if len(words) > 1 and words[-1] in ID_WORDS else None
+    return tuple(dict.fromkeys(item for item in (name, words[-1], head) if item))
 
 
 def _bound(schema: dict[str, Any], row: DataRow, keys: dict[str, tuple[str, ...]], in_path: set[str],
@@ -45,13 +50,38 @@ def _bound(schema: dict[str, Any], row: DataRow, keys: dict[str, tuple[str, ...]
     if not isinstance(body, dict):
         return row
     for name, candidates in keys.items():
-        key = next((key for key in candidates if isinstance(body.get(key), str)
-                    or (name not in in_path and variables.is_number(body.get(key)))), None)
-        template = "{{" + name + "}}"
-        if key is None or body[key] == template or related(f"/{key}", row["pointer"] or "/"):
-            continue
-        trial = {**body, key: template}
-        errors = validate_body(schema, variables.example(trial, known))
-        if intent_problem(row["kind"], row["keyword"], row["pointer"], errors) is None:
-            body = trial
+        for pointer in _places(body, name, candidates, in_path):
+            template = "{{" + name + "}}"
+            current = get_at(body, pointer)
+            if current == template or related(pointer, row["pointer"] or "/"):
+                continue
+            trial = replaced(body, pointer, template)
+            example = {name: variables.example(current, known)} if name not in known else {}
+            errors = validate_body(schema, variables.example(trial, {**known, **example}))
+            if intent_problem(row["kind"], row["keyword"], row["pointer"], errors) is None:
+                body = trial
     return row if body is row["body"] else DataRow(**{**row, "body": body})
+
+
+def _places(body: dict[str, Any], name: str, candidates: tuple[str, ...], in_path: set[str]) -> list[str]:
+    """Pointers to the fields that name ``name``'s resource: the first top-level candidate the body has (a
+    number only for a reference, an id a path never holds), and for a path parameter every field deeper down
+    called exactly like it (``/dag_runs/0/dag_id`` under ``/dags/{dag_id}``)."""
+    top = next((key for key in candidates if isinstance(body.get(key), str)
+                or (name not in in_path and variables.is_number(body.get(key)))), None)
+    deeper = [pointer for pointer, value in _named(body, name, "") if pointer.count("/") > 1
+              and isinstance(value, str)] if name in in_path else []
+    return ([f"/{escape(top)}"] if top is not None else []) + deeper
+
+
+def _named(value: Any, name: str, pointer: str) -> Iterator[tuple[str, Any]]:
+    """(pointer, value) of every field called ``name`` in ``value``, at any depth."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{pointer}/{escape(str(key))}"
+            if key == name:
+                yield here, item
+            yield from _named(item, name, here)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _named(item, name, f"{pointer}/{index}")

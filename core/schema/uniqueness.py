@@ -1,9 +1,11 @@
-"""Values a server may keep unique (names, slugs, keys, codes, emails) made different on every run.
+"""Values a server may keep unique (names, slugs, keys, codes, emails, date-times) made different on every run.
 
 Servers refuse a second "alice_chen" with 409, so a case that passed once fails the next day.
 Each such string gets a run-time variable (core.schema.variables) where the field's schema
 still accepts it and the row still does what it means: a boundary row keeps its exact length,
-an invalid row keeps the value it breaks the schema with.
+an invalid row keeps the value it breaks the schema with. A date-time becomes the moment of the
+run (``{{$isoTimestamp}}``): some are keys (a run's logical date), and fields resolved in order
+keep a start before its end.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from core.records import DataRow
 from core.schema import variables
 from core.schema.validation import intent_problem, validate_body
-from core.schema.values import json_type
+from core.schema.values import json_type, non_null
 from core.schema.walk import Field, escape, related, replaced, resolve_refs, schema_pointer, walk
 
 HINTS = frozenset({"id", "name", "username", "login", "slug", "key", "code", "email", "mail", "handle", "title",
@@ -29,15 +31,25 @@ SUFFIXES = ("_{{$randomInt}}", "-{{$randomInt}}", "{{$randomInt}}", "{{$randomLe
 def vary(schema: dict[str, Any], rows: list[DataRow], known: Mapping[str, Any] | None = None) -> list[DataRow]:
     """The rows with their unique-looking strings turned into templates that differ on every run (``known``:
     the example values of the variables a case's setup captures)."""
-    fields = {field.pointer: field for field in walk(resolve_refs(schema)) if may_be_unique(field)}
+    fields = {field.pointer: field for field in walk(resolve_refs(schema)) if _varied(field)}
     return [_vary_row(schema, fields, row, known or {}) for row in rows] if fields else rows
 
 
 def may_be_unique(field: Field) -> bool:
-    node = field.schema
-    if json_type(node) != "string" or "enum" in node or "const" in node:
-        return False
-    return node.get("format") == "uuid" or any(word.lower() in HINTS for word in WORD.findall(field.name))
+    """A string that names or keys something: a uuid, or a field whose name has one of the HINTS."""
+    node = non_null(field.schema)
+    return _free(node) and (node.get("format") == "uuid"
+                            or any(word.lower() in HINTS for word in WORD.findall(field.name)))
+
+
+def _varied(field: Field) -> bool:
+    node = non_null(field.schema)
+    return may_be_unique(field) or (_free(node) and node.get("format") == "date-time")
+
+
+def _free(node: dict[str, Any]) -> bool:
+    """A string the document does not fix (no ``enum``/``const``)."""
+    return json_type(node) == "string" and "enum" not in node and "const" not in node
 
 
 def _vary_row(schema: dict[str, Any], fields: dict[str, Field], row: DataRow, known: Mapping[str, Any]) -> DataRow:
@@ -72,8 +84,11 @@ def _strings(value: Any, pointer: str) -> Iterator[tuple[str, str]]:
 
 def templates(value: str, node: dict[str, Any], exact: bool) -> list[str]:
     """Templates for ``value``: as long as it when ``exact``, else within the field's maximum length."""
+    node = non_null(node)
     if node.get("format") == "uuid":
         return ["{{$uuid}}"]
+    if node.get("format") == "date-time":
+        return [] if exact else ["{{$isoTimestamp}}"]
     head, at, domain = value.partition("@") if node.get("format") == "email" else (value, "", "")
     limit = len(value) if exact else node.get("maxLength")
     found = []

@@ -128,6 +128,14 @@ def branch(node: dict[str, Any], index: int) -> dict[str, Any]:
     return {**merged, **chosen}
 
 
+def non_null(node: dict[str, Any]) -> dict[str, Any]:
+    """A nullable field's other branch with the node's own keywords (``anyOf: [{"type": "string", "format":
+    "date-time"}, {"type": "null"}]``, pydantic's optional field), else the node as it is."""
+    found = branches_of(node)
+    others = [index for index, part in enumerate(found) if part.get("type") != "null"]
+    return branch(node, others[0]) if len(found) == 2 and len(others) == 1 else node
+
+
 def _with_example(node: dict[str, Any], value: dict[str, Any], documented: list[Any]) -> Any:
     """An object's documented example with the invented fields it leaves out, when that is still valid."""
     for item in documented:

@@ -17,6 +17,7 @@ import string
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 NAME = r"[A-Za-z_][A-Za-z0-9_.]*"
@@ -24,17 +25,31 @@ NAME = r"[A-Za-z_][A-Za-z0-9_.]*"
 TEMPLATE = re.compile(r"\{\{\s*(\$?" + NAME + r"(?::\d{1,2})?)\s*\}\}")
 """``{{name}}``, ``{{$builtin}}`` or ``{{$builtin:N}}`` (N characters, for the random ones)."""
 
+_last_instant = [0]
+"""The last millisecond ``$isoTimestamp`` gave in this process."""
+
+
+def _iso_timestamp(rng: random.Random, size: int | None) -> str:
+    """Now in UTC to the millisecond (``2026-12-02T04:05:06.789Z``), always later than the last one drawn: a
+    setup step and its row, or two rows, never send the same instant (servers keep some date-times unique)."""
+    millis = max(time.time_ns() // 1_000_000, _last_instant[0] + 1)
+    _last_instant[0] = millis
+    return datetime.fromtimestamp(millis / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
 BUILTINS: dict[str, Callable[[random.Random, int | None], str]] = {
     "$uuid": lambda rng, size: str(uuid.UUID(int=rng.getrandbits(128), version=4)),
     "$timestamp": lambda rng, size: str(int(time.time())),
+    "$isoTimestamp": _iso_timestamp,
     "$randomInt": lambda rng, size: str(rng.randint(10 ** ((size or 6) - 1), 10 ** (size or 6) - 1)),
     "$randomLetters": lambda rng, size: "".join(rng.choice(string.ascii_lowercase) for _ in range(size or 6)),
 }
-"""Each gives the same number of characters every time (a timestamp has 10 digits until 2286; the random
-ones 6, or N with ``:N``)."""
+"""Each gives the same number of characters every time (a timestamp has 10 digits until 2286, an ISO one 24;
+the random ones 6, or N with ``:N``)."""
 
-EXAMPLE_VARIABLES = {"run_id": "run-0001"}
-"""What names other than the built-ins stand for when a template is checked or shown."""
+EXAMPLE_VARIABLES = {"run_id": "run-0001", "$timestamp": "1767225600", "$isoTimestamp": "2026-01-01T00:00:00.000Z"}
+"""What names other than the random built-ins stand for when a template is checked or shown: the clock's are
+the same every time too."""
 
 
 class UnknownVariable(KeyError):
@@ -91,11 +106,11 @@ def is_number(value: Any) -> bool:
 
 
 def _value_of(name: str, variables: Mapping[str, Any], rng: random.Random, strict: bool) -> str:
+    if name in variables:  # a built-in too, where an example fixes it (the clock's)
+        return str(variables[name])
     builtin, _, size = name.partition(":")
     if builtin in BUILTINS and (not size or int(size) > 0):
         return BUILTINS[builtin](rng, int(size) if size else None)
-    if name in variables:
-        return str(variables[name])
     if strict:
         raise UnknownVariable(name)
     return "{{" + name + "}}"

@@ -50,6 +50,8 @@ DOCUMENT = {"openapi": "3.1.0", "info": {"title": "Boards", "version": "1"}, "pa
                            responses=CREATED)},
     "/labels/{label_id}": {"delete": op("deleteLabel", params=["label_id"])},
     "/stickers": {"post": op("createSticker", body=STICKER, responses=CREATED)},
+    "/boards/{board_id}/pins": {"post": op("pinCard", params=["board_id"], body={
+        "type": "object", "required": ["card_id"], "properties": {"card_id": ID, "label_id": ID}})},
 }}
 
 
@@ -105,3 +107,12 @@ def test_what_the_preconditions_say_exists_is_made_or_found_first(users: dict[st
         ("create label", "POST", "/labels"), ("find a board", "GET", "/boards")], "in the order the text names them"
     assert list(named[0]["captures"]) == ["label_id"] and named[0]["cleanup"] == "/labels/{{label_id}}"
     assert again == plain, "what the body's references already make is not made twice"
+
+
+def test_a_body_field_refers_to_a_resource_under_the_scenes_own_path(users: dict[str, str]) -> None:
+    find, card, label = plans(users)["pinCard"]
+    assert find["name"] == "find a board" and list(find["captures"]) == ["board_id"]
+    assert (card["method"], card["path"], list(card["captures"])) == ("POST", "/boards/{{board_id}}/cards",
+                                                                       ["card_id"]), "a card of the path's board"
+    assert card["cleanup"] == "/boards/{{board_id}}/cards/{{card_id}}" and "card_id" in card["examples"]
+    assert (label["path"], list(label["captures"])) == ("/labels", ["label_id"]), "top-level ones still"

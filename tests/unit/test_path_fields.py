@@ -26,8 +26,21 @@ def step(name: str, **examples: Any) -> SetupStep:
 def test_the_field_named_like_the_parameter_takes_its_variable() -> None:
     [bound] = bind(SCHEMA, [row({"name": "Alice", "slots": 3})], "/pools/{pool_name}", [step("pool_name")])
     assert bound["body"] == {"name": "{{pool_name}}", "slots": 3}
-    [same] = bind(SCHEMA, [row({"code": "abc"})], "/codes/{code}", [step("code")])
-    assert same["body"] == {"code": "abc"}, "the schema's pattern refuses the template: left as it is"
+    [coded] = bind(SCHEMA, [row({"code": "abc"})], "/codes/{code}", [step("code")])
+    assert coded["body"] == {"code": "{{code}}"}, "checked with the row's own value standing for the path's"
+    [headed] = bind(SCHEMA, [row({"code": "abc", "slots": 2})], "/codes/{code_key}", [step("code_key")])
+    assert headed["body"] == {"code": "{{code_key}}", "slots": 2}, "the words before an id-like last one"
+
+
+def test_fields_deeper_down_called_like_a_path_parameter_take_its_variable() -> None:
+    schema = {"type": "object", "properties": {"runs": {"type": "array", "items": {
+        "type": "object", "properties": {"dag_id": {"type": "string"}, "owner_id": {"type": "string"}}}}}}
+    [bound] = bind(schema, [row({"runs": [{"dag_id": "a_1", "owner_id": "o"}, {"dag_id": "b_2"}]})],
+                   "/dags/{dag_id}/clear", [step("dag_id")])
+    assert bound["body"] == {"runs": [{"dag_id": "{{dag_id}}", "owner_id": "o"}, {"dag_id": "{{dag_id}}"}]}
+    [reference] = bind(schema, [row({"runs": [{"owner_id": "o"}]})], "/dags/{dag_id}/clear",
+                       [step("dag_id"), step("owner_id", owner_id="x")])
+    assert reference["body"] == {"runs": [{"owner_id": "o"}]}, "a reference binds at the top level only"
 
 
 def test_a_field_that_refers_to_a_resource_takes_its_variable_checked_with_its_example() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -37,6 +38,11 @@ def test_builtins_resolve_afresh_with_a_fixed_length_and_names_from_the_run() ->
     assert first["ids"][0] != second["ids"][0] and len(first["ids"][0]) == 36
     assert first["run"] == "run-1" and first["n"] == 3 and first["at"].isdigit() and len(first["at"]) == 10
     assert variables.example(template) == variables.example(template), "the example is the same every time"
+    instants = [variables.resolve("{{$isoTimestamp}}", {}) for _ in range(3)]
+    assert [datetime.fromisoformat(value).tzinfo for value in instants] == [UTC] * 3
+    assert sorted(set(instants)) == instants and {len(value) for value in instants} == {24}, \
+        "later on every call, even within one millisecond"
+    assert variables.example("{{$isoTimestamp}}") == variables.EXAMPLE_VARIABLES["$isoTimestamp"]
     with pytest.raises(variables.UnknownVariable):
         variables.resolve({"x": "{{tenant}}"}, {})
     assert variables.example({"x": "{{tenant}}"}) == {"x": "{{tenant}}"}, "shown as written, not invented"
@@ -69,6 +75,23 @@ def test_unique_looking_strings_get_a_variable_that_keeps_every_row_meaning_what
     assert not variables.has_template(broken), "the value an invalid row breaks the schema with stays as it is"
     runs = {variables.resolve(baseline, {})["username"] for _ in range(20)}
     assert len(runs) > 15, "each run sends another username"
+
+
+def test_date_times_become_the_moment_of_the_run_nullable_ones_too() -> None:
+    instant = {"type": "string", "format": "date-time"}
+    schema = {"type": "object", "properties": {
+        "logical_date": {"anyOf": [instant, {"type": "null"}]}, "start": instant, "end": instant,
+        "day": {"type": "string", "format": "date"}, "fixed": {**instant, "enum": ["2024-01-01T00:00:00Z"]}}}
+    body = {"logical_date": "2021-03-05T03:40:01Z", "start": "2024-01-01T00:00:00Z", "end": "2024-02-01T00:00:00Z",
+            "day": "2024-01-01", "fixed": "2024-01-01T00:00:00Z"}
+    [valid, broken] = uniqueness.vary(schema, [
+        {"name": "v", "kind": "valid", "keyword": None, "pointer": "", "body": body},
+        {"name": "i", "kind": "invalid", "keyword": "format", "pointer": "/start", "body": {**body, "start": "nope"}}])
+    assert valid["body"] == {**body, "logical_date": "{{$isoTimestamp}}", "start": "{{$isoTimestamp}}",
+                             "end": "{{$isoTimestamp}}"}, "a date and a fixed value are left as they are"
+    sent = variables.resolve(valid["body"], {})
+    assert sent["start"] < sent["end"], "resolved in order: a start stays before its end"
+    assert broken["body"]["start"] == "nope" and broken["body"]["end"] == "{{$isoTimestamp}}"
 
 
 def test_documented_examples_come_before_invented_values() -> None:
