@@ -28,7 +28,7 @@ from core.inputs import json_type, label, plain_json
 from core.library.case_requests import parameter_value
 from core.messages import Text
 from core.records import DataRow, SetupStep
-from core.schema import uniqueness, variables
+from core.schema import path_fields, uniqueness, variables
 from core.schema.path_fields import PLACEHOLDER
 from core.schema.responses import documented_codes, response_schema
 from core.schema.values import sample
@@ -75,9 +75,18 @@ def _path_steps(scene: Scene, others: dict[tuple[str, str], Scene]) -> tuple[lis
         step = _step(others, _collection(scene.path, name), known, name)
         if step is None:
             break  # what lies below a resource nothing creates cannot be created either
-        steps.append(step)
+        steps.append(SetupStep(**step, examples={name: _path_example(step, name, declared.get(name))}))
         known.append("{{" + name + "}}")
     return steps, known
+
+
+def _path_example(step: SetupStep, name: str, parameter: dict[str, Any] | None) -> Any:
+    """What a path's variable stands for before a run (rows binding their fields to it are checked with it):
+    the value the creating step sends for it (an id the client chooses), else the parameter's own value."""
+    body = step["body"] if isinstance(step["body"], dict) else {}
+    sent = next((body[key] for key in path_fields.names_for(name) if isinstance(body.get(key), str)
+                 or variables.is_number(body.get(key))), None)
+    return variables.example(sent) if sent is not None else parameter_value(parameter or {"name": name, "in": "path"})
 
 
 def _reference_steps(scene: Scene, others: dict[tuple[str, str], Scene], taken: set[str],

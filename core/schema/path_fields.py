@@ -7,8 +7,7 @@ word) or ``pool`` becomes ``{{pool_name}}``, resolved to the same value as the p
 so does every field deeper down called like the parameter (``{"dag_runs": [{"dag_id": ...}]}`` under
 ``/dags/{dag_id}``). A body field that refers to another resource (``"project_id": 3``), for which the
 setup creates one and captures its id under the field's own name, becomes ``{{project_id}}`` too. Either
-only where the schema still accepts the row as it means to be, checked with the setup's example values
-(a path's resource has none: the value the row had stands for it).
+only where the schema still accepts the row as it means to be, checked with the setup's example values.
 """
 
 from __future__ import annotations
@@ -31,12 +30,12 @@ PLACEHOLDER = re.compile(r"\{([^{}/]+)\}")
 def bind(schema: dict[str, Any], rows: list[DataRow], path: str, setup: list[SetupStep]) -> list[DataRow]:
     """The rows with their fields that name what ``setup`` captures set to its variable."""
     in_path = set(PLACEHOLDER.findall(path))
-    keys = {name: _keys(name) if name in in_path else (name,) for step in setup for name in step["captures"]}
+    keys = {name: names_for(name) if name in in_path else (name,) for step in setup for name in step["captures"]}
     known = variables.setup_examples(setup)
     return [_bound(schema, row, keys, in_path, known) for row in rows] if keys else rows
 
 
-def _keys(name: str) -> tuple[str, ...]:
+def names_for(name: str) -> tuple[str, ...]:
     """The top-level body fields that may name a path's resource: the parameter, its last word (``name``), and
     its words before an id-like last one (``pool`` for ``pool_name``)."""
     words = [word.lower() for word in WORDS.findall(name)] or [name]
@@ -56,8 +55,7 @@ def _bound(schema: dict[str, Any], row: DataRow, keys: dict[str, tuple[str, ...]
             if current == template or related(pointer, row["pointer"] or "/"):
                 continue
             trial = replaced(body, pointer, template)
-            example = {name: variables.example(current, known)} if name not in known else {}
-            errors = validate_body(schema, variables.example(trial, {**known, **example}))
+            errors = validate_body(schema, variables.example(trial, known))
             if intent_problem(row["kind"], row["keyword"], row["pointer"], errors) is None:
                 body = trial
     return row if body is row["body"] else DataRow(**{**row, "body": body})

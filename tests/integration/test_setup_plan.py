@@ -8,6 +8,7 @@ from typing import Any
 from core import service
 from core.database import session_scope
 from core.library import setup_plan
+from core.library.case_requests import parameter_value
 from db.models import Scene
 
 ID = {"type": "string"}
@@ -66,6 +67,8 @@ def test_each_path_parameter_is_found_or_created_outermost_first(users: dict[str
     find, create = planned["patchCard"]
     assert (find["method"], find["path"], find["captures"]["board_id"][0]) == ("GET", "/boards", "boards.0.board_id")
     assert find["cleanup"] is None and find["body"] is None, "what a step only found is never deleted"
+    assert find["examples"] == {"board_id": parameter_value({"name": "board_id", "in": "path", "schema": ID})}, \
+        "the parameter's own value stands for it before a run"
     assert (create["method"], create["path"]) == ("POST", "/boards/{{board_id}}/cards")
     assert create["captures"]["card_id"][0] == "data.id", "the documented answer's id first"
     assert create["cleanup"] == "/boards/{{board_id}}/cards/{{card_id}}"

@@ -26,9 +26,11 @@ def step(name: str, **examples: Any) -> SetupStep:
 def test_the_field_named_like_the_parameter_takes_its_variable() -> None:
     [bound] = bind(SCHEMA, [row({"name": "Alice", "slots": 3})], "/pools/{pool_name}", [step("pool_name")])
     assert bound["body"] == {"name": "{{pool_name}}", "slots": 3}
-    [coded] = bind(SCHEMA, [row({"code": "abc"})], "/codes/{code}", [step("code")])
-    assert coded["body"] == {"code": "{{code}}"}, "checked with the row's own value standing for the path's"
-    [headed] = bind(SCHEMA, [row({"code": "abc", "slots": 2})], "/codes/{code_key}", [step("code_key")])
+    [same] = bind(SCHEMA, [row({"code": "abc"})], "/codes/{code}", [step("code")])
+    assert same["body"] == {"code": "abc"}, "the schema's pattern refuses the template: left as it is"
+    [coded] = bind(SCHEMA, [row({"code": "abc"})], "/codes/{code}", [step("code", code="xyz")])
+    assert coded["body"] == {"code": "{{code}}"}, "checked with the step's example of the path's value"
+    [headed] = bind(SCHEMA, [row({"code": "abc", "slots": 2})], "/codes/{code_key}", [step("code_key", code_key="q")])
     assert headed["body"] == {"code": "{{code_key}}", "slots": 2}, "the words before an id-like last one"
 
 
