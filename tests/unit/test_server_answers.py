@@ -119,6 +119,13 @@ WINDOW = {"type": "object", "properties": {"run_id": {"type": "string"}, "partit
      {"detail": [{"type": "value_error", "loc": ["body"],
                   "msg": "Value error, Exactly one of run_id, or partition_key must be provided."}]},
      lambda body: body == {"run_id": "r1", "dry_run": True}),
+    # both or neither: the one given goes, the null one stays (what the row tests)
+    ({"type": "object", "properties": {"start": {"type": ["string", "null"]}, "end": {"type": ["string", "null"]},
+                                       "note": {"type": "string"}}},
+     {"start": None, "end": "2024-01-01T00:00:00Z", "note": "n"},
+     {"detail": [{"type": "value_error", "loc": ["body"], "msg": "Value error, Either both start and end must be "
+                  "provided or both must be None"}]},
+     lambda body: body == {"start": None, "note": "n"}),
     # no field named, but the refused value quoted
     (WINDOW, {"run_id": "r1", "order_by": "demo text"},
      {"detail": "Ordering with 'demo text' is disallowed or the attribute does not exist on the model"},

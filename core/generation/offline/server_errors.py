@@ -15,8 +15,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Rule = Literal["exclusive", "any_of", "required", "unknown", "pattern", "lowercase", "uppercase", "enum", "max_length",
-               "min_length", "length_between", "between", "maximum", "minimum", "format", "type", "unique", "other"]
+Rule = Literal["exclusive", "any_of", "together", "required", "unknown", "pattern", "lowercase", "uppercase", "enum",
+               "max_length", "min_length", "length_between", "between", "maximum", "minimum", "format", "type",
+               "unique", "other"]
 
 BODY_LOCATIONS = {"body", "json", "request", "payload"}
 """Leading path parts that name the request body itself, not a field in it."""
@@ -122,6 +123,9 @@ PATTERNS: tuple[tuple[Rule, re.Pattern[str]], ...] = (
                              r"given|provided|specified) together|not both|cannot both|both are set|are both set|"
                              r"二选一|只能(?:填|选)一", re.I)),
     ("any_of", re.compile(r"at least one of|one or more of|至少(?:填|提供)?一", re.I)),
+    ("together", re.compile(r"either both|both or neither|(?:must|should|have to) (?:both )?be (?:provided|given|"
+                            r"set|specified|used) together|\bboth\b.+\bor (?:neither|none|both (?:must|should) be "
+                            r"(?:none|null|omitted|empty))|同时(?:提供|填写|为空)", re.I)),
     ("required", re.compile(r"\b(?:field|value|property|parameter)? ?(?:is )?required\b|missing|must not be "
                             r"(?:null|blank|empty)|may not be (?:null|blank)|cannot be (?:null|blank|empty)|"
                             r"not be null|必填|不能为空", re.I)),

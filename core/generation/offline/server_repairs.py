@@ -2,7 +2,7 @@
 
 Each hint (core.generation.offline.server_errors) names a field and a rule; the fix is the
 smallest change that follows it: add the field the server requires, drop the one it refuses
-(or all but one of fields it wants exactly one of),
+(or all but one of fields it wants exactly one of, or those given of fields it wants together or not at all),
 lower-case an identifier, take a listed value, fit a length or a range, a format, a type, or
 make a value that must be unique differ on every run. A fix that would break the schema (or,
 for an invalid row, the one rule the row breaks on purpose) is not applied.
@@ -31,6 +31,8 @@ def repair(row: DataRow, hints: list[Hint], schema: dict[str, Any], resolved: di
     body, notes = row["body"], []
     for hint in hints:
         pointers = _absent_named(body, hint, fields) if hint.rule == "any_of" else _pointers(body, hint)
+        if hint.rule == "together":  # both or neither: the ones given go (a null one is not given)
+            pointers = [pointer for pointer in pointers if _at(body, pointer) is not None]
         for pointer in pointers[1:] if hint.rule == "exclusive" else pointers:  # exactly one: the first stays
             if row["kind"] == "invalid" and related(pointer, row["pointer"]):
                 continue
@@ -158,7 +160,7 @@ def _fix(body: Any, pointer: str, hint: Hint, field: Field | None, rng: random.R
         return replaced(body, pointer, sample(node, rng, pointer.rsplit("/", 1)[-1])) if current is _MISSING else None
     if current is _MISSING:
         return None
-    if hint.rule in ("unknown", "exclusive"):
+    if hint.rule in ("unknown", "exclusive", "together"):
         result = replaced(body, "", body)
         remove_at(result, pointer)
         return result
@@ -277,7 +279,7 @@ def _describe(hint: Hint, pointer: str) -> str:
     where = pointer.strip("/").replace("/", ".") or "the body"
     return {
         "required": f"added {where}", "any_of": f"added {where}", "unknown": f"removed {where}",
-        "exclusive": f"removed {where}",
+        "exclusive": f"removed {where}", "together": f"removed {where}",
         "lowercase": f"lower-cased {where}", "uppercase": f"upper-cased {where}",
         "unique": f"made {where} differ on every run",
     }.get(hint.rule, f"changed {where} ({hint.rule.replace('_', ' ')})")
