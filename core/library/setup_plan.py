@@ -91,16 +91,16 @@ def _path_example(step: SetupStep, name: str, parameter: dict[str, Any] | None) 
 
 def _reference_steps(scene: Scene, others: dict[tuple[str, str], Scene], taken: set[str],
                      known: list[str]) -> list[SetupStep]:
-    """A step per top-level body field that refers to a resource of a collection the document creates or
-    lists (not the scene's own collection), with the field's example value: a top-level collection, or one
-    under the scene's own path whose parameters the path steps made (``dag_run_id`` in the body of
-    ``/dags/{dag_id}/clear``: a run of that dag, ``/dags/{{dag_id}}/dagRuns``)."""
+    """A step per body field (at any depth, once per name) that refers to a resource of a collection the
+    document creates or lists (not the scene's own collection), with the field's example value: a top-level
+    collection, or one under the scene's own path whose parameters the path steps made (``dag_run_id`` in the
+    body of ``/dags/{dag_id}/clear``: a run of that dag, ``/dags/{{dag_id}}/dagRuns``)."""
     collections = _collections(others, shape(scene.path), len(known))
     own = _own_collection(scene)
     schema = resolve_refs(scene.request_schema or {})
     steps = []
     for field in walk(schema):
-        match = REFERENCE.fullmatch(field.name) if field.depth == 1 else None
+        match = REFERENCE.fullmatch(field.name) if field.depth >= 1 else None
         collection = None if match is None else _plural(collections, _word(match["noun"]))
         if collection is None or collection == own or field.name in taken or not _is_id(field.schema):
             continue
@@ -108,6 +108,7 @@ def _reference_steps(scene: Scene, others: dict[tuple[str, str], Scene], taken: 
         step = _step(others, collection, known, field.name)
         if step is not None and example is not None:
             steps.append(SetupStep(**step, examples={field.name: example}))
+            taken.add(field.name)
     return steps
 
 

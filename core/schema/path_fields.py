@@ -5,8 +5,8 @@
 the case's setup captures ``pool_name``, the body's ``pool_name``, ``name`` (the parameter's last
 word) or ``pool`` becomes ``{{pool_name}}``, resolved to the same value as the path at every run, and
 so does every field deeper down called like the parameter (``{"dag_runs": [{"dag_id": ...}]}`` under
-``/dags/{dag_id}``). A body field that refers to another resource (``"project_id": 3``), for which the
-setup creates one and captures its id under the field's own name, becomes ``{{project_id}}`` too. Either
+``/dags/{dag_id}``). A body field that refers to another resource (``"project_id": 3``, at any depth), for
+which the setup creates one and captures its id under the field's own name, becomes ``{{project_id}}`` too. Either
 only where the schema still accepts the row as it means to be, checked with the setup's example values.
 """
 
@@ -62,13 +62,13 @@ def _bound(schema: dict[str, Any], row: DataRow, keys: dict[str, tuple[str, ...]
 
 
 def _places(body: dict[str, Any], name: str, candidates: tuple[str, ...], in_path: set[str]) -> list[str]:
-    """Pointers to the fields that name ``name``'s resource: the first top-level candidate the body has (a
-    number only for a reference, an id a path never holds), and for a path parameter every field deeper down
-    called exactly like it (``/dag_runs/0/dag_id`` under ``/dags/{dag_id}``)."""
-    top = next((key for key in candidates if isinstance(body.get(key), str)
-                or (name not in in_path and variables.is_number(body.get(key)))), None)
-    deeper = [pointer for pointer, value in _named(body, name, "") if pointer.count("/") > 1
-              and isinstance(value, str)] if name in in_path else []
+    """Pointers to the fields that name ``name``'s resource: the first top-level candidate the body has, and
+    every field deeper down called exactly like it (``/dag_runs/0/dag_id`` under ``/dags/{dag_id}``,
+    ``/items/0/product_id``); a number only for a reference (an id a path never holds)."""
+    def fits(value: Any) -> bool:
+        return isinstance(value, str) or (name not in in_path and variables.is_number(value))
+    top = next((key for key in candidates if fits(body.get(key))), None)
+    deeper = [pointer for pointer, value in _named(body, name, "") if pointer.count("/") > 1 and fits(value)]
     return ([f"/{escape(top)}"] if top is not None else []) + deeper
 
 

@@ -52,7 +52,8 @@ DOCUMENT = {"openapi": "3.1.0", "info": {"title": "Boards", "version": "1"}, "pa
     "/labels/{label_id}": {"delete": op("deleteLabel", params=["label_id"])},
     "/stickers": {"post": op("createSticker", body=STICKER, responses=CREATED)},
     "/boards/{board_id}/pins": {"post": op("pinCard", params=["board_id"], body={
-        "type": "object", "required": ["card_id"], "properties": {"card_id": ID, "label_id": ID}})},
+        "type": "object", "required": ["card_id"], "properties": {"card_id": ID, "tags": {
+            "type": "array", "items": {"type": "object", "properties": {"label_id": ID}}}}})},
 }}
 
 
@@ -118,4 +119,4 @@ def test_a_body_field_refers_to_a_resource_under_the_scenes_own_path(users: dict
     assert (card["method"], card["path"], list(card["captures"])) == ("POST", "/boards/{{board_id}}/cards",
                                                                        ["card_id"]), "a card of the path's board"
     assert card["cleanup"] == "/boards/{{board_id}}/cards/{{card_id}}" and "card_id" in card["examples"]
-    assert (label["path"], list(label["captures"])) == ("/labels", ["label_id"]), "top-level ones still"
+    assert (label["path"], list(label["captures"])) == ("/labels", ["label_id"]), "a reference deeper down"

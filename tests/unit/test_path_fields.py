@@ -42,7 +42,7 @@ def test_fields_deeper_down_called_like_a_path_parameter_take_its_variable() -> 
     assert bound["body"] == {"runs": [{"dag_id": "{{dag_id}}", "owner_id": "o"}, {"dag_id": "{{dag_id}}"}]}
     [reference] = bind(schema, [row({"runs": [{"owner_id": "o"}]})], "/dags/{dag_id}/clear",
                        [step("dag_id"), step("owner_id", owner_id="x")])
-    assert reference["body"] == {"runs": [{"owner_id": "o"}]}, "a reference binds at the top level only"
+    assert reference["body"] == {"runs": [{"owner_id": "{{owner_id}}"}]}, "a reference at any depth too"
 
 
 def test_a_field_that_refers_to_a_resource_takes_its_variable_checked_with_its_example() -> None:
