@@ -12,7 +12,8 @@ the token to send.
 - **airflow** (PyPI ``apache-airflow``): the Airflow 3 public API (FastAPI, OpenAPI 3.1), SQLite,
   the simple auth manager; the harness gets a JWT from ``POST /auth/token`` and sends it as a
   Bearer token.
-- **prefect** (PyPI ``prefect``): the Prefect 3 server (FastAPI, OpenAPI 3.1), SQLite, no auth.
+- **prefect** (PyPI ``prefect``): the Prefect 3 server (FastAPI, OpenAPI 3.1), SQLite, no auth, without its background
+  services (``--no-services``: they hold the SQLite file and the API answers 503 meanwhile).
 - **prism** (npm ``@stoplight/prism-cli``): a mock that validates every request against a document,
   here the repository's ``tests/fixtures/openapi/harbor-shop.yaml``: a server that knows the schema
   and nothing else.
@@ -239,8 +240,8 @@ def _prefect(install: Install, workdir: Path, port: int) -> Iterator[Target]:
         "PREFECT_API_URL": "",
         "DO_NOT_TRACK": "1",
     }
-    process = Process([str(install.bin / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                      workdir, env)
+    process = Process([str(install.bin / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port),
+                       "--no-services"], workdir, env)  # its background services lock the SQLite file: 503s
     try:
         origin = f"http://127.0.0.1:{port}"
         seconds = process.wait_until(answers(f"{origin}/api/health"), "prefect server")

@@ -240,7 +240,7 @@ def test_row(client: httpx.Client, prepared: dict[str, Any], row: dict[str, Any]
     body = resolve(row.get("body"), prepared) if REQUEST["send_body"] else None
     path, query, headers = resolved_target(REQUEST["path"], REQUEST["query"], {{}}, prepared)
     sent = body_arguments(REQUEST.get("media_type", "application/json"), REQUEST["send_body"], body)
-    response = client.request(REQUEST["method"], path, params=query, headers=headers, **sent)
+    response = send(client, REQUEST["method"], path, params=query, headers=headers, **sent)
     problems, _ = judge(row, response.status_code, response.text)
     assert not problems, (
         f"{{row.get('name')}} ({{row.get('kind')}}): " + "; ".join(problems)

@@ -16,7 +16,7 @@ from core import inputs
 from core.accounts.users import Actor
 from core.database import session_scope
 from core.errors import InvalidInput, NotFound
-from core.library import environments
+from core.library import environments, sending
 from core.library.case_requests import CaseRequest, case_request, resolved
 from core.library.catalog import run_summary
 from core.library.response_checks import judge
@@ -117,8 +117,8 @@ def _sent(client: httpx.Client, request: CaseRequest, row: dict[str, Any], value
         body = variables.resolve(row.get("body"), values)
         result["body"] = body if variables.has_template(row.get("body")) else None
         sent = resolved(request, values)
-        response = client.request(sent.method, sent.path, params=sent.query, headers=sent.headers,
-                                  **sent.body_arguments(body))
+        response = sending.send(client, sent.method, sent.path, params=sent.query, headers=sent.headers,
+                                **sent.body_arguments(body))
     except (httpx.HTTPError, httpx.InvalidURL, variables.UnknownVariable) as error:  # InvalidURL: a newline
         problem = (f"unknown variable {{{{{error.args[0]}}}}}: neither a built-in nor a variable of the run's "
                    f"environment" if isinstance(error, variables.UnknownVariable)

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from core.database import session_scope
 from core.generation.offline.server_repairs import repair_body
-from core.library import catalog, environments, setup_plan
+from core.library import catalog, environments, sending, setup_plan
 from core.library.case_requests import CaseRequest, case_request, resolved
 from core.library.environments import RunTarget
 from core.library.setup_run import SetupFailed, at_path, clean_up, run_setup
@@ -119,8 +119,8 @@ def _send(client: httpx.Client, request: CaseRequest, row: DataRow, values: Mapp
     try:
         body = variables.resolve(row["body"], prepared)
         sent = resolved(request, prepared)
-        response = client.request(sent.method, sent.path, params=sent.query, headers=sent.headers,
-                                  **sent.body_arguments(body))
+        response = sending.send(client, sent.method, sent.path, params=sent.query, headers=sent.headers,
+                                **sent.body_arguments(body))
     except (httpx.HTTPError, variables.UnknownVariable) as error:
         return _failed(f"request failed: {type(error).__name__}: {error}", clock), None
     finally:

@@ -16,7 +16,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from core.library.sending import body_arguments, resolved_target
+from core.library.sending import body_arguments, resolved_target, send
 from core.schema.variables import resolve
 
 SETUP_EXCERPT_CHARS = 300
@@ -64,9 +64,9 @@ def _send(client: Any, index: int, step: dict[str, Any], values: dict[str, Any],
     where = f"setup step {step.get('name') or step['method']} ({step['method']} {path})"
     try:
         body = resolve(step.get("body"), values)
-        response = client.request(step["method"], path, params=query, headers=sent_headers,
-                                  **body_arguments(step.get("media_type") or "application/json",
-                                                   step.get("body") is not None, body))
+        response = send(client, step["method"], path, params=query, headers=sent_headers,
+                        **body_arguments(step.get("media_type") or "application/json",
+                                         step.get("body") is not None, body))
     except Exception as error:  # noqa: BLE001 - a transport error or an unknown variable, reported as the step's
         raise SetupFailed(f"{where} failed: {type(error).__name__}: {error}", index) from None
     if not 200 <= response.status_code < 300:
