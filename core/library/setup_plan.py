@@ -44,7 +44,9 @@ LIST_KEYS = ("data", "items", "results", "records", "entries", "content")
 REFERENCE = re.compile(r"(?P<noun>[A-Za-z][A-Za-z0-9_]*?)_?(?:[iI]d|ID|[uU]uid|[nN]ame)")
 """A field that refers to another resource: ``project_id``, ``flowId``, ``owner_uuid``, ``work_pool_name`` (by
 its name: the created resource's ``name`` is captured, never its id)."""
-MAX_STEPS = 4
+MAX_STEPS = 6
+PREREQUISITE_DEPTH = 2
+"""How many levels of creating steps get steps for what their own bodies refer to."""
 
 
 def plan(session: Session, scene: Scene, preconditions: str = "") -> list[SetupStep]:
@@ -58,7 +60,38 @@ def plan(session: Session, scene: Scene, preconditions: str = "") -> list[SetupS
     steps, known = _path_steps(scene, others)
     steps += _reference_steps(scene, others, {name for step in steps for name in step["captures"]}, known)
     steps += _precondition_steps(preconditions, scene, others, steps)
-    return steps[:MAX_STEPS]
+    creators = {item.id: item for item in others.values()}
+    return _with_prerequisites(steps, creators, others, PREREQUISITE_DEPTH)[:MAX_STEPS]
+
+
+def _with_prerequisites(steps: list[SetupStep], creators: dict[str, Scene], others: dict[tuple[str, str], Scene],
+                        depth: int) -> list[SetupStep]:
+    """Each creating step preceded by steps for the resources its own body refers to (a deployment names its
+    work pool: the pool is made first), its body's fields bound to their variables; ``depth`` levels down."""
+    done: list[SetupStep] = []
+    for step in steps:
+        creator = creators.get(step["scene_id"] or "") if step["method"] == "POST" and depth else None
+        if creator is not None:
+            taken = {name for planned in [*done, *steps] for name in planned["captures"]}
+            wanted = [found for found in _reference_steps(creator, others, taken, [])
+                      if set(found["captures"]) & _field_names(step["body"])]  # fields its minimal body has
+            before = _with_prerequisites(wanted, creators, others, depth - 1)
+            row = DataRow(name="setup", kind="valid", keyword=None, pointer="", description="", expected_status=200,
+                          body=step["body"], source="offline")
+            bound = path_fields.bind(creator.request_schema or {}, [row], creator.path, before)[0]["body"]
+            done += before
+            step = SetupStep(**{**step, "body": bound})
+        done.append(step)
+    return done
+
+
+def _field_names(value: Any) -> set[str]:
+    """The member names of every object in a body."""
+    if isinstance(value, dict):
+        return set(value) | {name for item in value.values() for name in _field_names(item)}
+    if isinstance(value, list):
+        return {name for item in value for name in _field_names(item)}
+    return set()
 
 
 def _path_steps(scene: Scene, others: dict[tuple[str, str], Scene]) -> tuple[list[SetupStep], list[str]]:

@@ -51,6 +51,7 @@ DOCUMENT = {"openapi": "3.1.0", "info": {"title": "Boards", "version": "1"}, "pa
                            responses=CREATED)},
     "/labels/{label_id}": {"delete": op("deleteLabel", params=["label_id"])},
     "/stickers": {"post": op("createSticker", body=STICKER, responses=CREATED)},
+    "/stickers/{sticker_id}": {"patch": op("patchSticker", body=True, params=["sticker_id"])},
     "/boards/{board_id}/pins": {"post": op("pinCard", params=["board_id"], body={
         "type": "object", "required": ["card_id"], "properties": {"card_id": ID, "tags": {
             "type": "array", "items": {"type": "object", "properties": {"label_id": ID}}}}})},
@@ -120,3 +121,12 @@ def test_a_body_field_refers_to_a_resource_under_the_scenes_own_path(users: dict
                                                                        ["card_id"]), "a card of the path's board"
     assert card["cleanup"] == "/boards/{{board_id}}/cards/{{card_id}}" and "card_id" in card["examples"]
     assert (label["path"], list(label["captures"])) == ("/labels", ["label_id"]), "a reference deeper down"
+
+
+def test_a_creating_step_gets_what_its_own_body_refers_to_first(users: dict[str, str]) -> None:
+    *before, sticker = plans(users)["patchSticker"]
+    assert [(step["name"], *step["captures"]) for step in before] == [
+        ("find a board", "board_id"), ("create label", "label_name")], "what its minimal body names (no labelId)"
+    assert sticker["path"] == "/stickers" and list(sticker["captures"]) == ["sticker_id"]
+    assert sticker["body"]["board_id"] == "{{board_id}}", "the sticker is made on the board found first"
+    assert sticker["body"]["label_name"] == "{{label_name}}" and "labelId" not in sticker["body"]

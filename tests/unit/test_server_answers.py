@@ -75,6 +75,10 @@ def row(kind: str = "valid", body: Any = None, keyword: str | None = None, point
 @pytest.mark.parametrize(("answer", "check"), [
     ({"detail": [{"loc": ["body", "name"], "msg": "Name must be lowercase"}]},
      lambda body: body["name"] == "alice_{{$randomInt}}"),
+    ({"detail": [{"loc": ["body", "name"], "msg": "Value error, slug must only contain lowercase letters, numbers, "
+                  "and dashes."}]}, lambda body: body["name"] == "alice-{{$randomInt}}"),
+    ({"detail": [{"loc": ["body", "name"], "msg": "may only contain letters and digits"}]},
+     lambda body: body["name"] == "Alice{{$randomInt}}"),
     ({"detail": [{"loc": ["body", "size"], "msg": "Input should be less than or equal to 100"}]},
      lambda body: body["size"] == 100),
     ({"detail": [{"loc": ["body", "color"], "msg": "Input should be 'red' or 'blue'"}]},

@@ -181,10 +181,44 @@ def _literal(text: str, change: Callable[[str], str]) -> str:
     return "".join(change(part) if index % 2 == 0 else "{{" + part + "}}" for index, part in enumerate(parts))
 
 
+CHARACTERS = (("lower-?case letters?", "a-z"), ("upper-?case letters?", "A-Z"), ("letters?|alphabet", "a-zA-Z"),
+              ("numbers?|digits?|numerals?", "0-9"), ("alphanumeric", "a-zA-Z0-9"), ("dash(?:es)?|hyphens?", "-"),
+              ("underscores?", "_"), ("periods?|dots?|full stops?", "."), ("spaces?", " "))
+"""Words of "must only contain lowercase letters, numbers, and dashes" -> the characters they allow."""
+
+
+def _allowed(message: str) -> str | None:
+    """The character class a message allows ("only contain lowercase letters, numbers, and dashes" ->
+    ``a-z0-9-``), or None when it lists none."""
+    listed = re.search(r"only (?:contains?|consists? of|includes?|use|have|be made of)\s+(.+)|"
+                       r"(?:contain|consist of) only\s+(.+)", message, re.I)
+    if listed is None:
+        return None
+    text = next(group for group in listed.groups() if group)
+    found = [chars for words, chars in CHARACTERS if re.search(rf"\b(?:{words})\b", text, re.I)]
+    if "a-z" in found or "A-Z" in found:
+        found = [chars for chars in found if chars != "a-zA-Z"]  # "lowercase letters" is not every letter
+    return "".join(dict.fromkeys(found)) or None
+
+
+def _in_charset(value: str, allowed: str) -> str:
+    """``value`` with what ``allowed`` lacks replaced by a dash (or an underscore, or nothing), lower-cased when
+    only lower-case letters are allowed; templates kept (a dash before ``{{$randomInt}}`` where ``_`` was)."""
+    ranges = "".join(re.findall(r"[a-zA-Z0-9]-[a-zA-Z0-9]", allowed))
+    singles = re.sub(r"[a-zA-Z0-9]-[a-zA-Z0-9]", "", allowed)
+    separator = next((char for char in "-_" if char in singles), "")
+    lower = "a-z" in ranges and "A-Z" not in ranges
+    refused = re.compile(f"[^{ranges}{re.escape(singles.replace('-', ''))}{'-' if '-' in singles else ''}]+")
+    return _literal(value, lambda text: refused.sub(separator, text.lower() if lower else text))
+
+
 def _lowercase(value: Any, hint: Hint, node: dict[str, Any], rng: random.Random) -> Any:
-    """Lower case; an identifier too when the message says so (letters, digits and underscores, a letter first)."""
+    """Lower case; an identifier too when the message says so (letters, digits and underscores, a letter first);
+    the characters a message allows when it lists them."""
     if not isinstance(value, str):
         return None
+    if (allowed := _allowed(hint.message)) is not None:
+        return _in_charset(value, allowed)
     if not re.search(r"identifier|underscore|digits|a-z", hint.message, re.I):
         return _literal(value, str.lower)
     result = _literal(value, lambda text: re.sub(r"[^a-z0-9_]+", "_", text.lower()))
@@ -197,6 +231,8 @@ def _uppercase(value: Any, *_: Any) -> Any:
 
 def _pattern(value: Any, hint: Hint, node: dict[str, Any], rng: random.Random) -> Any:
     pattern = hint.pattern or node.get("pattern")
+    if not isinstance(pattern, str) and isinstance(value, str) and (allowed := _allowed(hint.message)) is not None:
+        return _in_charset(value, allowed)
     if not isinstance(pattern, str):
         return _literal(value, lambda text: re.sub(r"[^a-z0-9_]", "_", text.lower())) if isinstance(value, str) \
             else None
