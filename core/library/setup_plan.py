@@ -105,7 +105,8 @@ def _path_steps(scene: Scene, others: dict[tuple[str, str], Scene]) -> tuple[lis
         if _fixed(declared.get(name)):
             known.append(parameter_value(declared[name]))
             continue
-        step = _step(others, _collection(scene.path, name), known, name)
+        collection = _collection(scene.path, name)
+        step = _step(others, collection, known, name) or _step(others, _looked_up_in(collection), known, name)
         if step is None:
             break  # what lies below a resource nothing creates cannot be created either
         steps.append(SetupStep(**step, examples={name: _path_example(step, name, declared.get(name))}))
@@ -207,6 +208,13 @@ def _fixed(parameter: dict[str, Any] | None) -> bool:
 def shape(path: str) -> str:
     """A path with its parameters unnamed (``/buckets/{}/collections``), to match paths across operations."""
     return PLACEHOLDER.sub("{}", path.rstrip("/")) or "/"
+
+
+def _looked_up_in(collection: str) -> str:
+    """The collection a lookup path searches: ``/variables`` for ``/variables/name`` (``/variables/name/{name}``
+    finds a variable by its name), or the path itself when it is not one."""
+    parent, _, last = collection.rpartition("/")
+    return parent if parent and "{" not in last and "{" not in parent.rsplit("/", 1)[-1] else collection
 
 
 def _collection(path: str, name: str) -> str:

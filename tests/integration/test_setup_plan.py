@@ -52,6 +52,7 @@ DOCUMENT = {"openapi": "3.1.0", "info": {"title": "Boards", "version": "1"}, "pa
     "/labels/{label_id}": {"delete": op("deleteLabel", params=["label_id"])},
     "/stickers": {"post": op("createSticker", body=STICKER, responses=CREATED)},
     "/stickers/{sticker_id}": {"patch": op("patchSticker", body=True, params=["sticker_id"])},
+    "/labels/by-name/{name}": {"patch": op("patchLabelByName", body=True, params=["name"])},
     "/boards/{board_id}/pins": {"post": op("pinCard", params=["board_id"], body={
         "type": "object", "required": ["card_id"], "properties": {"card_id": ID, "tags": {
             "type": "array", "items": {"type": "object", "properties": {"label_id": ID}}}}})},
@@ -130,3 +131,9 @@ def test_a_creating_step_gets_what_its_own_body_refers_to_first(users: dict[str,
     assert sticker["path"] == "/stickers" and list(sticker["captures"]) == ["sticker_id"]
     assert sticker["body"]["board_id"] == "{{board_id}}", "the sticker is made on the board found first"
     assert sticker["body"]["label_name"] == "{{label_name}}" and "labelId" not in sticker["body"]
+
+
+def test_a_lookup_path_gets_its_resource_from_the_collection_it_searches(users: dict[str, str]) -> None:
+    [create] = plans(users)["patchLabelByName"]
+    assert (create["method"], create["path"]) == ("POST", "/labels")
+    assert create["captures"]["name"] == ["name", "data.name"], "its name, never its id"
