@@ -127,6 +127,12 @@ class DataRow(RowPlan):
     source: RowSource
 
 
+def setup_row(body: Any) -> DataRow:
+    """A setup step's body as a valid row, to be varied, bound and repaired the way a valid row is."""
+    return DataRow(name="setup", kind="valid", keyword=None, pointer="", description="", expected_status=200,
+                   body=body, source="offline")
+
+
 class Check(TypedDict):
     """One response check of an assertion."""
 

@@ -27,7 +27,7 @@ from core.errors import InvalidInput
 from core.inputs import json_type, label, plain_json
 from core.library.case_requests import parameter_value
 from core.messages import Text
-from core.records import DataRow, SetupStep
+from core.records import SetupStep, setup_row
 from core.schema import path_fields, uniqueness, variables
 from core.schema.path_fields import PLACEHOLDER
 from core.schema.responses import documented_codes, response_schema
@@ -76,11 +76,9 @@ def _with_prerequisites(steps: list[SetupStep], creators: dict[str, Scene], othe
             wanted = [found for found in _reference_steps(creator, others, taken, [])
                       if set(found["captures"]) & _field_names(step["body"])]  # fields its minimal body has
             before = _with_prerequisites(wanted, creators, others, depth - 1)
-            row = DataRow(name="setup", kind="valid", keyword=None, pointer="", description="", expected_status=200,
-                          body=step["body"], source="offline")
-            bound = path_fields.bind(creator.request_schema or {}, [row], creator.path, before)[0]["body"]
+            [bound] = path_fields.bind(creator.request_schema or {}, [setup_row(step["body"])], creator.path, before)
             done += before
-            step = SetupStep(**{**step, "body": bound})
+            step = SetupStep(**{**step, "body": bound["body"]})
         done.append(step)
     return done
 
@@ -272,9 +270,7 @@ def _body(scene: Scene) -> Any:
     if isinstance(body, dict):
         body.update({field.name: sample(field.schema, rng, field.name) for field in walk(resolved)
                      if field.depth == 1 and field.name not in body and uniqueness.may_be_unique(field)})
-    row = DataRow(name="setup", kind="valid", keyword=None, pointer="", description="", expected_status=200,
-                  body=body, source="offline")
-    return uniqueness.vary(scene.request_schema, [row])[0]["body"]
+    return uniqueness.vary(scene.request_schema, [setup_row(body)])[0]["body"]
 
 
 def _success_schema(scene: Scene) -> dict[str, Any]:

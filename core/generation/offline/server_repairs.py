@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from core.generation.offline.server_errors import Hint, read
-from core.records import DataRow
+from core.records import DataRow, setup_row
 from core.schema import uniqueness, variables
 from core.schema.validation import intent_problem, validate_body
 from core.schema.values import format_sample, json_type, pattern_string, sample
@@ -49,9 +49,7 @@ def repair(row: DataRow, hints: list[Hint], schema: dict[str, Any], resolved: di
 
 def repair_body(body: Any, status: int, answer: str, schema: dict[str, Any]) -> tuple[Any, list[str]]:
     """A valid body the server refused (a setup step's), fixed the way a valid row would be."""
-    row = DataRow(name="setup", kind="valid", keyword=None, pointer="", description="", expected_status=200,
-                  body=body, source="offline")
-    return repair(row, read(status, answer), schema, resolve_refs(schema), random.Random(answer))
+    return repair(setup_row(body), read(status, answer), schema, resolve_refs(schema), random.Random(answer))
 
 
 def _pointers(body: Any, hint: Hint) -> list[str]:
