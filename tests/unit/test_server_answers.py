@@ -130,6 +130,10 @@ WINDOW = {"type": "object", "properties": {"run_id": {"type": "string"}, "partit
      {"detail": [{"type": "value_error", "loc": ["body"], "msg": "Value error, Either both start and end must be "
                   "provided or both must be None"}]},
      lambda body: body == {"start": None, "note": "n"}),
+    # the server's state, not the schema, refuses a field: it goes
+    (WINDOW, {"run_id": "r1", "partition_key": "p1"},
+     {"detail": "Dag 'd1' is not a partitioned Dag and does not accept a partition_key."},
+     lambda body: body == {"run_id": "r1"}),
     # no field named, but the refused value quoted
     (WINDOW, {"run_id": "r1", "order_by": "demo text"},
      {"detail": "Ordering with 'demo text' is disallowed or the attribute does not exist on the model"},

@@ -133,7 +133,7 @@ PATTERNS: tuple[tuple[Rule, re.Pattern[str]], ...] = (
                            r"(?:field|property|key)|unexpected (?:field|property|key)|additional propert|not "
                            r"allowed to be specified|unrecognized|not permitted|(?:cannot|must not|should not) be "
                            r"(?:set|given|provided|specified)|(?:is|are) not (?:allowed|supported|accepted)|"
-                           r"disallowed|不允许|不支持", re.I)),
+                           r"does not (?:accept|allow) an? |disallowed|不允许|不支持", re.I)),
     ("lowercase", re.compile(r"lower[- ]?case|小写", re.I)),
     ("uppercase", re.compile(r"upper[- ]?case|大写", re.I)),
     ("enum", re.compile(r"one of|must be in|not a valid choice|permitted|allowed values|valid values|enumeration|"
