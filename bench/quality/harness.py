@@ -213,7 +213,8 @@ def sandbox_reviewer(rows: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
 def _collected(scene: dict[str, Any], case_id: int) -> dict[str, Any]:
     case = service.get_automation_case(case_id)
     return {
-        "schema_problems": schema_problems(scene["request_schema"], case["rows"]),
+        "schema_problems": schema_problems(scene["request_schema"], case["rows"],
+                                           variables.setup_examples(case["setup"])),
         "scene": {"id": scene["id"], "method": scene["method"], "path": scene["path"],
                   "path_parameters": [item["name"] for item in scene["parameters"] if item["in"] == "path"],
                   "documented": documented_codes(scene["responses"])},
@@ -224,15 +225,17 @@ def _collected(scene: dict[str, Any], case_id: int) -> dict[str, Any]:
     }
 
 
-def schema_problems(schema: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """Row index -> what CaseFlow's own validation finds wrong with a valid or boundary row's body."""
+def schema_problems(schema: dict[str, Any], rows: list[dict[str, Any]],
+                    known: dict[str, Any] | None = None) -> dict[str, list[str]]:
+    """Row index -> what CaseFlow's own validation finds wrong with a valid or boundary row's body (``known``: the
+    example values of what the case's setup captures, as step 5 checks them)."""
     found: dict[str, list[str]] = {}
     for index, row in enumerate(rows):
         if row["kind"] == "invalid":
             continue
         try:
             errors = [f"{item['keyword']} at {item['pointer'] or '/'}"
-                      for item in validate_body(schema, variables.example(row["body"]))]
+                      for item in validate_body(schema, variables.example(row["body"], known))]
         except InvalidSchemaError as error:
             errors = [f"the schema cannot be checked: {error}"]
         if errors:
