@@ -36,6 +36,11 @@ SHAPES = [
                               "details": [{"location": "body", "name": "data.id",
                                            "description": "'AB' does not match '^[a-z]+$'"}]},
      ("data", "id"), "pattern"),
+    ("Prefect (pydantic under exception_detail)", 422, {
+        "exception_message": "Invalid request received.", "exception_detail": [{
+            "type": "value_error", "loc": ["body", "slug"], "msg": "Value error, slug must only contain lowercase "
+            "letters, numbers, and dashes.", "input": "a_1", "ctx": {"error": {}}}], "request_body": {"slug": "a_1"}},
+     ("slug",), "lowercase"),
     ("a bare conflict", 409, {"detail": "Project 'demo' already exists"}, (), "unique"),
 ]
 

@@ -2,7 +2,7 @@
 
 A real server's 4xx answer to a row meant to be valid names what it wants: a field that must
 be lower case, a name that already exists, a field it requires although the document says it
-is optional. The common shapes are read (FastAPI/pydantic ``detail``, RFC 7807 problem+json
+is optional. The common shapes are read (FastAPI/pydantic ``detail`` or ``exception_detail``, RFC 7807 problem+json
 with ``invalid-params`` or ``errors``, Django REST framework field lists, express-validator,
 Spring's ``errors`` with ``defaultMessage``, ASP.NET's ``errors`` map, Cornice/Kinto
 ``details``) and every message is classified by what it asks for.
@@ -63,7 +63,8 @@ def _messages(data: Any) -> list[tuple[tuple[str, ...], str, dict[str, Any]]]:
     if _is_item(data):
         return [_item(data)]
     found: list[tuple[tuple[str, ...], str, dict[str, Any]]] = []
-    for key in ("detail", "errors", "invalid-params", "invalid_params", "details", "violations", "fieldErrors"):
+    for key in ("detail", "errors", "invalid-params", "invalid_params", "details", "violations", "fieldErrors",
+                "exception_detail"):  # the last: Prefect's pydantic errors
         value = data.get(key)
         if isinstance(value, dict) and key == "errors":  # ASP.NET: {"Name": ["The Name field is required."]}
             found += [((name,), str(message), {}) for name, messages in value.items()
