@@ -70,14 +70,16 @@ def _with_prerequisites(steps: list[SetupStep], creators: dict[str, Scene], othe
     work pool: the pool is made first), its body's fields bound to their variables; ``depth`` levels down."""
     done: list[SetupStep] = []
     for step in steps:
+        taken = {name for planned in done for name in planned["captures"]}
+        if set(step["captures"]) <= taken:
+            continue  # made already, before a step that needed it
         creator = creators.get(step["scene_id"] or "") if step["method"] == "POST" and depth else None
         if creator is not None:
-            taken = {name for planned in [*done, *steps] for name in planned["captures"]}
             wanted = [found for found in _reference_steps(creator, others, taken, [])
                       if set(found["captures"]) & _field_names(step["body"])]  # fields its minimal body has
             before = _with_prerequisites(wanted, creators, others, depth - 1)
-            [bound] = path_fields.bind(creator.request_schema or {}, [setup_row(step["body"])], creator.path, before)
-            done += before
+            done += before  # what earlier steps made counts too: the flow the run's step made is the deployment's
+            [bound] = path_fields.bind(creator.request_schema or {}, [setup_row(step["body"])], creator.path, done)
             step = SetupStep(**{**step, "body": bound["body"]})
         done.append(step)
     return done
@@ -261,15 +263,17 @@ def _query(scene: Scene) -> dict[str, str]:
 
 def _body(scene: Scene) -> Any:
     """A minimal valid body (required fields only, documented values first, plus the optional top-level
-    strings that look like keys: a run's own ``dag_run_id``) whose unique-looking values differ on every run;
-    None for an operation without one."""
+    strings that look like its own keys: a run's own ``dag_run_id``, never another resource's id) whose
+    unique-looking values differ on every run; None for an operation without one."""
     if not scene.request_schema:
         return None
     resolved, rng = resolve_refs(scene.request_schema), random.Random(scene.id)
     body = sample(resolved, rng, optional=False)
-    if isinstance(body, dict):
+    own = _word(_noun(scene.path))
+    if isinstance(body, dict):  # a key of its own, not a made-up id of another resource (names nothing)
         body.update({field.name: sample(field.schema, rng, field.name) for field in walk(resolved)
-                     if field.depth == 1 and field.name not in body and uniqueness.may_be_unique(field)})
+                     if field.depth == 1 and field.name not in body and uniqueness.may_be_unique(field)
+                     and ((match := REFERENCE.fullmatch(field.name)) is None or _word(match["noun"]) == own)})
     return uniqueness.vary(scene.request_schema, [setup_row(body)])[0]["body"]
 
 

@@ -52,6 +52,8 @@ DOCUMENT = {"openapi": "3.1.0", "info": {"title": "Boards", "version": "1"}, "pa
     "/labels/{label_id}": {"delete": op("deleteLabel", params=["label_id"])},
     "/stickers": {"post": op("createSticker", body=STICKER, responses=CREATED)},
     "/stickers/{sticker_id}": {"patch": op("patchSticker", body=True, params=["sticker_id"])},
+    "/posters": {"post": op("createPoster", body={"type": "object", "required": ["sticker_id", "board_id"],
+                                                  "properties": {"sticker_id": ID, "board_id": ID}})},
     "/labels/by-name/{name}": {"patch": op("patchLabelByName", body=True, params=["name"])},
     "/boards/{board_id}/pins": {"post": op("pinCard", params=["board_id"], body={
         "type": "object", "required": ["card_id"], "properties": {"card_id": ID, "tags": {
@@ -126,14 +128,20 @@ def test_a_body_field_refers_to_a_resource_under_the_scenes_own_path(users: dict
 
 def test_a_creating_step_gets_what_its_own_body_refers_to_first(users: dict[str, str]) -> None:
     *before, sticker = plans(users)["patchSticker"]
-    assert [(step["name"], *step["captures"]) for step in before] == [
-        ("find a board", "board_id"), ("create label", "label_name")], "what its minimal body names (no labelId)"
+    assert [(step["name"], *step["captures"]) for step in before] == [("find a board", "board_id")], \
+        "what its minimal body names"
     assert sticker["path"] == "/stickers" and list(sticker["captures"]) == ["sticker_id"]
     assert sticker["body"]["board_id"] == "{{board_id}}", "the sticker is made on the board found first"
-    assert sticker["body"]["label_name"] == "{{label_name}}" and "labelId" not in sticker["body"]
+    assert not {"labelId", "label_name"} & set(sticker["body"]), "no made-up reference to an optional label"
 
 
 def test_a_lookup_path_gets_its_resource_from_the_collection_it_searches(users: dict[str, str]) -> None:
     [create] = plans(users)["patchLabelByName"]
     assert (create["method"], create["path"]) == ("POST", "/labels")
     assert create["captures"]["name"] == ["name", "data.name"], "its name, never its id"
+
+
+def test_a_resource_two_steps_need_is_made_once_before_the_first(users: dict[str, str]) -> None:
+    board, sticker = plans(users)["createPoster"]
+    assert (board["name"], sticker["name"]) == ("find a board", "create sticker"), "not found again after"
+    assert sticker["body"]["board_id"] == "{{board_id}}"
