@@ -195,7 +195,6 @@ def _airflow(install: Install, workdir: Path, port: int) -> Iterator[Target]:
         "AIRFLOW__CORE__AUTH_MANAGER":
             "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "quality:admin",
-        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",  # a sandbox where "test a connection" works, as a QA team sets it
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
         "AIRFLOW__API__SECRET_KEY": secrets.token_hex(32),
         "AIRFLOW__CORE__FERNET_KEY": "",
