@@ -30,6 +30,7 @@ from core.messages import Text
 from core.records import SetupStep, setup_row
 from core.schema import path_fields, uniqueness, variables
 from core.schema.path_fields import PLACEHOLDER
+from core.schema.references import REFERENCE, word
 from core.schema.responses import documented_codes, response_schema
 from core.schema.values import sample
 from core.schema.walk import properties, resolve_refs, walk
@@ -41,9 +42,6 @@ WRAPPERS = ("data", "result", "item", "resource")
 """Objects APIs wrap a created resource in (``{"data": {"id": ...}}``)."""
 LIST_KEYS = ("data", "items", "results", "records", "entries", "content")
 """Where a list operation's answer keeps its items, when the document does not say."""
-REFERENCE = re.compile(r"(?P<noun>[A-Za-z][A-Za-z0-9_]*?)_?(?:[iI]d|ID|[uU]uid|[nN]ame)")
-"""A field that refers to another resource: ``project_id``, ``flowId``, ``owner_uuid``, ``work_pool_name`` (by
-its name: the created resource's ``name`` is captured, never its id)."""
 MAX_STEPS = 6
 PREREQUISITE_DEPTH = 2
 """How many levels of creating steps get steps for what their own bodies refer to."""
@@ -135,7 +133,7 @@ def _reference_steps(scene: Scene, others: dict[tuple[str, str], Scene], taken: 
     steps = []
     for field in walk(schema):
         match = REFERENCE.fullmatch(field.name) if field.depth >= 1 else None
-        collection = None if match is None else _plural(collections, _word(match["noun"]))
+        collection = None if match is None else _plural(collections, word(match["noun"]))
         if collection is None or collection == own or field.name in taken or not _is_id(field.schema):
             continue
         example = sample(field.schema, random.Random(field.name), field.name)
@@ -154,8 +152,8 @@ def _precondition_steps(preconditions: str, scene: Scene, others: dict[tuple[str
     made = {shape(step["path"]) for step in planned} | {_own_collection(scene)}
     taken = {name for step in planned for name in step["captures"]}
     steps = []
-    for word in dict.fromkeys(re.findall(r"[a-z][a-z0-9_]+", preconditions.lower())):
-        collection = _plural(collections, _word(word))  # "label" or "labels": /labels
+    for named in dict.fromkeys(re.findall(r"[a-z][a-z0-9_]+", preconditions.lower())):
+        collection = _plural(collections, word(named))  # "label" or "labels": /labels
         if collection is None or shape(collection) in made or (name := f"{_noun(collection)}_id") in taken:
             continue
         step = _step(others, collection, [], name)
@@ -173,15 +171,11 @@ def _collections(others: dict[tuple[str, str], Scene], within: str = "/", depth:
     found = sorted((path.count("{}"), path) for method, path in others if method in ("POST", "GET")
                    and path.count("{}") <= depth and not path.endswith("{}")
                    and f"{within}/".startswith(f"{path.rsplit('/', 1)[0]}/"))
-    return {_word(path.rsplit("/", 1)[-1]): path for _, path in found}
+    return {word(path.rsplit("/", 1)[-1]): path for _, path in found}
 
 
 def _own_collection(scene: Scene) -> str:
     return shape(scene.path if scene.method == "POST" else scene.path.rsplit("/{", 1)[0])
-
-
-def _word(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
 def _plural(collections: dict[str, str], noun: str) -> str | None:
@@ -269,11 +263,11 @@ def _body(scene: Scene) -> Any:
         return None
     resolved, rng = resolve_refs(scene.request_schema), random.Random(scene.id)
     body = sample(resolved, rng, optional=False)
-    own = _word(_noun(scene.path))
+    own = word(_noun(scene.path))
     if isinstance(body, dict):  # a key of its own, not a made-up id of another resource (names nothing)
         body.update({field.name: sample(field.schema, rng, field.name) for field in walk(resolved)
                      if field.depth == 1 and field.name not in body and uniqueness.may_be_unique(field)
-                     and ((match := REFERENCE.fullmatch(field.name)) is None or _word(match["noun"]) == own)})
+                     and ((match := REFERENCE.fullmatch(field.name)) is None or word(match["noun"]) == own)})
     return uniqueness.vary(scene.request_schema, [setup_row(body)])[0]["body"]
 
 

@@ -235,6 +235,13 @@ def replaced(doc: Any, pointer: str, value: Any) -> Any:
     return result
 
 
+def without(doc: Any, pointer: str) -> Any:
+    """A deep copy of ``doc`` without the object member (or the array item) at ``pointer``."""
+    result = copy.deepcopy(doc)
+    remove_at(result, pointer)
+    return result
+
+
 def remove_at(doc: Any, pointer: str) -> None:
     """Delete the object member (or the array item) at ``pointer`` in place."""
     parts = parse_pointer(pointer)

@@ -12,7 +12,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from core.records import DataRow, SceneInput, Verdict
-from core.schema import path_fields, uniqueness, variables
+from core.schema import path_fields, references, uniqueness, variables
 from core.schema.validation import problems_of, validate_rows
 from core.workflow.state import CreatedCase, Decision, WorkflowContext, WorkflowState
 
@@ -45,10 +45,13 @@ def generate_bodies(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> 
 
 
 def _run_ready(scene: SceneInput, rows: list[DataRow]) -> list[DataRow]:
-    """Rows whose values must differ per run get templates; fields naming what the setup makes, its variable."""
+    """Rows without made-up ids of resources nothing makes; values that must differ per run get templates;
+    fields naming what the setup makes, its variable."""
     setup = scene.get("setup") or []
-    varied = uniqueness.vary(scene["request_schema"], rows, variables.setup_examples(setup))
-    return path_fields.bind(scene["request_schema"], varied, scene["path"], setup)
+    schema, known = scene["request_schema"], variables.setup_examples(setup)
+    captured = {name for step in setup for name in step["captures"]}
+    kept = references.without_made_up_ids(schema, rows, scene["path"], captured, known)
+    return path_fields.bind(schema, uniqueness.vary(schema, kept, known), scene["path"], setup)
 
 
 def validate_bodies(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> Update:

@@ -20,11 +20,11 @@ from core.schema.walk import (
     display,
     get_at,
     properties,
-    remove_at,
     replaced,
     set_at,
     targets,
     walk,
+    without,
 )
 
 BASELINE = "baseline_valid"
@@ -219,9 +219,7 @@ def _candidates(plan: RowPlan, field: Field, base: dict[str, Any], rng: random.R
     if not _present(base, pointer):
         return
     if keyword == "required":
-        body = copy.deepcopy(base)
-        remove_at(body, pointer)
-        yield body
+        yield without(base, pointer)
         return
     if keyword == "additionalProperties":
         body = copy.deepcopy(base)

@@ -20,7 +20,7 @@ from core.records import DataRow, setup_row
 from core.schema import uniqueness, variables
 from core.schema.validation import intent_problem, validate_body
 from core.schema.values import format_sample, json_type, pattern_string, sample
-from core.schema.walk import Field, escape, get_at, related, remove_at, replaced, resolve_refs, schema_pointer, walk
+from core.schema.walk import Field, escape, get_at, related, replaced, resolve_refs, schema_pointer, walk, without
 
 
 def repair(row: DataRow, hints: list[Hint], schema: dict[str, Any], resolved: dict[str, Any],
@@ -159,9 +159,7 @@ def _fix(body: Any, pointer: str, hint: Hint, field: Field | None, rng: random.R
     if current is _MISSING:
         return None
     if hint.rule in ("unknown", "exclusive", "together"):
-        result = replaced(body, "", body)
-        remove_at(result, pointer)
-        return result
+        return without(body, pointer)
     if hint.rule == "unique":
         varied = uniqueness.templates(current, node, exact) if isinstance(current, str) and not \
             variables.has_template(current) else []

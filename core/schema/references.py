@@ -1,0 +1,75 @@
+"""Body fields that refer to another resource, and leaving out the optional ids that nothing makes.
+
+A field named like ``project_id`` or ``flowId`` refers to a resource of another collection. When the
+case's setup makes one, the field takes its variable (core.schema.path_fields). When nothing does,
+an invented id names nothing: a server answers 404, or 409 for a broken foreign key, to a body that
+is otherwise right ("default_queue_id": a uuid no queue has). Such a field, when it is optional and
+holds an id no person could have chosen (a uuid or an integer), is left out of the rows, except where
+a row targets it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from core.records import DataRow
+from core.schema import variables
+from core.schema.validation import intent_problem, validate_body
+from core.schema.values import json_type, non_null
+from core.schema.walk import Field, escape, related, resolve_refs, schema_pointer, walk, without
+
+REFERENCE = re.compile(r"(?P<noun>[A-Za-z][A-Za-z0-9_]*?)_?(?:[iI]d|ID|[uU]uid|[nN]ame)")
+"""A field that refers to another resource: ``project_id``, ``flowId``, ``owner_uuid``, ``work_pool_name`` (by
+its name: the created resource's ``name`` is captured, never its id)."""
+BY_ID = re.compile(r"(?P<noun>[A-Za-z][A-Za-z0-9_]*?)_?(?:[iI]d|ID|[uU]uid)")
+"""A reference by an id (not by a name, which a person may choose)."""
+
+
+def word(text: str) -> str:
+    """Letters and digits only, lower case: how a field's noun and a collection's name are compared."""
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def without_made_up_ids(schema: dict[str, Any], rows: list[DataRow], path: str, captured: set[str],
+                        known: Mapping[str, Any] | None = None) -> list[DataRow]:
+    """The rows without their optional uuid or integer references to resources that neither the path names
+    nor the setup makes (``captured``: the variables its steps capture)."""
+    own = {word(part) for part in path.split("/") if part and "{" not in part}
+    own |= {item[:-1] for item in own if item.endswith("s")}
+    fields = {field.pointer: field for field in walk(resolve_refs(schema)) if _made_up(field, own, captured)}
+    return [_without(schema, fields, row, known or {}) for row in rows] if fields else rows
+
+
+def _made_up(field: Field, own: set[str], captured: set[str]) -> bool:
+    match = BY_ID.fullmatch(field.name) if field.depth >= 1 and not field.required else None
+    if match is None or field.name in captured or word(match["noun"]) in own:
+        return False
+    node = non_null(field.schema)
+    return (json_type(node) == "integer" or (json_type(node) == "string" and node.get("format") == "uuid")) \
+        and "enum" not in node and "const" not in node
+
+
+def _without(schema: dict[str, Any], fields: dict[str, Field], row: DataRow, known: Mapping[str, Any]) -> DataRow:
+    body = row["body"]
+    for pointer in reversed(list(_members(body, ""))):  # the last first: earlier array indexes stay right
+        if schema_pointer(pointer) not in fields or related(pointer, row["pointer"] or "/"):
+            continue
+        trial = without(body, pointer)
+        errors = validate_body(schema, variables.example(trial, known))
+        if intent_problem(row["kind"], row["keyword"], row["pointer"], errors) is None:
+            body = trial
+    return row if body is row["body"] else DataRow(**{**row, "body": body})
+
+
+def _members(value: Any, pointer: str) -> Iterator[str]:
+    """The pointer of every object member in ``value``, at any depth, parents first."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{pointer}/{escape(str(key))}"
+            yield here
+            yield from _members(item, here)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _members(item, f"{pointer}/{index}")
