@@ -73,4 +73,4 @@ class WorkflowContext:
     sandbox: Callable[[WorkflowState, list[DataRow]], SandboxRun | None] | None = None
     """Sends rows to the task's sandbox: each row's verdict and the setup as repaired; None (or no callable)
     when there is none."""
-    max_sandbox_rounds: int = 2
+    max_sandbox_rounds: int = 3

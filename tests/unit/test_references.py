@@ -12,7 +12,8 @@ SCHEMA = {"type": "object", "required": ["name", "flow_id"], "properties": {
     "work_pool_name": {"type": "string"}, "deployment_id": UUID,
     "tags": {"type": "array", "items": {"type": "object", "properties": {"label_id": {"type": "integer"},
                                                                           "text": {"type": "string"}}}}}}
-FULL = {"name": "n", "flow_id": "5f0c6a52-7b3e-4f5e-9d5c-2a1b3c4d5e6f", "default_queue_id": "0c2b7c4e-0000-4000-8000-0f1e2d3c4b5a",
+FULL = {"name": "n", "flow_id": "5f0c6a52-7b3e-4f5e-9d5c-2a1b3c4d5e6f",
+        "default_queue_id": "0c2b7c4e-0000-4000-8000-0f1e2d3c4b5a",
         "parent_id": 3, "external_id": "ext-1", "work_pool_name": "pool", "deployment_id": None,
         "tags": [{"label_id": 1, "text": "a"}, {"label_id": 2}]}
 

@@ -152,6 +152,34 @@ def test_a_rule_named_in_words_is_followed(schema: dict[str, Any], body: Any, an
     assert notes and all(note.startswith("removed") for note in notes)
 
 
+@pytest.mark.parametrize(("schema", "body", "answer", "check"), [
+    # exactly one, none given: the first named is filled in (a null one counts as not given)
+    (WINDOW, {"dry_run": True},
+     {"detail": [{"type": "value_error", "loc": ["body"], "msg": "Value error, Exactly one of run_id, partition_key, "
+                  "or a partition date window (partition_date_start / partition_date_end) must be provided."}]},
+     lambda body: set(body) == {"run_id", "dry_run"} and isinstance(body["run_id"], str)),
+    (WINDOW, {"run_id": None, "dry_run": True},
+     {"detail": [{"type": "value_error", "loc": ["body"],
+                  "msg": "Value error, Exactly one of run_id, or partition_key must be provided."}]},
+     lambda body: set(body) == {"run_id", "dry_run"} and isinstance(body["run_id"], str)),
+    # a null the document allows but the server refuses: a value of the field's other branch
+    ({"type": "object", "properties": {"slots": {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]},
+                                       "pool": {"anyOf": [{"type": "string", "minLength": 2}, {"type": "null"}]}}},
+     {"slots": None, "pool": None},
+     {"detail": [{"type": "int_type", "loc": ["slots"], "msg": "Input should be a valid integer", "input": None},
+                 {"type": "string_type", "loc": ["body", "pool"], "msg": "Input should be a valid string",
+                  "input": None}]},
+     lambda body: isinstance(body["slots"], int) and body["slots"] >= 1 and isinstance(body["pool"], str)
+     and body["pool"] != "None"),
+])
+def test_a_value_the_server_misses_is_filled_in(schema: dict[str, Any], body: Any, answer: dict[str, Any],
+                                                check: Any) -> None:
+    fixed, notes = repair(row(body=body), read(422, json.dumps(answer)), schema, resolve_refs(schema),
+                          random.Random(0))
+    assert check(fixed), fixed
+    assert notes and all(note.startswith(("added", "changed")) for note in notes), notes
+
+
 NESTED = {"type": "object", "properties": {
     "data": {"type": "object", "properties": {"id": {"type": "string"}, "password": {"type": "string"}}},
     "permissions": {"type": "object", "properties": {"read": {"type": "array", "items": {"type": "string"}}}}}}

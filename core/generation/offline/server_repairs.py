@@ -19,7 +19,7 @@ from core.generation.offline.server_errors import Hint, read
 from core.records import DataRow, setup_row
 from core.schema import uniqueness, variables
 from core.schema.validation import intent_problem, validate_body
-from core.schema.values import format_sample, json_type, pattern_string, sample
+from core.schema.values import format_sample, json_type, non_null, pattern_string, sample
 from core.schema.walk import Field, escape, get_at, related, replaced, resolve_refs, schema_pointer, walk, without
 
 
@@ -30,10 +30,7 @@ def repair(row: DataRow, hints: list[Hint], schema: dict[str, Any], resolved: di
     fields = {field.pointer: field for field in walk(resolved)}
     body, notes = row["body"], []
     for hint in hints:
-        pointers = _absent_named(body, hint, fields) if hint.rule == "any_of" else _pointers(body, hint)
-        if hint.rule == "together":  # both or neither: the ones given go (a null one is not given)
-            pointers = [pointer for pointer in pointers if _at(body, pointer) is not None]
-        for pointer in pointers[1:] if hint.rule == "exclusive" else pointers:  # exactly one: the first stays
+        for pointer in _where(body, hint, fields):
             if row["kind"] == "invalid" and related(pointer, row["pointer"]):
                 continue
             exact = row["kind"] == "boundary" and pointer == row["pointer"]  # a boundary keeps its length
@@ -42,14 +39,27 @@ def repair(row: DataRow, hints: list[Hint], schema: dict[str, Any], resolved: di
                 continue
             errors = validate_body(schema, variables.example(fixed, known))
             if intent_problem(row["kind"], row["keyword"], row["pointer"], errors) is None:
+                said = f"(the server said: {hint.message})"
+                notes.append(f"{_describe(hint, pointer, _at(body, pointer) is None)} {said}")
                 body = fixed
-                notes.append(f"{_describe(hint, pointer)} (the server said: {hint.message})")
     return body, notes
 
 
 def repair_body(body: Any, status: int, answer: str, schema: dict[str, Any]) -> tuple[Any, list[str]]:
     """A valid body the server refused (a setup step's), fixed the way a valid row would be."""
     return repair(setup_row(body), read(status, answer), schema, resolve_refs(schema), random.Random(answer))
+
+
+def _where(body: Any, hint: Hint, fields: dict[str, Field]) -> list[str]:
+    """The fields a hint's fix changes. "Exactly one of": all given but the first go, or, with none given, the
+    first named is filled in; "both or neither": the ones given go (a null one is not given)."""
+    if hint.rule == "any_of":
+        return _absent_named(body, hint, fields)
+    pointers = _pointers(body, hint)
+    given = [pointer for pointer in pointers if _at(body, pointer) is not None]
+    if hint.rule == "exclusive":
+        return given[1:] if given else pointers[:1] or _absent_named(body, hint, fields)
+    return given if hint.rule == "together" else pointers
 
 
 def _pointers(body: Any, hint: Hint) -> list[str]:
@@ -154,8 +164,10 @@ def _fix(body: Any, pointer: str, hint: Hint, field: Field | None, rng: random.R
         current = get_at(body, pointer)
     except (KeyError, IndexError, TypeError, ValueError):
         current = _MISSING
-    if hint.rule in ("required", "any_of"):
-        return replaced(body, pointer, sample(node, rng, pointer.rsplit("/", 1)[-1])) if current is _MISSING else None
+    filled = hint.rule in ("required", "any_of") or (hint.rule == "exclusive" and current in (_MISSING, None))
+    if filled:
+        return replaced(body, pointer, sample(non_null(node), rng, pointer.rsplit("/", 1)[-1])) \
+            if current is _MISSING or hint.rule == "exclusive" else None
     if current is _MISSING:
         return None
     if hint.rule in ("unknown", "exclusive", "together"):
@@ -287,7 +299,11 @@ def _format(value: Any, hint: Hint, node: dict[str, Any], rng: random.Random) ->
 
 
 def _type(value: Any, hint: Hint, node: dict[str, Any], rng: random.Random) -> Any:
+    """The value as the type the server asks for; a null the document allows but the server refuses becomes a
+    value of the field's other branch."""
     wanted = hint.fmt or (json_type(node) if node else None)
+    if value is None:
+        return sample(non_null(node), rng) if node else None
     if wanted is None:
         return None
     if wanted in ("integer", "number"):
@@ -307,11 +323,11 @@ _FIXES: dict[str, Callable[[Any, Hint, dict[str, Any], random.Random], Any]] = {
 }
 
 
-def _describe(hint: Hint, pointer: str) -> str:
+def _describe(hint: Hint, pointer: str, absent: bool) -> str:
     where = pointer.strip("/").replace("/", ".") or "the body"
     return {
         "required": f"added {where}", "any_of": f"added {where}", "unknown": f"removed {where}",
-        "exclusive": f"removed {where}", "together": f"removed {where}",
+        "exclusive": f"{'added' if absent else 'removed'} {where}", "together": f"removed {where}",
         "lowercase": f"lower-cased {where}", "uppercase": f"upper-cased {where}",
         "unique": f"made {where} differ on every run",
     }.get(hint.rule, f"changed {where} ({hint.rule.replace('_', ' ')})")
