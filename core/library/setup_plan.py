@@ -69,7 +69,7 @@ def _with_prerequisites(steps: list[SetupStep], creators: dict[str, Scene], othe
     done: list[SetupStep] = []
     for step in steps:
         taken = {name for planned in done for name in planned["captures"]}
-        if set(step["captures"]) <= taken:
+        if step["captures"] and set(step["captures"]) <= taken:
             continue  # made already, before a step that needed it
         creator = creators.get(step["scene_id"] or "") if step["method"] == "POST" and depth else None
         if creator is not None:
@@ -105,11 +105,35 @@ def _path_steps(scene: Scene, others: dict[tuple[str, str], Scene]) -> tuple[lis
             continue
         collection = _collection(scene.path, name)
         step = _step(others, collection, known, name) or _step(others, _looked_up_in(collection), known, name)
+        put = _put(scene, others, collection, known, declared.get(name) or {"name": name, "in": "path"}) \
+            if step is None or step["method"] == "GET" else None
+        if put is not None:  # a resource the client names: PUT there (by a step, or by the operation itself)
+            value, made = put
+            steps += [made] if made is not None else []
+            known.append(value)
+            continue
         if step is None:
             break  # what lies below a resource nothing creates cannot be created either
         steps.append(SetupStep(**step, examples={name: _path_example(step, name, declared.get(name))}))
         known.append("{{" + name + "}}")
     return steps, known
+
+
+def _put(scene: Scene, others: dict[tuple[str, str], Scene], collection: str, known: list[str],
+         parameter: dict[str, Any]) -> tuple[str, SetupStep | None] | None:
+    """For a resource no POST creates but a PUT on its own path does (``PUT /state-store/{key}``): the value the
+    case names it by, and the step that PUTs it there first (none when the operation is that PUT itself)."""
+    resource = shape(collection) + "/{}"
+    if scene.method == "PUT" and shape(scene.path) == resource:
+        return parameter_value(parameter), None
+    putter = others.get(("PUT", resource))
+    if putter is None:
+        return None
+    value, deleter = parameter_value(parameter), others.get(("DELETE", resource))
+    return value, SetupStep(
+        name=f"put {_noun(collection)}", method="PUT", path=_filled(putter.path, [*known, value]),
+        query=_query(putter), body=_body(putter), media_type=putter.request_media_type, captures={},
+        cleanup=None if deleter is None else _filled(deleter.path, [*known, value]), scene_id=putter.id)
 
 
 def _path_example(step: SetupStep, name: str, parameter: dict[str, Any] | None) -> Any:

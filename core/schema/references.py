@@ -17,7 +17,7 @@ from typing import Any
 from core.records import DataRow
 from core.schema import variables
 from core.schema.validation import intent_problem, validate_body
-from core.schema.values import json_type, non_null
+from core.schema.values import json_type
 from core.schema.walk import Field, escape, related, resolve_refs, schema_pointer, walk, without
 
 REFERENCE = re.compile(r"(?P<noun>[A-Za-z][A-Za-z0-9_]*?)_?(?:[iI]d|ID|[uU]uid|[nN]ame)")
@@ -46,7 +46,7 @@ def _made_up(field: Field, own: set[str], captured: set[str]) -> bool:
     match = BY_ID.fullmatch(field.name) if field.depth >= 1 and not field.required else None
     if match is None or field.name in captured or word(match["noun"]) in own:
         return False
-    node = non_null(field.schema)
+    node = field.node
     return (json_type(node) == "integer" or (json_type(node) == "string" and node.get("format") == "uuid")) \
         and "enum" not in node and "const" not in node
 

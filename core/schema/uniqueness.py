@@ -17,8 +17,8 @@ from typing import Any
 from core.records import DataRow
 from core.schema import variables
 from core.schema.validation import intent_problem, validate_body
-from core.schema.values import json_type, non_null
-from core.schema.walk import Field, escape, related, replaced, resolve_refs, schema_pointer, walk
+from core.schema.values import json_type
+from core.schema.walk import Field, escape, non_null, related, replaced, resolve_refs, schema_pointer, walk
 
 HINTS = frozenset({"id", "name", "username", "login", "slug", "key", "code", "email", "mail", "handle", "title",
                    "label", "alias", "sku", "account", "identifier", "nick", "nickname"})
@@ -37,13 +37,13 @@ def vary(schema: dict[str, Any], rows: list[DataRow], known: Mapping[str, Any] |
 
 def may_be_unique(field: Field) -> bool:
     """A string that names or keys something: a uuid, or a field whose name has one of the HINTS."""
-    node = non_null(field.schema)
+    node = field.node
     return _free(node) and (node.get("format") == "uuid"
                             or any(word.lower() in HINTS for word in WORD.findall(field.name)))
 
 
 def _varied(field: Field) -> bool:
-    node = non_null(field.schema)
+    node = field.node
     return may_be_unique(field) or (_free(node) and node.get("format") == "date-time")
 
 

@@ -95,6 +95,10 @@ def validate_body(schema: dict[str, Any], body: Any) -> list[BodyError]:
 
 
 def _body_errors(error: ValidationError) -> list[BodyError]:
+    branch = _only_branch(error)
+    if branch is not None:  # a nullable field's value breaks its other branch: those errors, not "anyOf"
+        return [item for sub in error.context or [] if sub.relative_schema_path[0] == branch
+                for item in _body_errors(sub)]
     pointer = "".join(f"/{escape(str(part))}" for part in error.absolute_path)
     keyword = str(error.validator)
     if keyword != "required" or not isinstance(error.instance, dict):
@@ -153,3 +157,13 @@ def problems_of(result: ValidationResult) -> dict[str, list[str]]:
         for item in result["rows"]
         if not item["matches_intent"]
     }
+
+
+def _only_branch(error: ValidationError) -> int | None:
+    """For a value other than null refused by ``anyOf``/``oneOf`` [X, {"type": "null"}]: the index of X."""
+    if error.validator not in ("anyOf", "oneOf") or error.instance is None or not error.context:
+        return None
+    branches = error.validator_value if isinstance(error.validator_value, list) else []
+    others = [index for index, part in enumerate(branches)
+              if not (isinstance(part, dict) and part.get("type") == "null")]
+    return others[0] if len(branches) == 2 and len(others) == 1 else None

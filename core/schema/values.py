@@ -13,7 +13,7 @@ from rstr import Rstr
 
 from core.schema.numbers import sample_number
 from core.schema.validation import accepts
-from core.schema.walk import properties
+from core.schema.walk import branch, branches_of, properties
 
 WORDS = (
     (("username", "login", "account", "nickname"), ("alice_chen", "bob_wang", "carol_li", "david_zhang", "emma_liu")),
@@ -110,30 +110,6 @@ def documented_values(node: dict[str, Any]) -> list[Any]:
     found = [*(node.get("examples") if isinstance(node.get("examples"), list) else []),
              *([node["default"]] if "default" in node else [])]
     return [value for value in found if accepts(node, value)]
-
-
-def branches_of(node: dict[str, Any]) -> list[dict[str, Any]]:
-    """The oneOf (else anyOf) branches of a node, as schemas."""
-    found = node.get("oneOf") or node.get("anyOf")
-    return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
-
-
-def branch(node: dict[str, Any], index: int) -> dict[str, Any]:
-    """The node with its oneOf/anyOf replaced by the branch at ``index`` (the node's own keywords kept)."""
-    merged = {key: value for key, value in node.items() if key not in ("anyOf", "oneOf")}
-    chosen = branches_of(node)[index]
-    if "properties" in merged and "properties" in chosen:
-        return {**merged, **chosen, "properties": {**merged["properties"], **chosen["properties"]},
-                "required": [*merged.get("required", []), *chosen.get("required", [])]}
-    return {**merged, **chosen}
-
-
-def non_null(node: dict[str, Any]) -> dict[str, Any]:
-    """A nullable field's other branch with the node's own keywords (``anyOf: [{"type": "string", "format":
-    "date-time"}, {"type": "null"}]``, pydantic's optional field), else the node as it is."""
-    found = branches_of(node)
-    others = [index for index, part in enumerate(found) if part.get("type") != "null"]
-    return branch(node, others[0]) if len(found) == 2 and len(others) == 1 else node
 
 
 def _with_example(node: dict[str, Any], value: dict[str, Any], documented: list[Any]) -> Any:

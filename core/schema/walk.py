@@ -64,6 +64,11 @@ class Field:
     """Listed in its parent object's ``required``."""
     depth: int
 
+    @property
+    def node(self) -> dict[str, Any]:
+        """The schema a value other than null follows: a nullable field's other branch (see non_null)."""
+        return non_null(self.schema)
+
 
 @dataclass(frozen=True, kw_only=True)
 class Target:
@@ -137,6 +142,30 @@ def properties(node: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return result
 
 
+def branches_of(node: dict[str, Any]) -> list[dict[str, Any]]:
+    """The oneOf (else anyOf) branches of a node, as schemas."""
+    found = node.get("oneOf") or node.get("anyOf")
+    return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
+
+
+def branch(node: dict[str, Any], index: int) -> dict[str, Any]:
+    """The node with its oneOf/anyOf replaced by the branch at ``index`` (the node's own keywords kept)."""
+    merged = {key: value for key, value in node.items() if key not in ("anyOf", "oneOf")}
+    chosen = branches_of(node)[index]
+    if "properties" in merged and "properties" in chosen:
+        return {**merged, **chosen, "properties": {**merged["properties"], **chosen["properties"]},
+                "required": [*merged.get("required", []), *chosen.get("required", [])]}
+    return {**merged, **chosen}
+
+
+def non_null(node: dict[str, Any]) -> dict[str, Any]:
+    """A nullable field's other branch with the node's own keywords (``anyOf: [{"type": "string", "format":
+    "date-time"}, {"type": "null"}]``, pydantic's optional field), else the node as it is."""
+    found = branches_of(node)
+    others = [index for index, part in enumerate(found) if part.get("type") != "null"]
+    return branch(node, others[0]) if len(found) == 2 and len(others) == 1 else node
+
+
 def walk(schema: dict[str, Any]) -> list[Field]:
     """Every field of the schema, parents before children, in declaration order."""
     fields: list[Field] = []
@@ -146,8 +175,9 @@ def walk(schema: dict[str, Any]) -> list[Field]:
 
 def _walk(field: Field, out: list[Field]) -> None:
     out.append(field)
-    required = field.schema.get("required", [])
-    for name, sub in properties(field.schema).items():
+    node = field.node  # an optional object's fields are fields too (pydantic: anyOf [{object}, {null}])
+    required = node.get("required", [])
+    for name, sub in properties(node).items():
         child = Field(
             pointer=f"{field.pointer}/{escape(name)}",
             name=name,
@@ -156,7 +186,7 @@ def _walk(field: Field, out: list[Field]) -> None:
             depth=field.depth + 1,
         )
         _walk(child, out)
-    items = field.schema.get("items")
+    items = node.get("items")
     if isinstance(items, dict):
         item = Field(
             pointer=f"{field.pointer}/0", name=field.name, schema=items, required=False, depth=field.depth + 1
@@ -180,8 +210,9 @@ def targets(schema: dict[str, Any]) -> list[Target]:
 
 
 def constrains(field: Field, keyword: str) -> bool:
-    """Whether ``keyword`` is a constraint of ``field`` that rows can target."""
-    node = field.schema
+    """Whether ``keyword`` is a constraint of ``field`` that rows can target (a nullable field's, of its other
+    branch: a value breaking it is refused whatever the null branch allows)."""
+    node = field.node
     if keyword == "type":
         return field.depth > 0 and "type" in node
     if keyword == "format":

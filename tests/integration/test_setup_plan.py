@@ -8,7 +8,7 @@ from typing import Any
 from core import service
 from core.database import session_scope
 from core.library import setup_plan
-from core.library.case_requests import parameter_value
+from core.library.case_requests import case_request, parameter_value
 from db.models import Scene
 
 ID = {"type": "string"}
@@ -47,6 +47,10 @@ DOCUMENT = {"openapi": "3.1.0", "info": {"title": "Boards", "version": "1"}, "pa
     "/boards/{board_id}/cards/search": {"post": op("searchCards", body=True, params=["board_id"],
                                                    fixed={"board_id": {"const": "~"}})},
     "/tags/{tag}": {"put": op("putTag", body=True, params=["tag"])},
+    "/boards/{board_id}/notes": {"get": op("listNotes", params=["board_id"])},
+    "/boards/{board_id}/notes/{key}": {"put": op("putNote", body=True, params=["board_id", "key"]),
+                                       "patch": op("patchNote", body=True, params=["board_id", "key"]),
+                                       "delete": op("deleteNote", params=["board_id", "key"])},
     "/labels": {"post": op("createLabel", body={**TITLE, "properties": {**TITLE["properties"], "labelId": ID}},
                            responses=CREATED)},
     "/labels/{label_id}": {"delete": op("deleteLabel", params=["label_id"])},
@@ -79,7 +83,7 @@ def test_each_path_parameter_is_found_or_created_outermost_first(users: dict[str
     assert create["cleanup"] == "/boards/{{board_id}}/cards/{{card_id}}"
     assert isinstance(create["body"], dict) and "title" in create["body"], "a minimal valid body"
     assert planned["searchCards"] == [], "a value the document fixes needs nothing made"
-    assert planned["putTag"] == [], "nothing in the document makes a tag"
+    assert planned["putTag"] == [], "the operation itself puts the tag it names"
     assert planned["listBoards"] == [] and planned["createCard"][0]["name"] == "find a board"
 
 
@@ -145,3 +149,17 @@ def test_a_resource_two_steps_need_is_made_once_before_the_first(users: dict[str
     board, sticker = plans(users)["createPoster"]
     assert (board["name"], sticker["name"]) == ("find a board", "create sticker"), "not found again after"
     assert sticker["body"]["board_id"] == "{{board_id}}"
+
+
+def test_a_resource_the_client_names_is_put_where_no_post_makes_it(users: dict[str, str]) -> None:
+    planned = plans(users)
+    key = parameter_value({"name": "key", "in": "path", "schema": {"type": "string"}})
+    assert [step["method"] for step in planned["putNote"]] == ["GET"], \
+        "the board is found; the note is the one the operation puts, not looked up in the (maybe empty) list"
+    find, put = planned["patchNote"]
+    assert (put["method"], put["path"], put["captures"]) == ("PUT", f"/boards/{{{{board_id}}}}/notes/{key}", {})
+    assert put["cleanup"] == f"/boards/{{{{board_id}}}}/notes/{key}" and isinstance(put["body"], dict)
+    with session_scope() as session:
+        scene = session.get(Scene, "patchNote")
+        request = case_request(scene.method, scene.path, scene.parameters, [], setup=planned["patchNote"])
+    assert request.path == f"/boards/{{{{board_id}}}}/notes/{key}", "the case sends to the note the step put"

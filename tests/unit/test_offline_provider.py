@@ -491,3 +491,28 @@ def test_plans_that_miss_the_schema_get_the_baseline_body_and_stay_unrepaired() 
     result = validate_rows(scene["request_schema"], rows)
     assert result["mismatched"] == ["nickname_minLength_invalid"]
     assert provider.repair_rows(scene, rows, problems_of(result)) == rows
+
+
+def nullable(node: dict[str, Any]) -> dict[str, Any]:
+    """A pydantic optional field: ``anyOf [node, {"type": "null"}]``."""
+    return {"anyOf": [node, {"type": "null"}]}
+
+
+def test_the_constraints_of_nullable_fields_and_their_fields_are_targeted() -> None:
+    schema = {**obj({
+        "title": {"type": "string"},
+        "note": nullable({"type": "string", "maxLength": 20}),
+        "state": nullable({"type": "string", "enum": ["queued", "running", "failed"]}),
+        "window": nullable(obj({"slots": {"type": "integer", "minimum": 1, "maximum": 9}})),
+    }), "required": ["title"]}
+    rows = {row["name"]: row for row in rows_for(PLAIN_CASE, synthetic_scene(schema))}
+    for name, row in rows.items():  # jsonschema itself names only "anyOf" for a nullable field: refused or not
+        assert bool(raw_errors(schema, row["body"])) == (row["kind"] == "invalid"), name
+    assert validate_rows(schema, list(rows.values()))["all_match"], "each breaks just the rule it names"
+    assert len(rows["note_maxLength_boundary"]["body"]["note"]) == 20
+    assert len(rows["note_maxLength_invalid"]["body"]["note"]) == 21
+    assert rows["window_slots_maximum_invalid"]["body"]["window"]["slots"] == 10
+    assert rows["window_slots_required_invalid"]["body"]["window"] == {}
+    states = {row["body"]["state"] for row in rows.values() if row["kind"] == "valid" and row["pointer"] == "/state"}
+    assert {"queued", "running", "failed"} <= states | {rows["baseline_valid"]["body"]["state"]}
+    assert None in states, "the null branch is sent once too"

@@ -123,6 +123,17 @@ def test_additional_properties_point_at_the_object() -> None:
     assert places(with_changes(coupon="X")) == [("additionalProperties", "")]
 
 
+def test_a_nullable_field_names_the_rule_its_value_breaks_not_any_of() -> None:
+    schema = {"type": "object", "$defs": {"Window": {"type": "object", "properties": {"slots": {"maximum": 9}}}},
+              "properties": {"note": {"anyOf": [{"type": "string", "maxLength": 3}, {"type": "null"}]},
+                             "window": {"anyOf": [{"$ref": "#/$defs/Window"}, {"type": "null"}]},
+                             "either": {"anyOf": [{"type": "string"}, {"type": "integer"}]}}}
+    found = [(item["keyword"], item["pointer"]) for item in validate_body(schema, {"note": "long", "window": {
+        "slots": 10}, "either": []})]
+    assert found == [("anyOf", "/either"), ("maxLength", "/note"), ("maximum", "/window/slots")]
+    assert validate_body(schema, {"note": None, "window": None}) == []
+
+
 def test_an_unusable_schema_raises_a_clear_error() -> None:
     with pytest.raises(InvalidSchemaError, match="not valid JSON Schema"):
         validate_body({"type": "object", "properties": {"a": {"type": "no-such-type"}}}, {})

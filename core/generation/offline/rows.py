@@ -12,10 +12,12 @@ from typing import Any
 from core.generation.offline.variants import boundary_values, invalid_values
 from core.records import RowKind, RowPlan
 from core.schema.validation import intent_problem, validate_body
-from core.schema.values import branch, branches_of, sample
+from core.schema.values import sample
 from core.schema.walk import (
     Field,
     Target,
+    branch,
+    branches_of,
     constrains,
     display,
     get_at,
@@ -44,7 +46,7 @@ def row_name(kind: str, keyword: str, pointer: str) -> str:
 
 def describe(target: Target) -> str:
     """A short sentence saying what the row does, for QA engineers."""
-    keyword, node, field = target.keyword, target.field.schema, display(target.field.pointer)
+    keyword, node, field = target.keyword, target.field.node, display(target.field.pointer)
     limit = node.get(keyword)
     if target.kind == "boundary":
         unit = "item(s)" if keyword.endswith("Items") else "character(s)" if keyword.endswith("Length") else ""
@@ -124,7 +126,7 @@ def valid_plans(schema: dict[str, Any], base: Any, status: int) -> list[RowPlan]
     for field in walk(schema):
         node, where = field.schema, display(field.pointer)
         present = _present(base, field.pointer) if field.pointer else True
-        if present and field.pointer and isinstance(choices := _choices(node), list):
+        if present and field.pointer and isinstance(choices := _choices(field.node), list):
             current = get_at(base, field.pointer)
             for value in [item for item in choices if item != current][:MAX_ENUM_VARIANTS]:
                 label = json.dumps(value, ensure_ascii=False)
@@ -223,15 +225,15 @@ def _candidates(plan: RowPlan, field: Field, base: dict[str, Any], rng: random.R
         return
     if keyword == "additionalProperties":
         body = copy.deepcopy(base)
-        extra = EXTRA_PROPERTY if EXTRA_PROPERTY not in properties(field.schema) else f"{EXTRA_PROPERTY}_x"
+        extra = EXTRA_PROPERTY if EXTRA_PROPERTY not in properties(field.node) else f"{EXTRA_PROPERTY}_x"
         set_at(body, f"{pointer}/{extra}", "not documented")
         yield body
         return
     current = get_at(base, pointer)
     values = (
-        invalid_values(keyword, field.schema, rng, field.name, current)
+        invalid_values(keyword, field.node, rng, field.name, current)
         if plan["kind"] == "invalid"
-        else boundary_values(keyword, field.schema, rng, field.name)
+        else boundary_values(keyword, field.node, rng, field.name)
     )
     for value in values:
         yield replaced(base, pointer, value)

@@ -19,8 +19,19 @@ from core.generation.offline.server_errors import Hint, read
 from core.records import DataRow, setup_row
 from core.schema import uniqueness, variables
 from core.schema.validation import intent_problem, validate_body
-from core.schema.values import format_sample, json_type, non_null, pattern_string, sample
-from core.schema.walk import Field, escape, get_at, related, replaced, resolve_refs, schema_pointer, walk, without
+from core.schema.values import format_sample, json_type, pattern_string, sample
+from core.schema.walk import (
+    Field,
+    escape,
+    get_at,
+    non_null,
+    related,
+    replaced,
+    resolve_refs,
+    schema_pointer,
+    walk,
+    without,
+)
 
 
 def repair(row: DataRow, hints: list[Hint], schema: dict[str, Any], resolved: dict[str, Any],
