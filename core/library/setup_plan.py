@@ -28,11 +28,11 @@ from core.inputs import json_type, label, plain_json
 from core.library.case_requests import parameter_value
 from core.messages import Text
 from core.records import SetupStep, setup_row
-from core.schema import path_fields, uniqueness, variables
+from core.schema import path_fields, references, uniqueness, variables
 from core.schema.path_fields import PLACEHOLDER
 from core.schema.references import REFERENCE, word
 from core.schema.responses import documented_codes, response_schema
-from core.schema.values import sample
+from core.schema.values import sample, sample_array
 from core.schema.walk import properties, resolve_refs, walk
 from db.models import Scene
 
@@ -65,7 +65,8 @@ def plan(session: Session, scene: Scene, preconditions: str = "") -> list[SetupS
 def _with_prerequisites(steps: list[SetupStep], creators: dict[str, Scene], others: dict[tuple[str, str], Scene],
                         depth: int) -> list[SetupStep]:
     """Each creating step preceded by steps for the resources its own body refers to (a deployment names its
-    work pool: the pool is made first), its body's fields bound to their variables; ``depth`` levels down."""
+    work pool: the pool is made first), its body's fields bound to their variables, ids that nothing made left
+    out (or null); ``depth`` levels down."""
     done: list[SetupStep] = []
     for step in steps:
         taken = {name for planned in done for name in planned["captures"]}
@@ -77,7 +78,9 @@ def _with_prerequisites(steps: list[SetupStep], creators: dict[str, Scene], othe
                       if set(found["captures"]) & _field_names(step["body"])]  # fields its minimal body has
             before = _with_prerequisites(wanted, creators, others, depth - 1)
             done += before  # what earlier steps made counts too: the flow the run's step made is the deployment's
-            [bound] = path_fields.bind(creator.request_schema or {}, [setup_row(step["body"])], creator.path, done)
+            schema, made = creator.request_schema or {}, {name for planned in done for name in planned["captures"]}
+            [kept] = references.without_made_up_ids(schema, [setup_row(step["body"])], creator.path, made)
+            [bound] = path_fields.bind(schema, [kept], creator.path, done)
             step = SetupStep(**{**step, "body": bound["body"]})
         done.append(step)
     return done
@@ -287,6 +290,8 @@ def _body(scene: Scene) -> Any:
         return None
     resolved, rng = resolve_refs(scene.request_schema), random.Random(scene.id)
     body = sample(resolved, rng, optional=False)
+    if body == [] and resolved.get("maxItems") != 0:  # an array of what to create: one at least
+        body = sample_array(resolved, rng, "", count=1, optional=False)
     own = word(_noun(scene.path))
     if isinstance(body, dict):  # a key of its own, not a made-up id of another resource (names nothing)
         body.update({field.name: sample(field.schema, rng, field.name) for field in walk(resolved)
@@ -309,7 +314,10 @@ def _names(parameter: str) -> list[str]:
 
 
 def capture_paths(parameter: str, schema: dict[str, Any]) -> list[str]:
-    """Dotted paths to the created resource's id, those the documented answer has first."""
+    """Dotted paths to the created resource's id, those the documented answer has first (in its first item, for
+    an answer that lists what was created)."""
+    if schema.get("type") == "array":
+        return [f"0.{path}" for path in capture_paths(parameter, schema.get("items") or {})]
     names = _names(parameter)
     members = _members(schema)
     documented = [name for name in names if name in members]

@@ -18,7 +18,7 @@ from core.records import DataRow
 from core.schema import variables
 from core.schema.validation import intent_problem, validate_body
 from core.schema.values import json_type
-from core.schema.walk import Field, escape, related, resolve_refs, schema_pointer, walk, without
+from core.schema.walk import Field, escape, get_at, related, replaced, resolve_refs, schema_pointer, walk, without
 
 REFERENCE = re.compile(r"(?P<noun>[A-Za-z][A-Za-z0-9_]*?)_?(?:[iI]d|ID|[uU]uid|[nN]ame)")
 """A field that refers to another resource: ``project_id``, ``flowId``, ``owner_uuid``, ``work_pool_name`` (by
@@ -35,7 +35,8 @@ def word(text: str) -> str:
 def without_made_up_ids(schema: dict[str, Any], rows: list[DataRow], path: str, captured: set[str],
                         known: Mapping[str, Any] | None = None) -> list[DataRow]:
     """The rows without their optional uuid or integer references to resources that neither the path names
-    nor the setup makes (``captured``: the variables its steps capture)."""
+    nor the setup makes (``captured``: the variables its steps capture); a required one that may be null is
+    null."""
     own = {word(part) for part in path.split("/") if part and "{" not in part}
     own |= {item[:-1] for item in own if item.endswith("s")}
     fields = {field.pointer: field for field in walk(resolve_refs(schema)) if _made_up(field, own, captured)}
@@ -43,7 +44,7 @@ def without_made_up_ids(schema: dict[str, Any], rows: list[DataRow], path: str, 
 
 
 def _made_up(field: Field, own: set[str], captured: set[str]) -> bool:
-    match = BY_ID.fullmatch(field.name) if field.depth >= 1 and not field.required else None
+    match = BY_ID.fullmatch(field.name) if field.depth >= 1 and (not field.required or _nullable(field)) else None
     if match is None or field.name in captured or word(match["noun"]) in own:
         return False
     node = field.node
@@ -51,12 +52,18 @@ def _made_up(field: Field, own: set[str], captured: set[str]) -> bool:
         and "enum" not in node and "const" not in node
 
 
+def _nullable(field: Field) -> bool:
+    declared = field.schema.get("type")
+    return field.node is not field.schema or (isinstance(declared, list) and "null" in declared)
+
+
 def _without(schema: dict[str, Any], fields: dict[str, Field], row: DataRow, known: Mapping[str, Any]) -> DataRow:
     body = row["body"]
     for pointer in reversed(list(_members(body, ""))):  # the last first: earlier array indexes stay right
-        if schema_pointer(pointer) not in fields or related(pointer, row["pointer"] or "/"):
+        field = fields.get(schema_pointer(pointer))
+        if field is None or related(pointer, row["pointer"] or "/") or get_at(body, pointer) is None:
             continue
-        trial = without(body, pointer)
+        trial = replaced(body, pointer, None) if field.required else without(body, pointer)
         errors = validate_body(schema, variables.example(trial, known))
         if intent_problem(row["kind"], row["keyword"], row["pointer"], errors) is None:
             body = trial

@@ -48,6 +48,12 @@ DOCUMENT = {"openapi": "3.1.0", "info": {"title": "Boards", "version": "1"}, "pa
                                                    fixed={"board_id": {"const": "~"}})},
     "/tags/{tag}": {"put": op("putTag", body=True, params=["tag"])},
     "/boards/{board_id}/notes": {"get": op("listNotes", params=["board_id"])},
+    "/boards/{board_id}/schedules": {"post": op("createSchedules", params=["board_id"], body={
+        "type": "array", "items": TITLE}, responses={"201": {"description": "Created", "content": {
+            "application/json": {"schema": {"type": "array", "items": {
+                "type": "object", "properties": {"id": ID, "title": ID}}}}}}})},
+    "/boards/{board_id}/schedules/{schedule_id}": {"patch": op("patchSchedule", body=True,
+                                                               params=["board_id", "schedule_id"])},
     "/boards/{board_id}/notes/{key}": {"put": op("putNote", body=True, params=["board_id", "key"]),
                                        "patch": op("patchNote", body=True, params=["board_id", "key"]),
                                        "delete": op("deleteNote", params=["board_id", "key"])},
@@ -163,3 +169,11 @@ def test_a_resource_the_client_names_is_put_where_no_post_makes_it(users: dict[s
         scene = session.get(Scene, "patchNote")
         request = case_request(scene.method, scene.path, scene.parameters, [], setup=planned["patchNote"])
     assert request.path == f"/boards/{{{{board_id}}}}/notes/{key}", "the case sends to the note the step put"
+
+
+def test_a_creator_that_takes_and_answers_a_list_makes_one_and_its_first_item_is_captured(
+        users: dict[str, str]) -> None:
+    _, create = plans(users)["patchSchedule"]
+    assert create["method"] == "POST" and isinstance(create["body"], list) and len(create["body"]) == 1
+    assert "title" in create["body"][0], "one minimal item"
+    assert create["captures"]["schedule_id"][0] == "0.id", "the documented id of the first item"
