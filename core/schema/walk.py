@@ -285,6 +285,15 @@ def get_at(doc: Any, pointer: str) -> Any:
     return _container(doc, parse_pointer(pointer))
 
 
+def has_at(doc: Any, pointer: str) -> bool:
+    """Whether ``doc`` has a value (null too) at ``pointer``."""
+    try:
+        get_at(doc, pointer)
+    except (KeyError, IndexError, TypeError, ValueError):
+        return False
+    return True
+
+
 def display(pointer: str) -> str:
     """A pointer as QA engineers write it: "/items/0/sku" -> "items[0].sku"."""
     text = ""

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from core.generation.offline.server_errors import read
-from core.generation.offline.server_repairs import repair
+from core.generation.offline.server_repairs import null_refused, repair
 from core.library.sandbox import EXCERPT_CHARS, excerpt
-from core.records import DataRow
+from core.records import DataRow, Verdict
 from core.schema import variables
 from core.schema.walk import resolve_refs
 
@@ -224,3 +224,16 @@ def test_a_refused_value_inside_a_list_is_taken_out_of_it() -> None:
                          resolve_refs(schema), random.Random(0))
     assert body == {"name": "a", "tags": ["ok"]} and notes == ["removed tags.0 (the server said: "
                                                                "The tag 'urgent' is not allowed here)"]
+
+
+def test_a_null_the_server_refuses_without_a_reason_is_left_out() -> None:
+    schema = {"type": "object", "properties": {"name": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                                               "value": {"type": "string"}}}
+    conflict = Verdict(status=409, excerpt='{"detail":"Data integrity conflict."}', duration_ms=3, agrees=False)
+    sends_null = row(body={"name": None, "value": "v"}, keyword="anyOf", pointer="/name")
+    body, notes = null_refused(sends_null, conflict, schema)
+    assert body == {"value": "v"} and notes and notes[0].startswith("left out name (the server answered 409")
+    assert null_refused(row(body={"name": "n", "value": "v"}, keyword="anyOf", pointer="/name"), conflict,
+                        schema)[1] == [], "only a null is left out"
+    accepted = Verdict(status=500, excerpt="", duration_ms=3, agrees=False)
+    assert null_refused(sends_null, accepted, schema)[1] == [], "a server error says nothing about the null"

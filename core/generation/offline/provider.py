@@ -131,13 +131,13 @@ class OfflineProvider:
         hints = [hint for row in rows if row["kind"] != "invalid" and (answer := answers.get(row["name"]))
                  and answer["status"] is not None  # not sent: its setup failed, or the server was not reached
                  for hint in server_errors.read(answer["status"], answer["excerpt"])]
-        if not hints:
-            return rows
         rng = random.Random(_seed(scene["scene_id"], [hint.message for hint in hints], 0))
         known = variables.setup_examples(scene.get("setup"))
         repaired = []
         for row in rows:
             body, notes = server_repairs.repair(row, hints, schema, resolved, rng, known)
+            if not notes and row["name"] in answers:
+                body, notes = server_repairs.null_refused(row, answers[row["name"]], schema, known)
             repaired.append(row if not notes else DataRow(**{**row, "body": body,
                                                               "repairs": [*row.get("repairs", []), *notes]}))
         return repaired

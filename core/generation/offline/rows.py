@@ -21,6 +21,7 @@ from core.schema.walk import (
     constrains,
     display,
     get_at,
+    has_at,
     properties,
     replaced,
     set_at,
@@ -125,7 +126,7 @@ def valid_plans(schema: dict[str, Any], base: Any, status: int) -> list[RowPlan]
     plans = [_valid("required_only_valid", "required", "", "Send only the required fields.", status)]
     for field in walk(schema):
         node, where = field.schema, display(field.pointer)
-        present = _present(base, field.pointer) if field.pointer else True
+        present = has_at(base, field.pointer) if field.pointer else True
         if present and field.pointer and isinstance(choices := _choices(field.node), list):
             current = get_at(base, field.pointer)
             for value in [item for item in choices if item != current][:MAX_ENUM_VARIANTS]:
@@ -177,7 +178,7 @@ def valid_body(resolved: dict[str, Any], base: Any, plan: RowPlan, rng: random.R
     if keyword == "required" and not pointer:
         return sample(resolved, rng, optional=False)
     field = next((item for item in walk(resolved) if item.pointer == pointer), None)
-    if field is None or not _present(base, pointer):
+    if field is None or not has_at(base, pointer):
         return None
     if keyword == "enum":
         return replaced(base, pointer, plan.get("value"))
@@ -218,7 +219,7 @@ def build_body(
 
 def _candidates(plan: RowPlan, field: Field, base: dict[str, Any], rng: random.Random) -> Iterator[dict[str, Any]]:
     keyword, pointer = plan["keyword"] or "", plan["pointer"]
-    if not _present(base, pointer):
+    if not has_at(base, pointer):
         return
     if keyword == "required":
         yield without(base, pointer)
@@ -245,10 +246,3 @@ def _applies(field: Field, keyword: str | None) -> bool:
         return field.required
     return keyword is not None and constrains(field, keyword)
 
-
-def _present(body: dict[str, Any], pointer: str) -> bool:
-    try:
-        get_at(body, pointer)
-    except (KeyError, IndexError, TypeError, ValueError):
-        return False
-    return True

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from core.generation.offline.server_errors import Hint, read
-from core.records import DataRow, setup_row
+from core.records import DataRow, Verdict, setup_row
 from core.schema import uniqueness, variables
 from core.schema.validation import intent_problem, validate_body
 from core.schema.values import format_sample, json_type, pattern_string, sample
@@ -24,6 +24,7 @@ from core.schema.walk import (
     Field,
     escape,
     get_at,
+    has_at,
     non_null,
     related,
     replaced,
@@ -54,6 +55,23 @@ def repair(row: DataRow, hints: list[Hint], schema: dict[str, Any], resolved: di
                 notes.append(f"{_describe(hint, pointer, _at(body, pointer) is None)} {said}")
                 body = fixed
     return body, notes
+
+
+def null_refused(row: DataRow, verdict: Verdict, schema: dict[str, Any],
+                 known: Mapping[str, Any] | None = None) -> tuple[Any, list[str]]:
+    """A valid row sending null where the document allows it (a nullable field's null branch), refused by the
+    server for no reason it names: the field left out instead. Servers that keep such a field NOT NULL refuse
+    null on an update and keep the stored value when the field is absent."""
+    body, pointer, status = row["body"], row["pointer"], verdict["status"]
+    if row["kind"] == "invalid" or not pointer or status is None or not 400 <= status < 500 \
+            or _at(body, pointer) is not None or not has_at(body, pointer):
+        return body, []
+    trial = without(body, pointer)
+    if intent_problem(row["kind"], row["keyword"], row["pointer"], validate_body(schema, variables.example(
+            trial, known))) is not None:
+        return body, []
+    where = pointer.strip("/").replace("/", ".")
+    return trial, [f"left out {where} (the server answered {status} to null: {verdict['excerpt'][:200]})"]
 
 
 def repair_body(body: Any, status: int, answer: str, schema: dict[str, Any]) -> tuple[Any, list[str]]:
