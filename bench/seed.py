@@ -129,7 +129,7 @@ def _outcome(status: str, created: datetime, index: int, rng: random.Random) -> 
     row: dict[str, Any] = {
         "status": status, "current_step": None, "progress": 0, "error_message": None, "need_review": False,
         "new_usercase_id": None, "started_at": started, "completed_at": None, "updated_at": started,
-        "attempts": 1, "claims": 1, "lease_owner": None, "lease_expires_at": None,
+        "attempts": 1, "claims": 1, "lease_owner": None, "lease_expires_at": None, "review_asked_at": None,
     }
     if status == "pending":
         row.update(started_at=None, updated_at=created, attempts=0, claims=0)
@@ -137,7 +137,8 @@ def _outcome(status: str, created: datetime, index: int, rng: random.Random) -> 
         row.update(current_step="generate_bodies", progress=40, lease_owner=WORKER,
                    lease_expires_at=started + timedelta(seconds=60))
     elif status == "reviewing":
-        row.update(current_step=AWAITING_REVIEW, progress=80, need_review=True)
+        row.update(current_step=AWAITING_REVIEW, progress=80, need_review=True,
+                   review_asked_at=started)  # its need-review event is at "started"
     elif status == "completed":
         row.update(current_step=CASE_CREATED, progress=100, new_usercase_id=f"UC{index + 1}", completed_at=ended,
                    updated_at=ended, claims=2)
