@@ -43,7 +43,7 @@ def seed(count: int, payloads: list[dict[str, Any]] | None = None) -> dict[str, 
     with session_scope() as session:
         user_ids = list(session.scalars(select(User.id).order_by(User.id)))
     db = database()
-    with _bulk_connection(db) as connection:
+    with db.checkpoints_paused(), _bulk_connection(db) as connection:
         _insert_tasks(connection, payloads, _task_rows(count, len(payloads), user_ids, random.Random(SEED)))
         events = _insert_events(connection)
         connection.commit()
