@@ -43,7 +43,7 @@ def seed(count: int, payloads: list[dict[str, Any]] | None = None) -> dict[str, 
     with session_scope() as session:
         user_ids = list(session.scalars(select(User.id).order_by(User.id)))
     db = database()
-    with _bulk_connection(db) as connection:
+    with db.checkpoints_paused(), _bulk_connection(db) as connection:
         _insert_tasks(connection, payloads, _task_rows(count, len(payloads), user_ids, random.Random(SEED)))
         events = _insert_events(connection)
         connection.commit()
@@ -129,7 +129,7 @@ def _outcome(status: str, created: datetime, index: int, rng: random.Random) -> 
     row: dict[str, Any] = {
         "status": status, "current_step": None, "progress": 0, "error_message": None, "need_review": False,
         "new_usercase_id": None, "started_at": started, "completed_at": None, "updated_at": started,
-        "attempts": 1, "claims": 1, "lease_owner": None, "lease_expires_at": None,
+        "attempts": 1, "claims": 1, "lease_owner": None, "lease_expires_at": None, "review_asked_at": None,
     }
     if status == "pending":
         row.update(started_at=None, updated_at=created, attempts=0, claims=0)
@@ -137,7 +137,8 @@ def _outcome(status: str, created: datetime, index: int, rng: random.Random) -> 
         row.update(current_step="generate_bodies", progress=40, lease_owner=WORKER,
                    lease_expires_at=started + timedelta(seconds=60))
     elif status == "reviewing":
-        row.update(current_step=AWAITING_REVIEW, progress=80, need_review=True)
+        row.update(current_step=AWAITING_REVIEW, progress=80, need_review=True,
+                   review_asked_at=started)  # its need-review event is at "started"
     elif status == "completed":
         row.update(current_step=CASE_CREATED, progress=100, new_usercase_id=f"UC{index + 1}", completed_at=ended,
                    updated_at=ended, claims=2)

@@ -18,11 +18,13 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
     false,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -183,6 +185,9 @@ class WorkflowTask(Base):
         Index("idx_workflow_tasks_status_times", "status", "created_at", "started_at", "completed_at"),
         Index("idx_workflow_tasks_user_created", "user_id", "created_at"),
         Index("idx_workflow_tasks_created_at", "created_at"),
+        # the reviews waiting and their age (review desk, deadlines, metrics), oldest first
+        Index("idx_workflow_tasks_review_asked", "review_asked_at", sqlite_where=text("status = 'reviewing'"),
+              postgresql_where=text("status = 'reviewing'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -211,6 +216,8 @@ class WorkflowTask(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     run_after: Mapped[datetime | None] = mapped_column(UTCDateTime)  # backoff before an automatic retry
+    review_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the task last asked for a review (its latest need-review event); None once it no longer waits."""
     ranked_at: Mapped[datetime] = mapped_column(UTCDateTime)
     """The claim order: created_at moved earlier by priority × PRIORITY_AGING_SECONDS (oldest first)."""
 
@@ -219,7 +226,13 @@ class TaskEvent(Base):
     """One thing that happened to a task: its timeline, notifications and step timings."""
 
     __tablename__ = "task_events"
-    __table_args__ = (Index("idx_task_events_task_id", "task_id", "id"),)
+    __table_args__ = (
+        Index("idx_task_events_task_id", "task_id", "id"),
+        # the step timings the metrics read for a range's partial days (core.tasks.metrics.step_durations)
+        Index("idx_task_events_steps", "task_id", "step", "duration_ms",
+              sqlite_where=text("type = 'step_completed' AND duration_ms IS NOT NULL"),
+              postgresql_where=text("type = 'step_completed' AND duration_ms IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("workflow_tasks.id", ondelete="CASCADE"))
@@ -245,6 +258,9 @@ class MetricRollup(Base):
     """
 
     __tablename__ = "metric_rollups"
+    # status before module: the metrics filter kind and day and group by status (migration 0018);
+    # WITHOUT ROWID on SQLite, so a lookup reads the key's b-tree alone
+    __table_args__ = (PrimaryKeyConstraint("kind", "day", "status", "module", "bucket"), {"sqlite_with_rowid": False})
 
     kind: Mapped[str] = mapped_column(String(10), primary_key=True)
     day: Mapped[str] = mapped_column(String(10), primary_key=True)

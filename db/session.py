@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +16,68 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+CHECKPOINT_SECONDS = 1.0  # how often a process's checkpointer copies SQLite's WAL into the database file
+
+log = logging.getLogger(__name__)
+
+
+class WalCheckpointer(threading.Thread):
+    """Checkpoints one SQLite file's WAL in the background, so that no commit pays for a checkpoint.
+
+    The engine's connections run with ``wal_autocheckpoint=0``: SQLite's default hands the
+    checkpoint to whichever commit crosses 1000 pages, a pause of tens of milliseconds for that
+    caller (a task start, a claim). A PASSIVE checkpoint never waits for a lock, nor blocks a reader
+    or the writer. Each pass opens its own connection and closes it: none is held between passes, so
+    nothing keeps the file open when a bulk load wants it alone (:meth:`Database.checkpoints_paused`).
+    """
+
+    def __init__(self, path: str, every: float = CHECKPOINT_SECONDS) -> None:
+        super().__init__(name=f"wal-checkpoint {Path(path).name}", daemon=True)
+        self.path, self.every = path, every
+        self.passes = 0
+        self._stopping = threading.Event()
+        self._passed = threading.Condition()
+        self._pauses = 0
+
+    def run(self) -> None:
+        while not self._stopping.wait(self.every) and Path(self.path).exists():  # a removed file: nothing to do
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        with self._passed:
+            if self._pauses:
+                return
+            try:
+                connection = sqlite3.connect(f"{Path(self.path).resolve().as_uri()}?mode=rw", uri=True, timeout=0)
+                try:
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                finally:
+                    connection.close()
+            except sqlite3.Error:
+                log.debug("WAL checkpoint of %s skipped", self.path, exc_info=True)
+            self.passes += 1
+            self._passed.notify_all()
+
+    def wait_for_pass(self, timeout: float = 10.0) -> bool:
+        """Until a pass that began after this call has ended (tests); False if none did in ``timeout``."""
+        with self._passed:
+            seen = self.passes
+            return self._passed.wait_for(lambda: self.passes > seen, timeout)
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        with self._passed:
+            self._pauses += 1
+        try:
+            yield
+        finally:
+            with self._passed:
+                self._pauses -= 1
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join()
 
 
 class Database:
@@ -25,6 +89,10 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(self.engine.execution_options(caseflow_read_only=True),
                                            expire_on_commit=False)
+        self._checkpoints_lock = threading.Lock()
+        self.checkpointer: WalCheckpointer | None = None
+        if self.is_sqlite and self.url.database and self.url.database != ":memory:":
+            event.listen(self.engine, "connect", lambda *_: self._start_checkpoints())
 
     @property
     def is_sqlite(self) -> bool:
@@ -41,8 +109,32 @@ class Database:
         with factory() as session, session.begin():
             yield session
 
+    @contextmanager
+    def checkpoints_paused(self) -> Iterator[None]:
+        """No background checkpoint meanwhile (a bulk load that wants the file to itself); a no-op off SQLite."""
+        checkpointer = self.checkpointer
+        if checkpointer is None:
+            yield
+            return
+        with checkpointer.paused():
+            yield
+
     def dispose(self) -> None:
+        """Closes the pool and stops the checkpointer (the next connection starts another)."""
+        with self._checkpoints_lock:
+            checkpointer, self.checkpointer = self.checkpointer, None
+        if checkpointer is not None:
+            checkpointer.stop()
         self.engine.dispose()
+
+    def _start_checkpoints(self) -> None:
+        """Starts this process's checkpointer with the first connection (after a fork too: threads do not
+        survive one, and the child's Database starts its own)."""
+        with self._checkpoints_lock:
+            if self.checkpointer is None or not self.checkpointer.is_alive():
+                assert self.url.database is not None
+                self.checkpointer = WalCheckpointer(self.url.database)
+                self.checkpointer.start()
 
 
 def _create_engine(url: URL) -> Engine:
@@ -69,6 +161,7 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA wal_autocheckpoint=0")  # the process's WalCheckpointer checkpoints instead
     cursor.close()
 
 

@@ -16,7 +16,7 @@ from core.config import get_settings
 from core.database import session_scope
 from core.errors import InvalidInput
 from core.service.tasks import task_summary
-from core.tasks import events, review_desk
+from core.tasks import review_desk
 from db.models import ReviewAssignment, TaskStatus, User, WorkflowTask
 from db.types import isoformat, utcnow
 
@@ -36,13 +36,12 @@ def review_queue(
     ``modules`` lists the modules of every task awaiting review, for the filter.
     """
     paging.check(limit, offset)
-    asked = events.review_requests()
-    query = (select(WorkflowTask.id, asked.c.asked).outerjoin(asked, asked.c.task_id == WorkflowTask.id)
-             .where(WorkflowTask.status == TaskStatus.REVIEWING.value))
+    asked = WorkflowTask.review_asked_at
+    query = select(WorkflowTask.id, asked).where(WorkflowTask.status == TaskStatus.REVIEWING.value)
     query = _filtered(query, asked, user, mine, module, min_wait_seconds)
     with session_scope(read_only=True) as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        page = session.execute(query.order_by(asked.c.asked.is_(None), asked.c.asked, WorkflowTask.id)
+        page = session.execute(query.order_by(asked.is_(None), asked, WorkflowTask.id)
                                .limit(limit).offset(offset)).all()
         ids = [task_id for task_id, _ in page]
         found = {task.id: (task, username) for task, username in session.execute(
@@ -70,7 +69,7 @@ def _filtered(query: Select[Any], asked: Any, user: str | None, mine: bool, modu
         query = query.where(_module() == module)
     if min_wait_seconds is not None:
         wait = inputs.seconds(min_wait_seconds, "The waiting time", maximum=MAX_WAIT_FILTER_SECONDS, allow_zero=True)
-        query = query.where(func.coalesce(asked.c.asked, WorkflowTask.updated_at) <= utcnow() - timedelta(seconds=wait))
+        query = query.where(func.coalesce(asked, WorkflowTask.updated_at) <= utcnow() - timedelta(seconds=wait))
     return query
 
 

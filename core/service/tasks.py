@@ -102,7 +102,8 @@ def start_workflow(
             "message": "工作流已启动，正在后台执行...",
             "test_case_id": case.id,
         }
-    wakeup.notify(response["task_id"])
+        published = wakeup.publish_in(session, task.id)  # the row, its event and the NOTIFY: one commit
+    wakeup.notify(response["task_id"], published=published)
     return response
 
 

@@ -72,26 +72,15 @@ def retry_streak(session: Session, task_id: int) -> tuple[int, datetime | None]:
     return len(times), times[0] if times else None
 
 
-def review_asked(session: Session, task_id: int) -> datetime | None:
-    """When the task last asked for a review (its latest need-review event)."""
-    return session.scalar(select(func.max(TaskEvent.created_at))
-                          .where(TaskEvent.task_id == task_id, TaskEvent.type == WORKFLOW_NEED_REVIEW))
-
-
 def review_requests() -> Any:
-    """(task_id, asked): when each task awaiting review last asked for one (its latest need-review event).
+    """(task_id, asked): when each task awaiting review last asked for one (its review_asked_at).
 
-    Read from the small task_events rows through their task index; the task rows, whose
-    timestamps sit behind large JSON values on SQLite, are only touched through an index.
+    Read from the partial index of the tasks awaiting review, not from their events.
     """
-    e, t = TaskEvent, WorkflowTask
-    return (
-        select(e.task_id, func.max(e.created_at).label("asked"))
-        .join(t, t.id == e.task_id)
-        .where(t.status == TaskStatus.REVIEWING.value, e.type == WORKFLOW_NEED_REVIEW)
-        .group_by(e.task_id)
-        .subquery()
-    )
+    t = WorkflowTask
+    return (select(t.id.label("task_id"), t.review_asked_at.label("asked"))
+            .where(t.status == TaskStatus.REVIEWING.value, t.review_asked_at.is_not(None))
+            .subquery())
 
 
 def task_events(session: Session, task_id: int) -> list[TaskEvent]:

@@ -168,14 +168,16 @@ def _take(session: Session, task_id: int, worker_id: str, now: datetime, lease_s
 
 def transition(
     claim: Claim, worker_id: str, event: str, message: str, *, step: str | None = None,
-    duration_ms: int | None = None, data: dict[str, Any] | None = None, **values: Any,
+    duration_ms: int | None = None, data: dict[str, Any] | None = None, at: datetime | None = None, **values: Any,
 ) -> None:
     """Writes ``values`` to a task this claim still holds and records ``event``, in one transaction.
 
     Raises LeaseLost when the claim no longer holds the task. The claim's token is part of
     the fence: when the same worker claims the task again (after a review, say), a late
-    write of its earlier run is refused too.
+    write of its earlier run is refused too. ``at`` (default: now) is the row's updated_at and the
+    event's time, so that a value written with it (review_asked_at) equals the event's.
     """
+    now = at or utcnow()
     with session_scope() as session:
         result = session.execute(
             update(WorkflowTask)
@@ -185,14 +187,14 @@ def transition(
                 WorkflowTask.claims == claim.token,
                 WorkflowTask.status == PROCESSING,
             )
-            .values(updated_at=utcnow(), **values)
+            .values(updated_at=now, **values)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:
             raise LeaseLost("Worker {worker_id} no longer holds task {claim_task_id}.",
                             worker_id=worker_id, claim_task_id=claim.task_id)
         events.record(session, claim.task_id, event, message, step=step, duration_ms=duration_ms, data=data,
-                      worker=worker_id)
+                      worker=worker_id).created_at = now
 
 
 def step_done(claim: Claim, worker_id: str, node: str, label: str, *, progress: int, duration_ms: int,
@@ -204,11 +206,12 @@ def step_done(claim: Claim, worker_id: str, node: str, label: str, *, progress: 
 
 def review_requested(claim: Claim, worker_id: str, payload: dict[str, Any]) -> None:
     """The task pauses at step 9: no worker holds it until a decision arrives."""
+    now = utcnow()
     transition(
         claim, worker_id, events.WORKFLOW_NEED_REVIEW, "AI已生成测试数据，请进行人工审核", step=AWAITING_REVIEW,
         data={"status": TaskStatus.REVIEWING.value, "rows": len(payload.get("generated_body", []))},
         status=TaskStatus.REVIEWING.value, progress=REVIEW_PROGRESS, current_step=AWAITING_REVIEW,
-        need_review=True, interrupt_data=payload, **RELEASED,
+        need_review=True, review_asked_at=now, interrupt_data=payload, at=now, **RELEASED,
     )
 
 
@@ -221,8 +224,8 @@ def complete(claim: Claim, worker_id: str, new_usercase_id: str, result_data: di
         claim, worker_id, events.WORKFLOW_COMPLETED, f"Automation case {new_usercase_id} created",
         step=CASE_CREATED, data={"status": TaskStatus.COMPLETED.value, "new_usercase_id": new_usercase_id},
         status=TaskStatus.COMPLETED.value, progress=100, current_step=CASE_CREATED, need_review=False,
-        new_usercase_id=new_usercase_id, created_case=null(), interrupt_data=review, result_data=result_data,
-        completed_at=utcnow(), **RELEASED,
+        review_asked_at=None, new_usercase_id=new_usercase_id, created_case=null(), interrupt_data=review,
+        result_data=result_data, completed_at=utcnow(), **RELEASED,
     )
     telemetry.finished(TaskStatus.COMPLETED.value)
 
@@ -247,8 +250,8 @@ def fail(claim: Claim, worker_id: str, error: str, *, step: str | None, **values
     transition(
         claim, worker_id, events.WORKFLOW_FAILED, error, step=step,
         data={"status": TaskStatus.FAILED.value, "error": error},
-        status=TaskStatus.FAILED.value, progress=0, error_message=error, need_review=False, completed_at=utcnow(),
-        **RELEASED, **values,
+        status=TaskStatus.FAILED.value, progress=0, error_message=error, need_review=False, review_asked_at=None,
+        completed_at=utcnow(), **RELEASED, **values,
     )
     telemetry.finished(TaskStatus.FAILED.value)
 
@@ -351,7 +354,7 @@ def expire_review(session: Session, task_id: int, asked_by: datetime, message: s
     task = session.get(WorkflowTask, task_id, with_for_update=True)
     if task is None or task.status != TaskStatus.REVIEWING.value:
         return False
-    asked = events.review_asked(session, task_id)
+    asked = task.review_asked_at
     if asked is None or asked > asked_by:
         return False
     _cancelled(session, task, message, {"reason": "review_expired"})
@@ -361,6 +364,7 @@ def expire_review(session: Session, task_id: int, asked_by: datetime, message: s
 def _cancelled(session: Session, task: WorkflowTask, message: str, data: dict[str, Any]) -> WorkflowTask:
     task.status = TaskStatus.CANCELLED.value
     task.need_review = False
+    task.review_asked_at = None
     task.lease_owner = None
     task.lease_expires_at = None
     task.completed_at = utcnow()
@@ -394,7 +398,7 @@ def accept_review(session: Session, task_id: int) -> bool:
     moved = session.execute(
         update(WorkflowTask)
         .where(WorkflowTask.id == task_id, WorkflowTask.status == TaskStatus.REVIEWING.value)
-        .values(status=PENDING, need_review=False, attempts=0)
+        .values(status=PENDING, need_review=False, review_asked_at=None, attempts=0)
         .execution_options(synchronize_session=False)
     )
     return moved.rowcount == 1

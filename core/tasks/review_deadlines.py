@@ -91,7 +91,7 @@ def _remind(task_id: int, asked: datetime, every: timedelta, now: datetime) -> b
     """One reminder event, if the task still waits for that review and none came within ``every``."""
     with session_scope() as session:
         task = session.get(WorkflowTask, task_id, with_for_update=True)
-        if task is None or task.status != TaskStatus.REVIEWING.value or events.review_asked(session, task_id) != asked:
+        if task is None or task.status != TaskStatus.REVIEWING.value or task.review_asked_at != asked:
             return False
         last = session.scalar(select(func.max(TaskEvent.created_at)).where(
             TaskEvent.task_id == task_id, TaskEvent.type == events.REVIEW_REMINDER, TaskEvent.created_at >= asked))

@@ -20,6 +20,7 @@ from collections.abc import Callable
 import psycopg
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from core.config import get_settings
 from core.database import database
@@ -47,20 +48,32 @@ def unsubscribe(listener: Callable[[], None]) -> None:
             _listeners.remove(listener)
 
 
-def notify(task_id: int | None = None) -> None:
-    """Called after a task becomes runnable; ``task_id`` names it (None: some tasks, e.g. the queue resumed)."""
+def notify(task_id: int | None = None, *, published: bool = False) -> None:
+    """Called after a task becomes runnable; ``task_id`` names it (None: some tasks, e.g. the queue resumed).
+
+    ``published``: the transaction that made it runnable sent the NOTIFY already (:func:`publish_in`).
+    """
     with _lock:
         listeners = list(_listeners)
     for listener in listeners:
         listener()
     settings = get_settings()
     db = database()
-    if not db.is_sqlite and settings.pg_notify:
+    if not published and not db.is_sqlite and settings.pg_notify:
         publish(db, task_id)
     if settings.task_executor == "celery" and task_id is not None:
         from core.tasks import celery_executor  # Celery is imported only where it is configured
 
         celery_executor.send(task_id)
+
+
+def publish_in(session: Session, task_id: int) -> bool:
+    """Queues the NOTIFY in ``session``'s transaction (sent when it commits, never if it rolls back), so
+    that a start is one commit, not two; True when it did (PostgreSQL with PG_NOTIFY)."""
+    if database().is_sqlite or not get_settings().pg_notify:
+        return False
+    session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": str(task_id)})
+    return True
 
 
 def publish(db: Database, task_id: int | None) -> None:

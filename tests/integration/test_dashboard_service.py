@@ -224,7 +224,8 @@ def test_metrics_are_computed_in_sql(demo, users) -> None:
         _set(task_id, status="failed", created_at=day, started_at=day, completed_at=day)
     _set(ids[8], status="completed", created_at=day - timedelta(days=1), started_at=day - timedelta(days=1),
          completed_at=day - timedelta(days=1) + timedelta(seconds=100))
-    _set(ids[9], status="reviewing", updated_at=now - timedelta(minutes=30))
+    _set(ids[9], status="reviewing", updated_at=now - timedelta(minutes=30),
+         review_asked_at=now - timedelta(minutes=30))
     with session_scope() as session:
         reviewer = session.scalar(select(User.id))
         for task_id, status in ((ids[0], "approved"), (ids[1], "approved"), (ids[2], "rejected")):
@@ -234,7 +235,7 @@ def test_metrics_are_computed_in_sql(demo, users) -> None:
                               message="", created_at=day))
         session.add(TaskEvent(task_id=ids[1], type="step_completed", step="plan_rows", duration_ms=300,
                               message="", created_at=day))
-        for minutes in (50, 30):  # asked for a review twice (after a rejection): the latest counts
+        for minutes in (50, 30):  # asked for a review twice (after a rejection): the latest is review_asked_at
             session.add(TaskEvent(task_id=ids[9], type="workflow_need_review", message="",
                                   created_at=now - timedelta(minutes=minutes)))
 

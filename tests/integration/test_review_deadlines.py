@@ -20,7 +20,7 @@ from core.config import get_settings
 from core.database import session_scope
 from core.tasks import events, lifecycle, metrics, review_deadlines, telemetry
 from core.tasks.webhooks import delivery
-from db.models import TaskEvent
+from db.models import TaskEvent, WorkflowTask
 from db.types import utcnow
 from tests.support.cases import first_case_and_scene
 from tests.support.http_server import serving
@@ -41,6 +41,9 @@ def age_review(task_id: int, by: timedelta) -> None:
                 TaskEvent.task_id == task_id,
                 TaskEvent.type.in_([events.WORKFLOW_NEED_REVIEW, events.REVIEW_REMINDER]))):
             event.created_at -= by
+        task = session.get(WorkflowTask, task_id)
+        assert task is not None and task.review_asked_at is not None
+        task.review_asked_at -= by
 
 
 def reminders(task_id: int) -> list[dict[str, Any]]:

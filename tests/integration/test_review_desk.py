@@ -16,7 +16,7 @@ from core import service
 from core.database import session_scope
 from core.service import Conflict, Forbidden, InvalidInput
 from core.tasks import events, review_desk
-from db.models import TaskEvent
+from db.models import TaskEvent, WorkflowTask
 from db.types import utcnow
 from tests.support.cases import first_case_and_scene
 from tests.support.cli import cli, ok
@@ -123,6 +123,9 @@ def test_the_queue_filters_by_mine_module_and_age(demo, users, worker, wait) -> 
         for event in session.scalars(select(TaskEvent).where(TaskEvent.task_id == orders["id"],
                                                              TaskEvent.type == events.WORKFLOW_NEED_REVIEW)):
             event.created_at -= timedelta(hours=30)
+        task = session.get(WorkflowTask, orders["id"])
+        assert task is not None and task.review_asked_at is not None
+        task.review_asked_at -= timedelta(hours=30)
     old = service.review_queue(min_wait_seconds=24 * 3600)
     assert [i["id"] for i in old["items"]] == [orders["id"]] and old["total"] == 1
     assert service.review_queue(min_wait_seconds=0)["total"] == 2
