@@ -57,4 +57,8 @@ def test_a_field_that_refers_to_a_resource_takes_its_variable_checked_with_its_e
 def test_a_row_that_targets_the_field_keeps_its_value() -> None:
     [kept] = bind(SCHEMA, [row({"name": "x" * 40}, "invalid", "/name")], "/pools/{pool_name}", [step("pool_name")])
     assert kept["body"] == {"name": "x" * 40}
+    [edge] = bind(SCHEMA, [row({"name": "abc"}, "boundary", "/name")], "/pools/{pool_name}", [step("pool_name")])
+    assert edge["body"] == {"name": "abc"}, "a boundary row keeps the length it tests"
+    [variant] = bind(SCHEMA, [row({"name": "other"}, "valid", "/name")], "/pools/{pool_name}", [step("pool_name")])
+    assert variant["body"] == {"name": "{{pool_name}}"}, "a valid row sends the path's name: servers refuse others"
     assert bind(SCHEMA, [row({"slots": 1})], "/pools", []) == [row({"slots": 1})]
