@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
@@ -36,7 +36,7 @@ from core.schema.validation import BodyError, intent_problem, validate_body
 from core.schema.walk import (
     InvalidSchemaError,
     display,
-    escape,
+    members,
     related,
     remove_at,
     resolve_refs,
@@ -171,23 +171,12 @@ def removed_fields(body: Any, old: Version, new: Version) -> list[str]:
     """The pointers of the fields ``body`` sends that the old version describes and the new one does not
     (the outermost only: a removed object's own fields are not listed again)."""
     found: list[str] = []
-    for pointer in _members(body, ""):
+    for pointer in members(body):
         place = schema_pointer(pointer)
         if place in old.fields and place not in new.fields and not any(related(pointer, done) for done in found):
             found.append(pointer)
     return found
 
-
-def _members(value: Any, pointer: str) -> Iterator[str]:
-    """The pointer of every object member in ``value``, parents first (array items themselves are not members)."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            child = f"{pointer}/{escape(str(key))}"
-            yield child
-            yield from _members(item, child)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _members(item, f"{pointer}/{index}")
 
 
 def _schema_reasons(row: dict[str, Any], body: Any, removed: list[str], old: Version,

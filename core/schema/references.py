@@ -11,14 +11,14 @@ a row targets it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from core.records import DataRow
 from core.schema import variables
 from core.schema.validation import intent_problem, validate_body
 from core.schema.values import json_type
-from core.schema.walk import Field, escape, get_at, related, replaced, resolve_refs, schema_pointer, walk, without
+from core.schema.walk import Field, get_at, members, related, replaced, resolve_refs, schema_pointer, walk, without
 
 REFERENCE = re.compile(r"(?P<noun>[A-Za-z][A-Za-z0-9_]*?)_?(?:[iI]d|ID|[uU]uid|[nN]ame)")
 """A field that refers to another resource: ``project_id``, ``flowId``, ``owner_uuid``, ``work_pool_name`` (by
@@ -59,7 +59,7 @@ def _nullable(field: Field) -> bool:
 
 def _without(schema: dict[str, Any], fields: dict[str, Field], row: DataRow, known: Mapping[str, Any]) -> DataRow:
     body = row["body"]
-    for pointer in reversed(list(_members(body, ""))):  # the last first: earlier array indexes stay right
+    for pointer in reversed(list(members(body))):  # the last first: earlier array indexes stay right
         field = fields.get(schema_pointer(pointer))
         if field is None or related(pointer, row["pointer"] or "/") or get_at(body, pointer) is None:
             continue
@@ -69,14 +69,3 @@ def _without(schema: dict[str, Any], fields: dict[str, Field], row: DataRow, kno
             body = trial
     return row if body is row["body"] else DataRow(**{**row, "body": body})
 
-
-def _members(value: Any, pointer: str) -> Iterator[str]:
-    """The pointer of every object member in ``value``, at any depth, parents first."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            here = f"{pointer}/{escape(str(key))}"
-            yield here
-            yield from _members(item, here)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _members(item, f"{pointer}/{index}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -283,6 +284,19 @@ def remove_at(doc: Any, pointer: str) -> None:
 def get_at(doc: Any, pointer: str) -> Any:
     """The value at ``pointer``; KeyError, IndexError or TypeError when absent."""
     return _container(doc, parse_pointer(pointer))
+
+
+def members(value: Any, pointer: str = "") -> Iterator[str]:
+    """The pointer of every object member in ``value``, at any depth, parents first (array items themselves are
+    not members)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{pointer}/{escape(str(key))}"
+            yield child
+            yield from members(item, child)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from members(item, f"{pointer}/{index}")
 
 
 def has_at(doc: Any, pointer: str) -> bool:
