@@ -171,6 +171,17 @@ def test_a_rule_named_in_words_is_followed(schema: dict[str, Any], body: Any, an
                   "input": None}]},
      lambda body: isinstance(body["slots"], int) and body["slots"] >= 1 and isinstance(body["pool"], str)
      and body["pool"] != "None"),
+    # a field the message names in the plural, and one it names by its dotted path
+    ({"type": "object", "properties": {"name": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                                       "kind": {"type": "string"}}},
+     {"kind": "k"}, {"detail": [{"type": "value_error", "loc": ["body"],
+                                 "msg": "Value error, Names must be provided for block documents."}]},
+     lambda body: isinstance(body.get("name"), str) and body["kind"] == "k"),
+    ({"type": "object", "properties": {"runs": {"type": "object", "properties": {"start": {"anyOf": [
+        {"type": "object", "properties": {"after_": {"type": "string", "format": "date-time"}}}, {"type": "null"}]},
+        "name": {"type": "string"}}}}},
+     {"runs": {"start": None, "name": "n"}}, {"detail": "runs.start.after_ is required"},
+     lambda body: isinstance(body["runs"]["start"].get("after_"), str) and body["runs"]["name"] == "n"),
 ])
 def test_a_value_the_server_misses_is_filled_in(schema: dict[str, Any], body: Any, answer: dict[str, Any],
                                                 check: Any) -> None:

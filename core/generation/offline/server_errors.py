@@ -127,7 +127,8 @@ PATTERNS: tuple[tuple[Rule, re.Pattern[str]], ...] = (
     ("together", re.compile(r"either both|both or neither|(?:must|should|have to) (?:both )?be (?:provided|given|"
                             r"set|specified|used) together|\bboth\b.+\bor (?:neither|none|both (?:must|should) be "
                             r"(?:none|null|omitted|empty))|同时(?:提供|填写|为空)", re.I)),
-    ("required", re.compile(r"\b(?:field|value|property|parameter)? ?(?:is )?required\b|missing|must not be "
+    ("required", re.compile(r"\b(?:field|value|property|parameter)? ?(?:is )?required\b|missing|must be "
+                            r"(?:provided|given|supplied|specified)\b|must not be "
                             r"(?:null|blank|empty)|may not be (?:null|blank)|cannot be (?:null|blank|empty)|"
                             r"not be null|必填|不能为空", re.I)),
     ("unknown", re.compile(r"extra (?:fields?|inputs?|properties) (?:are )?not (?:permitted|allowed)|unknown "

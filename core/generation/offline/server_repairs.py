@@ -84,6 +84,10 @@ def _where(body: Any, hint: Hint, fields: dict[str, Field]) -> list[str]:
     first named is filled in; "both or neither": the ones given go (a null one is not given)."""
     if hint.rule == "any_of":
         return _absent_named(body, hint, fields)
+    if hint.rule == "required" and not hint.path:  # "Names must be provided", "a.b.c is required"
+        found = _absent_dotted(body, hint, fields) or _absent_named(body, hint, fields)
+        if found:
+            return found
     pointers = _pointers(body, hint)
     given = [pointer for pointer in pointers if _at(body, pointer) is not None]
     if hint.rule == "exclusive":
@@ -126,10 +130,24 @@ def _absent_named(body: Any, hint: Hint, fields: dict[str, Field]) -> list[str]:
     parent = _match(body, path, "") or ""
     named = sorted((found.start(), pointer) for pointer, field in fields.items()
                    if pointer.rsplit("/", 1)[0] == schema_pointer(parent) and field.name
-                   and (found := re.search(rf"(?<![\w.]){re.escape(field.name.lower())}(?!\w)", text)))
+                   and (found := re.search(rf"(?<![\w.]){re.escape(field.name.lower())}s?(?!\w)", text)))
     present = [pointer for _, pointer in named if _at(body, parent + pointer[len(schema_pointer(parent)):])
                is not None]
     return [] if present or not named else [parent + named[0][1][len(schema_pointer(parent)):]]
+
+
+def _absent_dotted(body: Any, hint: Hint, fields: dict[str, Field]) -> list[str]:
+    """For "task_runs.start_time.after_ is required": the first field on that path the body lacks (or has as
+    null), when the schema has the path."""
+    for dotted in re.findall(r"(?<![\w.])\w+(?:\.\w+)+", hint.message):
+        pointer = ""
+        for part in dotted.split("."):
+            pointer = f"{pointer}/{escape(part)}"
+            if schema_pointer(pointer) not in fields:
+                break
+            if _at(body, pointer) is None:
+                return [pointer]
+    return []
 
 
 def _named(body: Any, pointer: str, message: str) -> list[str]:
@@ -193,10 +211,10 @@ def _fix(body: Any, pointer: str, hint: Hint, field: Field | None, rng: random.R
         current = get_at(body, pointer)
     except (KeyError, IndexError, TypeError, ValueError):
         current = _MISSING
-    filled = hint.rule in ("required", "any_of") or (hint.rule == "exclusive" and current in (_MISSING, None))
-    if filled:
-        return replaced(body, pointer, sample(non_null(node), rng, pointer.rsplit("/", 1)[-1])) \
-            if current is _MISSING or hint.rule == "exclusive" else None
+    if hint.rule in ("required", "any_of", "exclusive") and current in (_MISSING, None):
+        return replaced(body, pointer, sample(non_null(node), rng, pointer.rsplit("/", 1)[-1]))
+    if hint.rule in ("required", "any_of"):
+        return None
     if current is _MISSING:
         return None
     if hint.rule in ("unknown", "exclusive", "together"):
