@@ -4,8 +4,8 @@ A field named like ``project_id`` or ``flowId`` refers to a resource of another 
 case's setup makes one, the field takes its variable (core.schema.path_fields). When nothing does,
 an invented id names nothing: a server answers 404, or 409 for a broken foreign key, to a body that
 is otherwise right ("default_queue_id": a uuid no queue has). Such a field, when it is optional and
-holds an id no person could have chosen (a uuid or an integer), is left out of the rows, except where
-a row targets it.
+holds an id no person could have chosen (a uuid or an integer), is left out of the rows (a required
+one that may be null is sent as null), except where a row targets it.
 """
 
 from __future__ import annotations
