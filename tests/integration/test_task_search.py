@@ -129,7 +129,7 @@ def test_the_migration_indexes_the_rows_there_are_and_downgrades(demo: dict[str,
         config.attributes["connection"] = connection
         command.downgrade(config, "0015")
         assert not _search_objects(connection)
-        command.upgrade(config, "0016")
+        command.upgrade(config, "head")  # 0016 made them; the later migrations keep them
         assert _search_objects(connection)
     _index_is_consistent()
     _assert_same_as_like()
