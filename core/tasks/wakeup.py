@@ -30,6 +30,7 @@ from db.session import Database
 log = logging.getLogger(__name__)
 
 CHANNEL = "caseflow_tasks"
+NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 LISTEN_TIMEOUT_SECONDS = 1.0  # how often the listener looks at its stop flag
 RECONNECT_SECONDS = 2.0
 
@@ -58,9 +59,8 @@ def notify(task_id: int | None = None, *, published: bool = False) -> None:
     for listener in listeners:
         listener()
     settings = get_settings()
-    db = database()
-    if not published and not db.is_sqlite and settings.pg_notify:
-        publish(db, task_id)
+    if not published and _notifies():
+        publish(database(), task_id)
     if settings.task_executor == "celery" and task_id is not None:
         from core.tasks import celery_executor  # Celery is imported only where it is configured
 
@@ -70,9 +70,9 @@ def notify(task_id: int | None = None, *, published: bool = False) -> None:
 def publish_in(session: Session, task_id: int) -> bool:
     """Queues the NOTIFY in ``session``'s transaction (sent when it commits, never if it rolls back), so
     that a start is one commit, not two; True when it did (PostgreSQL with PG_NOTIFY)."""
-    if database().is_sqlite or not get_settings().pg_notify:
+    if not _notifies():
         return False
-    session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": str(task_id)})
+    session.execute(NOTIFY, _payload(task_id))
     return True
 
 
@@ -80,10 +80,18 @@ def publish(db: Database, task_id: int | None) -> None:
     """NOTIFY the worker processes; a failure is logged (they still poll)."""
     try:
         with db.engine.begin() as connection:
-            connection.execute(text("SELECT pg_notify(:channel, :payload)"),
-                               {"channel": CHANNEL, "payload": "" if task_id is None else str(task_id)})
+            connection.execute(NOTIFY, _payload(task_id))
     except SQLAlchemyError:
         log.warning("could not NOTIFY %s for task %s", CHANNEL, task_id, exc_info=True)
+
+
+def _notifies() -> bool:
+    """Whether starts and reviews NOTIFY the workers: on PostgreSQL, unless PG_NOTIFY is off."""
+    return not database().is_sqlite and get_settings().pg_notify
+
+
+def _payload(task_id: int | None) -> dict[str, str]:
+    return {"channel": CHANNEL, "payload": "" if task_id is None else str(task_id)}
 
 
 class Listener(threading.Thread):
