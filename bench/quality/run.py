@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import shutil
 import signal
 import sys
 import time
@@ -63,18 +64,27 @@ def measure_server(server: str, provider: str, limit: int | None, raw_directory:
     from bench.quality.servers import started
 
     signal.signal(signal.SIGTERM, _exit)  # the server's process group is stopped on `kill` too
+    kept = Path(raw_directory) if raw_directory else None
     try:
         with started(server) as target:
             measured = measure(target, provider, limit=limit, learning=learning)
+            died = target.died()
+            if died and kept and target.process:  # its work dir goes with the `with`: the log is what says why
+                kept.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(target.process.log, kept / f"{server}-{provider}-server.log")
     except Unavailable as error:
         return {"server": server, "provider": provider, "skipped": str(error)}
     except Exception as error:  # noqa: BLE001 - one broken server must not stop the others
         traceback.print_exc()
         return {"server": server, "provider": provider, "skipped": f"{type(error).__name__}: {error}"}
-    if raw_directory:
-        path = Path(raw_directory) / f"{server}-{provider}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(measured, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    if kept:
+        kept.mkdir(parents=True, exist_ok=True)
+        (kept / f"{server}-{provider}.json").write_text(json.dumps(measured, indent=1, ensure_ascii=False) + "\n",
+                                                        encoding="utf-8")
+    if died:
+        log = f"; its log is kept in {kept / f'{server}-{provider}-server.log'}" if kept else ""
+        return {"server": server, "provider": provider,
+                "skipped": f"not a measurement: {died} (after {measured['seconds']['total']} s){log}"}
     return analyse(measured)
 
 

@@ -58,6 +58,14 @@ class Target:
     token: str | None = None
     facts: dict[str, Any] = field(default_factory=dict)
     """Versions, install and start times, notes: reported with the figures."""
+    process: Process | None = None
+    """The server's process, when the harness started it: a run whose server died is not a measurement."""
+
+    def died(self) -> str | None:
+        """Why the server is gone (its exit code and last log lines), or None while it runs."""
+        if self.process is None or self.process.popen.poll() is None:
+            return None
+        return f"the {self.name} server exited with {self.process.popen.returncode}: {self.process.tail()}"
 
 
 @dataclass(frozen=True)
@@ -178,7 +186,7 @@ def _kinto(install: Install, workdir: Path, port: int) -> Iterator[Target]:
         seconds = process.wait_until(answers(f"{origin}/v1/__heartbeat__"), "kinto")
         document = fetch(f"{origin}/v1/__api__")
         yield Target(name="kinto", base_url=base_url(origin, document), document=document, filename="kinto.json",
-                     facts={"start_seconds": seconds,
+                     process=process, facts={"start_seconds": seconds,
                             "auth": "none: kinto's own auth is HTTP Basic (accounts), which run_case cannot send; "
                                     "the throwaway instance grants create/read/write to everyone"})
     finally:
@@ -222,7 +230,7 @@ def _airflow(install: Install, workdir: Path, port: int) -> Iterator[Target]:
         token = response.json()["access_token"]
         document = fetch(f"{origin}/openapi.json")
         yield Target(name="airflow", base_url=base_url(origin, document), document=document,
-                     filename="airflow.json", token=token,
+                     filename="airflow.json", token=token, process=process,
                      facts={"start_seconds": round(seconds + migrate_seconds, 1),
                             "auth": "Bearer JWT from the simple auth manager's POST /auth/token (role admin)"})
     finally:
@@ -247,7 +255,8 @@ def _prefect(install: Install, workdir: Path, port: int) -> Iterator[Target]:
         seconds = process.wait_until(answers(f"{origin}/api/health"), "prefect server")
         document = fetch(f"{origin}/api/openapi.json")
         yield Target(name="prefect", base_url=base_url(origin, document), document=document,
-                     filename="prefect.json", facts={"start_seconds": seconds, "auth": "none (the server's default)"})
+                     filename="prefect.json", process=process,
+                     facts={"start_seconds": seconds, "auth": "none (the server's default)"})
     finally:
         process.stop()
 
@@ -264,7 +273,7 @@ def _prism(install: Install, workdir: Path, port: int) -> Iterator[Target]:
     try:
         seconds = process.wait_until(listening(port), "prism mock")
         yield Target(name="prism", base_url=f"http://127.0.0.1:{port}", document=document,
-                     filename=PRISM_DOCUMENT.name, token="quality-token",
+                     filename=PRISM_DOCUMENT.name, token="quality-token", process=process,
                      facts={"start_seconds": seconds, "document": f"tests/fixtures/openapi/{PRISM_DOCUMENT.name}",
                             "auth": "any Bearer token (prism checks that one is sent)"})
     finally:

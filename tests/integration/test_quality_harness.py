@@ -8,6 +8,8 @@ counts right whatever the generator sends.
 
 from __future__ import annotations
 
+import signal
+import sys
 from collections import Counter
 from typing import Any
 
@@ -15,8 +17,10 @@ import pytest
 
 from bench.quality.analysis import analyse
 from bench.quality.harness import measure
+from bench.quality.installs import Install
 from bench.quality.report import section
-from bench.quality.servers import Target
+from bench.quality.run import measure_server
+from bench.quality.servers import SERVERS, Process, Server, Target
 from core.library.response_checks import row_checks
 from tests.support import strict_api
 
@@ -131,3 +135,32 @@ def test_reviews_that_remove_contradicted_rows_teach_the_next_round(settings_res
     assert 0 < coverage["covered"] <= coverage["cells"]
     report = section({"quick": False, "seconds": 1, "results": [{**figures, "facts": {"style": "strict"}}]})
     assert f"| {first['unedited']}/4 → {second['unedited']}/4 |" in report
+
+
+def test_a_run_whose_server_died_is_no_measurement_and_keeps_the_log(settings_restored: None, tmp_path: Any,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server stands in a real child process that logs and exits; its API is the strict server."""
+
+    def start(_install: Install, workdir: Any, _port: int) -> Any:
+        process = Process([sys.executable, "-c", "print('fatal: worker lost'); raise SystemExit(3)"], workdir)
+        with strict_api.serve() as api:
+            yield Target(name="doomed", base_url=api.base_url, document=api.document, filename="strict.json",
+                         process=process)
+        process.stop()
+
+    install = Install(name="doomed", root=tmp_path, bin=tmp_path, package="doomed", version="1", seconds=0.0,
+                      reused=True, installed_at="2026-12-02T00:00:00Z")
+    monkeypatch.setitem(SERVERS, "doomed", Server("doomed", "a process that exits", lambda: install, start))
+    kept = tmp_path / "raw"
+
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        result = measure_server("doomed", "offline", 1, str(kept))
+    finally:
+        signal.signal(signal.SIGTERM, previous)  # measure_server's own, for a fresh interpreter
+
+    assert "skipped" in result and "operations" not in result, "no figures from a dead server"
+    assert "not a measurement" in result["skipped"] and "exited with 3" in result["skipped"]
+    assert "fatal: worker lost" in result["skipped"]
+    assert "fatal: worker lost" in (kept / "doomed-offline-server.log").read_text()
+    assert (kept / "doomed-offline.json").exists(), "the rows sent are kept to see what the server got"
