@@ -54,16 +54,16 @@ def _servers(results: list[dict[str, Any]]) -> str:
             continue
         seen.add(item["server"])
         if "skipped" in item:
-            rows.append([item["server"], "-", "-", "-", "-", "-", f"**skipped**: {item['skipped']}"])
+            rows.append([item["server"], "-", "-", "-", "-", "-", f"**skipped**: {item['skipped']}", "-"])
             continue
         facts, document = item["facts"], item["document"]
         installed = f"{facts.get('install_seconds', 0):.0f} s" + (" (cached)" if facts.get("reused") else "")
         converted = f", converted by {document['converted_by']}" if document.get("converted_by") else ""
         rows.append([item["server"], facts.get("style", ""), facts.get("package", ""), installed,
                      f"{facts.get('start_seconds', 0):.0f} s", f"{document['format']}{converted}",
-                     facts.get("auth", "")])
+                     facts.get("auth", ""), facts.get("config", "")])
     return "### Servers\n\n" + _table(["server", "style", "installed", "install time", "start time", "document",
-                                       "auth sent"], rows)
+                                       "auth sent", "configured"], rows)
 
 
 def _figures(measured: list[dict[str, Any]]) -> str:

@@ -206,6 +206,7 @@ def _airflow(install: Install, workdir: Path, port: int) -> Iterator[Target]:
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
         "AIRFLOW__API__SECRET_KEY": secrets.token_hex(32),
         "AIRFLOW__CORE__FERNET_KEY": "",
+        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",  # off by default: POST /connections/test answers 403 to all
     }
     airflow = str(install.bin / "airflow")
     began = time.monotonic()
@@ -232,7 +233,8 @@ def _airflow(install: Install, workdir: Path, port: int) -> Iterator[Target]:
         yield Target(name="airflow", base_url=base_url(origin, document), document=document,
                      filename="airflow.json", token=token, process=process,
                      facts={"start_seconds": round(seconds + migrate_seconds, 1),
-                            "auth": "Bearer JWT from the simple auth manager's POST /auth/token (role admin)"})
+                            "auth": "Bearer JWT from the simple auth manager's POST /auth/token (role admin)",
+                            "config": "connection testing enabled ([core] test_connection = Enabled)"})
     finally:
         process.stop()
 

@@ -38,6 +38,12 @@ LONG_TEXT = 200
 input keeps every message within the excerpt, and stays valid JSON."""
 MAX_SETUP_REPAIRS = 4
 """Tries of a case's setup before the rows; each refused one fixes what the server named."""
+LISTED_ITEM = re.compile(r"(^|\.)(\d+)(?=\.|$)")
+"""The index of a listed item in a capture's dotted path (``dags.0.dag_id``)."""
+MIN_QUOTED_CHARS = 3
+"""A captured value shorter than this (``1``) is found in any answer: it says nothing."""
+MAX_OTHER_ITEMS = 3
+"""Listed items tried after the first, when the server refuses every valid row naming the one taken."""
 
 
 def for_task(state: Mapping[str, Any], rows: list[DataRow]) -> SandboxRun | None:
@@ -69,21 +75,65 @@ def check(target: RunTarget, request: CaseRequest, rows: list[DataRow], delete_p
     when the API has one. Secrets the target sends are masked out of the verdicts.
     """
     values = {**target.variables, "run_id": f"sandbox-{secrets.token_hex(4)}"}
-    verdicts: dict[str, Verdict] = {}
-    created: list[str] = []
     with httpx.Client(base_url=target.base_url, headers=target.auth_headers, timeout=timeout) as client:
         request = replace(request, setup=_repaired_setup(client, request, values, schemas or {}))
-        for row in rows:
-            verdict, location = _send(client, request, row, values, delete_path)
-            verdicts[row["name"]] = target.redact(verdict)
-            if location:
-                created.append(location)
-        for location in created:
-            try:
-                client.delete(location)
-            except httpx.HTTPError:
-                pass  # the sandbox keeps it; nothing the review depends on
-    return SandboxRun(verdicts=verdicts, setup=request.setup)
+        verdicts, found = _send_rows(client, request, rows, values, delete_path, target)
+        best, trial = (request, verdicts), request
+        for _ in range(MAX_OTHER_ITEMS):  # the next listed items, while the server refuses each by name
+            setup = _next_item(trial.setup, rows, verdicts, found)
+            if setup is None:
+                break
+            trial = replace(request, setup=setup)
+            verdicts, found = _send_rows(client, trial, rows, values, delete_path, target)
+            if _agreeing(rows, verdicts) > _agreeing(rows, best[1]):
+                best = (trial, verdicts)
+    return SandboxRun(verdicts=best[1], setup=best[0].setup)
+
+
+def _send_rows(client: httpx.Client, request: CaseRequest, rows: list[DataRow], values: Mapping[str, str],
+               delete_path: str | None, target: RunTarget) -> tuple[dict[str, Verdict], dict[str, Any]]:
+    """Each row's verdict, and the values the setup captured; what the rows created is deleted after."""
+    verdicts: dict[str, Verdict] = {}
+    found: dict[str, Any] = {}
+    created: list[str] = []
+    for row in rows:
+        verdict, location, prepared = _send(client, request, row, values, delete_path)
+        verdicts[row["name"]] = target.redact(verdict)
+        found = prepared or found
+        if location:
+            created.append(location)
+    for location in created:
+        try:
+            client.delete(location)
+        except httpx.HTTPError:
+            pass  # the sandbox keeps it; nothing the review depends on
+    return verdicts, found
+
+
+def _next_item(setup: list[SetupStep], rows: list[DataRow], verdicts: Mapping[str, Verdict],
+               found: Mapping[str, Any]) -> list[SetupStep] | None:
+    """The setup taking the next listed item, when every valid row was refused naming the one a lookup took
+    from a list ("dag_a has a non-periodic schedule that does not support backfills": the first DAG listed
+    does not suit the operation, the next may); None when nothing points at a lookup."""
+    refused = [verdicts[row["name"]] for row in rows if row["kind"] != "invalid" and row["name"] in verdicts]
+    if not refused or any(verdict["status"] is None or not 400 <= verdict["status"] < 500 for verdict in refused):
+        return None
+    for index, step in enumerate(setup):
+        named = [name for name in step["captures"] if len(str(found.get(name, ""))) >= MIN_QUOTED_CHARS
+                 and all(str(found[name]) in verdict["excerpt"] for verdict in refused)]
+        moved = {name: [LISTED_ITEM.sub(_following, path, count=1) for path in paths]
+                 for name, paths in step["captures"].items()}
+        if step["method"] == "GET" and named and moved != step["captures"]:
+            return [*setup[:index], SetupStep(**{**step, "captures": moved}), *setup[index + 1:]]
+    return None
+
+
+def _following(match: re.Match[str]) -> str:
+    return f"{match[1]}{int(match[2]) + 1}"
+
+
+def _agreeing(rows: list[DataRow], verdicts: Mapping[str, Verdict]) -> int:
+    return sum(1 for row in rows if row["name"] in verdicts and verdicts[row["name"]]["agrees"])
 
 
 def _repaired_setup(client: httpx.Client, request: CaseRequest, values: Mapping[str, str],
@@ -110,24 +160,25 @@ def _repaired_setup(client: httpx.Client, request: CaseRequest, values: Mapping[
 
 
 def _send(client: httpx.Client, request: CaseRequest, row: DataRow, values: Mapping[str, str],
-          delete_path: str | None) -> tuple[Verdict, str | None]:
+          delete_path: str | None) -> tuple[Verdict, str | None, dict[str, Any] | None]:
+    """The row's verdict, where to delete what it created, and the values its setup captured (None: it failed)."""
     clock = time.monotonic()
     try:
         prepared, cleanups = run_setup(client, request.setup, values, request.headers)
     except SetupFailed as error:
-        return _failed(str(error), clock), None
+        return _failed(str(error), clock), None, None
     try:
         body = variables.resolve(row["body"], prepared)
         sent = resolved(request, prepared)
         response = sending.send(client, sent.method, sent.path, params=sent.query, headers=sent.headers,
                                 **sent.body_arguments(body))
     except (httpx.HTTPError, variables.UnknownVariable) as error:
-        return _failed(f"request failed: {type(error).__name__}: {error}", clock), None
+        return _failed(f"request failed: {type(error).__name__}: {error}", clock), None, prepared
     finally:
         clean_up(client, cleanups)
     verdict = Verdict(status=response.status_code, excerpt=excerpt(response.text), duration_ms=_since(clock),
                       agrees=agrees(row["kind"], response.status_code))
-    return verdict, _created(response, delete_path) if response.is_success else None
+    return verdict, _created(response, delete_path) if response.is_success else None, prepared
 
 
 def _failed(problem: str, clock: float) -> Verdict:

@@ -182,6 +182,11 @@ def test_a_rule_named_in_words_is_followed(schema: dict[str, Any], body: Any, an
         "name": {"type": "string"}}}}},
      {"runs": {"start": None, "name": "n"}}, {"detail": "runs.start.after_ is required"},
      lambda body: isinstance(body["runs"]["start"].get("after_"), str) and body["runs"]["name"] == "n"),
+    # the server lists what it has after the value it refuses: one of those, not the refused one
+    ({"type": "object", "properties": {"executor": {"type": ["string", "null"]}, "conn_id": {"type": "string"}}},
+     {"executor": "example entry", "conn_id": "c1"},
+     {"detail": "Executor 'example entry' is not configured. Configured executors: ['LocalExecutor']"},
+     lambda body: body == {"executor": "LocalExecutor", "conn_id": "c1"}),
 ])
 def test_a_value_the_server_misses_is_filled_in(schema: dict[str, Any], body: Any, answer: dict[str, Any],
                                                 check: Any) -> None:

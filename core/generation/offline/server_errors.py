@@ -117,6 +117,8 @@ def _flat(data: Any) -> str:
 
 
 NUMBER = r"(-?\d+(?:\.\d+)?)"
+LISTING = r"\b(?:available|supported|configured|known|existing|valid|allowed|accepted) [a-z _-]{0,30}?(?: are)?:\s*"
+"""What introduces the values a server has ("Configured executors: ['LocalExecutor']")."""
 PATTERNS: tuple[tuple[Rule, re.Pattern[str]], ...] = (
     ("unique", re.compile(r"already (?:exists?|taken|registered|in use|used)|duplicate|not unique|must be unique|"
                           r"uniqueness|conflict|已存在|重复", re.I)),
@@ -139,7 +141,7 @@ PATTERNS: tuple[tuple[Rule, re.Pattern[str]], ...] = (
     ("lowercase", re.compile(r"lower[- ]?case|小写", re.I)),
     ("uppercase", re.compile(r"upper[- ]?case|大写", re.I)),
     ("enum", re.compile(r"one of|must be in|not a valid choice|permitted|allowed values|valid values|enumeration|"
-                        r"should be '[^']*'(?:, '[^']*')* or '", re.I)),
+                        r"should be '[^']*'(?:, '[^']*')* or '|" + LISTING, re.I)),
     ("pattern", re.compile(r"pattern|match|regex|regular expression|invalid characters?|only (?:contain|letters|"
                            r"digits|alphanumeric)|identifier|slug", re.I)),
     ("length_between", re.compile(r"(?:size|length)\D{0,20}between " + NUMBER + r" and " + NUMBER +
@@ -203,7 +205,8 @@ def _pattern(message: str, context: dict[str, Any]) -> str | None:
 def _choices(message: str, context: dict[str, Any]) -> tuple[str, ...]:
     """The allowed values a message lists: quoted ones, else a bracketed or comma-separated list."""
     expected = context.get("expected")
-    text = expected if isinstance(expected, str) else re.split(r"\bis not one of\b", message)[-1]  # not the refused
+    text = expected if isinstance(expected, str) else re.split(rf"\bis not one of\b|{LISTING}", message,
+                                                               flags=re.I)[-1]  # not the refused value
     quoted = [next(part for part in found if part) for found in re.findall(r"'([^']*)'|\"([^\"]*)\"|`([^`]*)`", text)
               if any(found)]
     if quoted:
