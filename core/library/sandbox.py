@@ -70,7 +70,8 @@ def check(target: RunTarget, request: CaseRequest, rows: list[DataRow], delete_p
     """Sends every row and returns its verdict; resources the rows created are deleted afterwards.
 
     The request's setup is tried first and a step the server refuses is repaired from its answer
-    (``schemas``: each step's scene's request schema); the rows use the setup as repaired.
+    (``schemas``: each step's scene's request schema); the rows use the setup as repaired. When every valid
+    row is refused naming what a lookup took from a list, the next listed items are tried (the best kept).
     ``delete_path`` is the path of the DELETE operation on one created resource (``/things/{id}``),
     when the API has one. Secrets the target sends are masked out of the verdicts.
     """
