@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 from sqlalchemy import select, text
 
@@ -25,6 +26,17 @@ def _writes(thread_id: str) -> int:
         return int(session.scalar(text(f"SELECT count(*) FROM {table} WHERE thread_id = :t"), {"t": thread_id}))
 
 
+def _pruned(thread_id: str, writes: bool = True, timeout: float = 10.0) -> bool:
+    """One checkpoint (and, with ``writes``, no pending writes) within ``timeout``: the worker prunes right after
+    it marks the task stopped, in its own transaction, so a reader may see the status a moment first."""
+    deadline = time.monotonic() + timeout
+    while _checkpoints(thread_id) != 1 or (writes and _writes(thread_id) != 0):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def test_a_completed_task_keeps_one_checkpoint_its_timeline_and_its_case(demo, worker, users) -> None:
     case_id, scene_id = first_case_and_scene()
     task = wait_for(service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"], "reviewing")
@@ -33,7 +45,7 @@ def test_a_completed_task_keeps_one_checkpoint_its_timeline_and_its_case(demo, w
     service.submit_review(task["thread_id"], "approved", reviewer=users["engineer2"], wait_seconds=20)
     done = wait_for(task["id"], "completed")
 
-    assert _checkpoints(task["thread_id"]) == 1 and _writes(task["thread_id"]) == 0
+    assert _pruned(task["thread_id"]), "a stopped thread keeps its latest checkpoint only"
     assert [row["name"] for row in done["created_case"]["rows"]] == [row["name"] for row in generated]
     assert done["result_data"]["rows"] == len(generated) and done["new_usercase_id"] == done["created_case"][
         "new_usercase_id"]
@@ -57,7 +69,7 @@ def test_a_failed_task_keeps_its_last_checkpoint_and_a_retry_resumes_from_it(dem
     case_id, scene_id = first_case_and_scene()
     task_id = service.start_workflow(case_id, scene_id, user=users["engineer"])["task_id"]
     failed = wait_for(task_id, "failed")
-    assert _checkpoints(failed["thread_id"]) == 1
+    assert _pruned(failed["thread_id"], writes=False)
 
     worker.runner.context = healthy
     service.retry_task(task_id, user=users["engineer"])
