@@ -65,13 +65,14 @@ def measure_server(server: str, provider: str, limit: int | None, raw_directory:
 
     signal.signal(signal.SIGTERM, _exit)  # the server's process group is stopped on `kill` too
     kept = Path(raw_directory) if raw_directory else None
+    server_log = kept / f"{server}-{provider}-server.log" if kept else None
     try:
         with started(server) as target:
             measured = measure(target, provider, limit=limit, learning=learning)
             died = target.died()
-            if died and kept and target.process:  # its work dir goes with the `with`: the log is what says why
-                kept.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(target.process.log, kept / f"{server}-{provider}-server.log")
+            if died and server_log and target.process:  # its work dir goes with the `with`: the log says why
+                server_log.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(target.process.log, server_log)
     except Unavailable as error:
         return {"server": server, "provider": provider, "skipped": str(error)}
     except Exception as error:  # noqa: BLE001 - one broken server must not stop the others
@@ -82,7 +83,7 @@ def measure_server(server: str, provider: str, limit: int | None, raw_directory:
         (kept / f"{server}-{provider}.json").write_text(json.dumps(measured, indent=1, ensure_ascii=False) + "\n",
                                                         encoding="utf-8")
     if died:
-        log = f"; its log is kept in {kept / f'{server}-{provider}-server.log'}" if kept else ""
+        log = f"; its log is kept in {server_log}" if server_log else ""
         return {"server": server, "provider": provider,
                 "skipped": f"not a measurement: {died} (after {measured['seconds']['total']} s){log}"}
     return analyse(measured)

@@ -120,11 +120,14 @@ def _next_item(setup: list[SetupStep], rows: list[DataRow], verdicts: Mapping[st
     if not refused or any(verdict["status"] is None or not 400 <= verdict["status"] < 500 for verdict in refused):
         return None
     for index, step in enumerate(setup):
-        named = [name for name in step["captures"] if len(str(found.get(name, ""))) >= MIN_QUOTED_CHARS
-                 and all(str(found[name]) in verdict["excerpt"] for verdict in refused)]
+        named = step["method"] == "GET" and any(
+            len(str(found.get(name, ""))) >= MIN_QUOTED_CHARS
+            and all(str(found[name]) in verdict["excerpt"] for verdict in refused) for name in step["captures"])
+        if not named:
+            continue
         moved = {name: [LISTED_ITEM.sub(_following, path, count=1) for path in paths]
                  for name, paths in step["captures"].items()}
-        if step["method"] == "GET" and named and moved != step["captures"]:
+        if moved != step["captures"]:
             return [*setup[:index], SetupStep(**{**step, "captures": moved}), *setup[index + 1:]]
     return None
 
