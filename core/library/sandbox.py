@@ -71,7 +71,8 @@ def check(target: RunTarget, request: CaseRequest, rows: list[DataRow], delete_p
 
     The request's setup is tried first and a step the server refuses is repaired from its answer
     (``schemas``: each step's scene's request schema); the rows use the setup as repaired. When every valid
-    row is refused naming what a lookup took from a list, the next listed items are tried (the best kept).
+    row is refused naming what a lookup took from a list, the next listed items are tried with one valid row
+    each; the first that suits it is tried with every row, and kept when more rows agree.
     ``delete_path`` is the path of the DELETE operation on one created resource (``/things/{id}``),
     when the API has one. Secrets the target sends are masked out of the verdicts.
     """
@@ -79,16 +80,20 @@ def check(target: RunTarget, request: CaseRequest, rows: list[DataRow], delete_p
     with httpx.Client(base_url=target.base_url, headers=target.auth_headers, timeout=timeout) as client:
         request = replace(request, setup=_repaired_setup(client, request, values, schemas or {}))
         verdicts, found = _send_rows(client, request, rows, values, delete_path, target)
-        best, trial = (request, verdicts), request
+        probe = next((row for row in rows if row["kind"] != "invalid"), None)
+        trial, tried = request, verdicts
         for _ in range(MAX_OTHER_ITEMS):  # the next listed items, while the server refuses each by name
-            setup = _next_item(trial.setup, rows, verdicts, found)
-            if setup is None:
+            setup = _next_item(trial.setup, rows, tried, found)
+            if setup is None or probe is None:
                 break
             trial = replace(request, setup=setup)
-            verdicts, found = _send_rows(client, trial, rows, values, delete_path, target)
-            if _agreeing(rows, verdicts) > _agreeing(rows, best[1]):
-                best = (trial, verdicts)
-    return SandboxRun(verdicts=best[1], setup=best[0].setup)
+            tried, found = _send_rows(client, trial, [probe], values, delete_path, target)
+            if tried[probe["name"]]["agrees"]:  # one row per item until one suits, then every row once
+                others, _ = _send_rows(client, trial, rows, values, delete_path, target)
+                if _agreeing(rows, others) > _agreeing(rows, verdicts):
+                    request, verdicts = trial, others
+                break
+    return SandboxRun(verdicts=verdicts, setup=request.setup)
 
 
 def _send_rows(client: httpx.Client, request: CaseRequest, rows: list[DataRow], values: Mapping[str, str],

@@ -7,6 +7,7 @@ without a schedule, naming it, as Airflow does for its first DAG.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from core.library import environments, sandbox
@@ -42,8 +43,8 @@ def row(name: str, kind: str, body: dict[str, Any]) -> DataRow:
                    expected_status=200 if kind == "valid" else 422, body=body)
 
 
-def check(rows: list[DataRow]) -> Any:
-    with serving(answer, "jobs") as url:
+def check(rows: list[DataRow], respond: Callable[[str, str, dict[str, str], bytes], tuple[int, Any]] = answer) -> Any:
+    with serving(respond, "jobs") as url:
         target = environments.by_hand(url, None)
         return sandbox.check(target, case_request("POST", "/backfills", [], rows, setup=[FIND]), rows, None)
 
@@ -62,3 +63,20 @@ def test_a_refusal_that_names_no_listed_item_keeps_the_first() -> None:
     run = check(rows)
     assert run["setup"][0]["captures"] == FIND["captures"]
     assert run["verdicts"]["no_date"]["status"] == 422
+
+
+def test_each_next_item_is_tried_with_one_row_until_one_suits() -> None:
+    """A burst of every row per listed item made a real server (Airflow 3.3) crash: one row per item is enough
+    to tell whether it suits, and the rows are sent again only for the item that does."""
+    sent: list[str | None] = []
+
+    def counting(method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any]:
+        if (method, path) == ("POST", "/backfills"):
+            sent.append(json.loads(body or b"{}").get("job_id"))
+        return answer(method, path, headers, body)
+
+    rows = [row(f"valid_{number}", "valid", {"job_id": "{{job_id}}", "from_date": f"2026-01-0{number}"})
+            for number in range(1, 6)]
+    run = check(rows, counting)
+    assert sent == ["adhoc_report"] * 5 + ["manual_cleanup", "nightly_export"] + ["nightly_export"] * 5
+    assert all(verdict["agrees"] for verdict in run["verdicts"].values()), run["verdicts"]
