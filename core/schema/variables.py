@@ -67,6 +67,12 @@ def has_template(value: Any) -> bool:
     return False
 
 
+def looked_up(value: str) -> bool:
+    """Whether a string takes a value from outside the row: a setup step's capture or the environment's, not
+    a fresh one (the built-ins, ``run_id``)."""
+    return any(not name.startswith("$") and name != "run_id" for name in TEMPLATE.findall(value))
+
+
 def resolve(value: Any, variables: Mapping[str, Any], rng: random.Random | None = None, *,
             strict: bool = True) -> Any:
     """``value`` with every template replaced: built-ins drawn from ``rng``, other names from ``variables``.

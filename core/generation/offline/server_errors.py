@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 Rule = Literal["exclusive", "any_of", "together", "required", "unknown", "pattern", "lowercase", "uppercase", "enum",
                "max_length", "min_length", "length_between", "between", "maximum", "minimum", "format", "type",
-               "unique", "other"]
+               "unique", "not_found", "other"]
 
 BODY_LOCATIONS = {"body", "json", "request", "payload"}
 """Leading path parts that name the request body itself, not a field in it."""
@@ -137,7 +137,9 @@ PATTERNS: tuple[tuple[Rule, re.Pattern[str]], ...] = (
                            r"(?:field|property|key)|unexpected (?:field|property|key)|additional propert|not "
                            r"allowed to be specified|unrecognized|not permitted|(?:cannot|must not|should not) be "
                            r"(?:set|given|provided|specified)|(?:is|are) not (?:allowed|supported|accepted)|"
-                           r"does not (?:accept|allow) an? |disallowed|不允许|不支持", re.I)),
+                           r"does not (?:accept|allow) an? |disallowed|\bremove\b.{1,60}\band try again|"
+                           r"(?:should|must) be removed|(?:cannot|can't|may not) be (?:updated|changed|modified)|"
+                           r"不允许|不支持", re.I)),
     ("lowercase", re.compile(r"lower[- ]?case|小写", re.I)),
     ("uppercase", re.compile(r"upper[- ]?case|大写", re.I)),
     ("enum", re.compile(r"one of|must be in|not a valid choice|permitted|allowed values|valid values|enumeration|"
@@ -156,6 +158,7 @@ PATTERNS: tuple[tuple[Rule, re.Pattern[str]], ...] = (
                            r"\b(?! char)|must not exceed " + NUMBER + r"|maximum", re.I)),
     ("minimum", re.compile(r"greater than(?: or equal to)? " + NUMBER + r"|>= ?" + NUMBER + r"|at least " + NUMBER +
                            r"\b(?! char)|positive|minimum", re.I)),
+    ("not_found", re.compile(r"\bnot (?:be )?found\b|(?:does|do) not exist|doesn't exist|\bno such\b|不存在", re.I)),
     ("format", re.compile(r"valid (?:email|e-mail|url|uri|uuid|date|datetime|date-time|time|ip)|\b(?:email|uuid|"
                           r"url|uri|date)\b", re.I)),
     ("type", re.compile(r"valid (?:integer|int|number|string|boolean|bool|list|array|object|dict)|should be a "

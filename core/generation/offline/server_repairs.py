@@ -110,14 +110,33 @@ def _pointers(body: Any, hint: Hint) -> list[str]:
     named = _named(body, "", hint.message)
     if named:
         return named
-    quoted = set(re.findall(r"'([^']+)'|\"([^\"]+)\"|`([^`]+)`", hint.message))
-    values = {part for group in quoted for part in group if part}
-    if values:
-        return [pointer for pointer, value in _leaves(body, "") if isinstance(value, str) and value in values]
+    quoted = {part for group in re.findall(r"'([^']+)'|\"([^\"]+)\"|`([^`]+)`", hint.message) for part in group
+              if part}
+    if quoted:
+        values = quoted | {piece.strip() for part in quoted for piece in QUOTED_PARTS.split(part)}
+        return [pointer for pointer, value in _leaves(body, "") if isinstance(value, str) and _echoed(value, values)]
     if hint.rule == "unique":
         return [pointer for pointer, value in _leaves(body, "") if isinstance(value, str)
                 and not variables.has_template(value) and _identifier_like(pointer)]
     return []
+
+
+QUOTED_PARTS = re.compile(r"[/,:;|]")
+"""What joins the values a message quotes as one ("Work pool queue 'pool/queue' not found")."""
+MIN_LITERAL_CHARS = 3
+"""A template is matched against an echoed value by its literal text; less than this matches anything."""
+
+
+def _echoed(value: str, quoted: set[str]) -> bool:
+    """Whether a message quotes the value, a template by what it resolved to (``Li Na_{{$randomInt}}`` is
+    echoed as ``Li Na_48213``)."""
+    if value in quoted or not variables.has_template(value):
+        return value in quoted
+    literals = variables.TEMPLATE.split(value)[::2]
+    if sum(len(literal) for literal in literals) < MIN_LITERAL_CHARS:
+        return False
+    shape = re.compile(".+?".join(re.escape(literal) for literal in literals), re.S)
+    return any(shape.fullmatch(text) for text in quoted)
 
 
 def _absent_named(body: Any, hint: Hint, fields: dict[str, Field]) -> list[str]:
@@ -157,11 +176,17 @@ def _named(body: Any, pointer: str, message: str) -> list[str]:
     places: list[tuple[int, str]] = []
     for leaf, _ in _leaves(_at(body, pointer), pointer):
         for part in reversed(_parts_below(leaf, pointer)):
-            found = re.search(rf"(?<![\w.]){re.escape(part[1].lower())}(?![\w])", text)
+            found = re.search(rf"(?<![\w.])(?:{_spelled(part[1])})(?![\w])", text)
             if found:
                 places.append((found.start(), part[0]))
                 break
     return list(dict.fromkeys(pointer for _, pointer in sorted(places)))
+
+
+def _spelled(name: str) -> str:
+    """A field's name as a message may write it: as it is, or in words ("job variables" for job_variables)."""
+    spellings = {name.lower(), re.sub(r"[_-]+", " ", name).strip().lower()}
+    return "|".join(re.escape(spelling) for spelling in sorted(spellings, key=len, reverse=True) if spelling)
 
 
 def _parts_below(leaf: str, pointer: str) -> list[tuple[str, str]]:
@@ -217,7 +242,9 @@ def _fix(body: Any, pointer: str, hint: Hint, field: Field | None, rng: random.R
         return None
     if current is _MISSING:
         return None
-    if hint.rule in ("unknown", "exclusive", "together"):
+    if hint.rule == "not_found" and isinstance(current, str) and variables.looked_up(current):
+        return None  # a value the setup or the environment gives: the server lacks the resource, not the field
+    if hint.rule in ("unknown", "exclusive", "together", "not_found"):
         return without(body, pointer)
     if hint.rule == "unique":
         varied = uniqueness.templates(current, node, exact) if isinstance(current, str) and not \
@@ -374,6 +401,7 @@ def _describe(hint: Hint, pointer: str, absent: bool) -> str:
     where = pointer.strip("/").replace("/", ".") or "the body"
     return {
         "required": f"added {where}", "any_of": f"added {where}", "unknown": f"removed {where}",
+        "not_found": f"removed {where}",
         "exclusive": f"{'added' if absent else 'removed'} {where}", "together": f"removed {where}",
         "lowercase": f"lower-cased {where}", "uppercase": f"upper-cased {where}",
         "unique": f"made {where} differ on every run",
