@@ -42,8 +42,9 @@ LISTED_ITEM = re.compile(r"(^|\.)(\d+)(?=\.|$)")
 """The index of a listed item in a capture's dotted path (``dags.0.dag_id``)."""
 MIN_QUOTED_CHARS = 3
 """A captured value shorter than this (``1``) is found in any answer: it says nothing."""
-MAX_OTHER_ITEMS = 3
-"""Listed items tried after the first, when the server refuses every valid row naming the one taken."""
+MAX_OTHER_ITEMS = 10
+"""Listed items tried after the first (one row each), when the server refuses every valid row naming the one taken
+(the first of Airflow's example DAGs, listed by name, have no schedule a backfill can follow)."""
 
 
 def for_task(state: Mapping[str, Any], rows: list[DataRow]) -> SandboxRun | None:
