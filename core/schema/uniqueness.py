@@ -16,9 +16,20 @@ from typing import Any
 
 from core.records import DataRow
 from core.schema import variables
-from core.schema.validation import intent_problem, validate_body
+from core.schema.validation import accepts, intent_problem, validate_body
 from core.schema.values import json_type
-from core.schema.walk import Field, escape, non_null, related, replaced, resolve_refs, schema_pointer, walk
+from core.schema.walk import (
+    Field,
+    branch,
+    branches_of,
+    escape,
+    non_null,
+    parse_pointer,
+    properties,
+    related,
+    replaced,
+    resolve_refs,
+)
 
 HINTS = frozenset({"id", "name", "username", "login", "slug", "key", "code", "email", "mail", "handle", "title",
                    "label", "alias", "sku", "account", "identifier", "nick", "nickname"})
@@ -31,8 +42,8 @@ SUFFIXES = ("_{{$randomInt}}", "-{{$randomInt}}", "{{$randomInt}}", "{{$randomLe
 def vary(schema: dict[str, Any], rows: list[DataRow], known: Mapping[str, Any] | None = None) -> list[DataRow]:
     """The rows with their unique-looking strings turned into templates that differ on every run (``known``:
     the example values of the variables a case's setup captures)."""
-    fields = {field.pointer: field for field in walk(resolve_refs(schema)) if _varied(field)}
-    return [_vary_row(schema, fields, row, known or {}) for row in rows] if fields else rows
+    resolved = resolve_refs(schema)
+    return [_vary_row(schema, resolved, row, known or {}) for row in rows]
 
 
 def may_be_unique(field: Field) -> bool:
@@ -52,11 +63,11 @@ def _free(node: dict[str, Any]) -> bool:
     return json_type(node) == "string" and "enum" not in node and "const" not in node
 
 
-def _vary_row(schema: dict[str, Any], fields: dict[str, Field], row: DataRow, known: Mapping[str, Any]) -> DataRow:
+def _vary_row(schema: dict[str, Any], resolved: dict[str, Any], row: DataRow, known: Mapping[str, Any]) -> DataRow:
     body = row["body"]
     for pointer, current in list(_strings(body, "")):
-        field = fields.get(schema_pointer(pointer))
-        if field is None or variables.has_template(current):
+        field = _field_at(resolved, variables.example(body, known), pointer)
+        if field is None or not _varied(field) or variables.has_template(current):
             continue
         if row["kind"] == "invalid" and related(pointer, row["pointer"]):
             continue
@@ -68,6 +79,30 @@ def _vary_row(schema: dict[str, Any], fields: dict[str, Field], row: DataRow, kn
                 body = trial
                 break
     return row if body is row["body"] else DataRow(**{**row, "body": body})
+
+
+def _field_at(schema: dict[str, Any], body: Any, pointer: str) -> Field | None:
+    """The field at ``pointer`` in ``body``, through the oneOf/anyOf branch each value on the way is valid
+    against (a bulk request's ``actions``: create, update and delete items, each with its own entities)."""
+    node, value, name = schema, body, ""
+    for part in parse_pointer(pointer):
+        node = _taken(node, value)
+        if isinstance(value, dict):
+            extra = node.get("additionalProperties")
+            node, value, name = properties(node).get(part, extra), value.get(part), part
+        elif isinstance(value, list) and isinstance(node.get("items"), dict) and part.isdigit():
+            node, value = node["items"], value[int(part)]
+        else:
+            return None
+        if not isinstance(node, dict):
+            return None
+    return Field(pointer=pointer, name=name, schema=_taken(node, value), required=False, depth=pointer.count("/"))
+
+
+def _taken(node: dict[str, Any], value: Any) -> dict[str, Any]:
+    """The node as the branch ``value`` is valid against, when it has branches and one fits."""
+    candidates = (branch(node, index) for index in range(len(branches_of(node))))
+    return next((candidate for candidate in candidates if accepts(candidate, value)), node)
 
 
 def _strings(value: Any, pointer: str) -> Iterator[tuple[str, str]]:

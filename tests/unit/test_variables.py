@@ -94,6 +94,29 @@ def test_date_times_become_the_moment_of_the_run_nullable_ones_too() -> None:
     assert broken["body"]["start"] == "nope" and broken["body"]["end"] == "{{$isoTimestamp}}"
 
 
+def test_names_inside_the_branch_a_value_takes_are_kept_unique_too() -> None:
+    """A bulk request (Airflow's PATCH /pools): actions of several kinds, each kind its own entities."""
+    pool = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 50},
+                                                                   "slots": {"type": "integer"}}}
+    create = {"type": "object", "required": ["action", "entities"], "properties": {
+        "action": {"const": "create"}, "entities": {"type": "array", "items": pool}}}
+    delete = {"type": "object", "required": ["action", "entities"], "properties": {
+        "action": {"const": "delete"}, "entities": {"type": "array", "items": {"type": "string"}}}}
+    schema = {"type": "object", "properties": {
+        "actions": {"type": "array", "items": {"oneOf": [create, delete]}},
+        "labels": {"type": "object", "additionalProperties": {"type": "object", "properties": {
+            "key": {"type": "string"}}}}}}
+    body = {"actions": [{"action": "create", "entities": [{"name": "north", "slots": 2}]},
+                        {"action": "delete", "entities": ["south"]}], "labels": {"team": {"key": "qa"}}}
+    [row] = uniqueness.vary(schema, [{"name": "v", "kind": "valid", "keyword": None, "pointer": "", "body": body}])
+    varied = row["body"]
+    assert varied["actions"][0]["entities"][0]["name"].startswith("north") and \
+        variables.has_template(varied["actions"][0]["entities"][0]["name"])
+    assert varied["actions"][1] == body["actions"][1], "a delete names what exists: not a name of its own"
+    assert variables.has_template(varied["labels"]["team"]["key"]), "a map's values are fields too"
+    assert not validate_body(schema, variables.example(varied))
+
+
 def test_documented_examples_come_before_invented_values() -> None:
     schema = {"type": "object", "required": ["key", "size"], "properties": {
         "key": {"type": "string", "pattern": "^[a-z_]+$", "examples": ["Not Valid", "my_variable"]},
