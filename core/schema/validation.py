@@ -14,7 +14,7 @@ from referencing.exceptions import Unresolvable
 
 from core.records import DataRow
 from core.schema import variables
-from core.schema.walk import FORMATS, InvalidSchemaError, escape
+from core.schema.walk import FORMATS, InvalidSchemaError, escape, other_than_null
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 
@@ -163,7 +163,4 @@ def _only_branch(error: ValidationError) -> int | None:
     """For a value other than null refused by ``anyOf``/``oneOf`` [X, {"type": "null"}]: the index of X."""
     if error.validator not in ("anyOf", "oneOf") or error.instance is None or not error.context:
         return None
-    branches = error.validator_value if isinstance(error.validator_value, list) else []
-    others = [index for index, part in enumerate(branches)
-              if not (isinstance(part, dict) and part.get("type") == "null")]
-    return others[0] if len(branches) == 2 and len(others) == 1 else None
+    return other_than_null(error.validator_value if isinstance(error.validator_value, list) else [])

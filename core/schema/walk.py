@@ -162,9 +162,15 @@ def branch(node: dict[str, Any], index: int) -> dict[str, Any]:
 def non_null(node: dict[str, Any]) -> dict[str, Any]:
     """A nullable field's other branch with the node's own keywords (``anyOf: [{"type": "string", "format":
     "date-time"}, {"type": "null"}]``, pydantic's optional field), else the node as it is."""
-    found = branches_of(node)
-    others = [index for index, part in enumerate(found) if part.get("type") != "null"]
-    return branch(node, others[0]) if len(found) == 2 and len(others) == 1 else node
+    index = other_than_null(branches_of(node))
+    return node if index is None else branch(node, index)
+
+
+def other_than_null(branches: list[Any]) -> int | None:
+    """The index of X in a nullable pair of branches [X, {"type": "null"}] (either order), else None."""
+    others = [index for index, part in enumerate(branches)
+              if not (isinstance(part, dict) and part.get("type") == "null")]
+    return others[0] if len(branches) == 2 and len(others) == 1 else None
 
 
 def walk(schema: dict[str, Any]) -> list[Field]:
