@@ -114,7 +114,7 @@ def _pointers(body: Any, hint: Hint) -> list[str]:
               if part}
     if quoted:
         values = quoted | {piece.strip() for part in quoted for piece in QUOTED_PARTS.split(part)}
-        return [pointer for pointer, value in _leaves(body, "") if isinstance(value, str) and _echoed(value, values)]
+        return [pointer for pointer, value in _leaves(body, "") if isinstance(value, str) and value in values]
     if hint.rule == "unique":
         return [pointer for pointer, value in _leaves(body, "") if isinstance(value, str)
                 and not variables.has_template(value) and _identifier_like(pointer)]
@@ -123,20 +123,6 @@ def _pointers(body: Any, hint: Hint) -> list[str]:
 
 QUOTED_PARTS = re.compile(r"[/,:;|]")
 """What joins the values a message quotes as one ("Work pool queue 'pool/queue' not found")."""
-MIN_LITERAL_CHARS = 3
-"""A template is matched against an echoed value by its literal text; less than this matches anything."""
-
-
-def _echoed(value: str, quoted: set[str]) -> bool:
-    """Whether a message quotes the value, a template by what it resolved to (``Li Na_{{$randomInt}}`` is
-    echoed as ``Li Na_48213``)."""
-    if value in quoted or not variables.has_template(value):
-        return value in quoted
-    literals = variables.TEMPLATE.split(value)[::2]
-    if sum(len(literal) for literal in literals) < MIN_LITERAL_CHARS:
-        return False
-    shape = re.compile(".+?".join(re.escape(literal) for literal in literals), re.S)
-    return any(shape.fullmatch(text) for text in quoted)
 
 
 def _absent_named(body: Any, hint: Hint, fields: dict[str, Field]) -> list[str]:
@@ -223,9 +209,10 @@ def _match(node: Any, path: list[str], pointer: str) -> str | None:
 
 
 def _leaves(value: Any, pointer: str) -> list[tuple[str, Any]]:
-    if isinstance(value, dict):
+    """(pointer, value) of every value that holds no other: an empty object or list is one too."""
+    if isinstance(value, dict) and value:
         return [leaf for key, item in value.items() for leaf in _leaves(item, f"{pointer}/{escape(str(key))}")]
-    if isinstance(value, list):
+    if isinstance(value, list) and value:
         return [leaf for index, item in enumerate(value) for leaf in _leaves(item, f"{pointer}/{index}")]
     return [(pointer, value)]
 
