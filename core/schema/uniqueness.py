@@ -65,8 +65,9 @@ def _free(node: dict[str, Any]) -> bool:
 
 def _vary_row(schema: dict[str, Any], resolved: dict[str, Any], row: DataRow, known: Mapping[str, Any]) -> DataRow:
     body = row["body"]
+    shown = variables.example(body, known)  # what the branches are told by (a template is no integer)
     for pointer, current in list(_strings(body, "")):
-        field = _field_at(resolved, variables.example(body, known), pointer)
+        field = _field_at(resolved, shown, pointer)
         if field is None or not _varied(field) or variables.has_template(current):
             continue
         if row["kind"] == "invalid" and related(pointer, row["pointer"]):

@@ -95,6 +95,10 @@ def _where(body: Any, hint: Hint, fields: dict[str, Field]) -> list[str]:
     return given if hint.rule == "together" else pointers
 
 
+QUOTED_PARTS = re.compile(r"[/,:;|]")
+"""What joins the values a message quotes as one ("Work pool queue 'pool/queue' not found")."""
+
+
 def _pointers(body: Any, hint: Hint) -> list[str]:
     """Where in the body a hint applies: its path, matched loosely (narrowed to the members of an object
     that the message names); else the fields its message names, or whose value it quotes."""
@@ -119,10 +123,6 @@ def _pointers(body: Any, hint: Hint) -> list[str]:
         return [pointer for pointer, value in _leaves(body, "") if isinstance(value, str)
                 and not variables.has_template(value) and _identifier_like(pointer)]
     return []
-
-
-QUOTED_PARTS = re.compile(r"[/,:;|]")
-"""What joins the values a message quotes as one ("Work pool queue 'pool/queue' not found")."""
 
 
 def _absent_named(body: Any, hint: Hint, fields: dict[str, Field]) -> list[str]:
