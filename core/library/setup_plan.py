@@ -158,17 +158,34 @@ def _reference_steps(scene: Scene, others: dict[tuple[str, str], Scene], taken: 
     own = _own_collection(scene)
     schema = resolve_refs(scene.request_schema or {})
     steps = []
+    made: dict[str, str] = {}
     for field in walk(schema):
         match = REFERENCE.fullmatch(field.name) if field.depth >= 1 else None
         collection = None if match is None else _plural(collections, word(match["noun"]))
         if collection is None or collection == own or field.name in taken or not _is_id(field.schema):
             continue
         example = sample(field.schema, random.Random(field.name), field.name)
-        step = _step(others, collection, known, field.name)
+        step = _step_within(others, collection, made, field.name) or _step(others, collection, known, field.name)
         if step is not None and example is not None:
             steps.append(SetupStep(**step, examples={field.name: example}))
             taken.add(field.name)
+            made[collection] = field.name
     return steps
+
+
+def _step_within(others: dict[tuple[str, str], Scene], collection: str, made: dict[str, str],
+                 name: str) -> SetupStep | None:
+    """A step making the resource inside another one the same body refers to (``made``: collection ->
+    variable), where the document nests its kind there: a flow run's ``work_queue_name`` is a queue of its
+    ``work_pool_name``, made by ``POST /work_pools/{name}/queues``, not in a default pool by ``POST /work_queues``."""
+    kind = word(re.split(r"[_-]|(?<=[a-z])(?=[A-Z])", _noun(collection))[-1])  # "queue" of "work_queue"
+    for parent, variable in made.items():
+        inside = f"{shape(parent)}/{{}}/"
+        nested = next((path for method, path in others if method == "POST" and path.startswith(inside)
+                       and "/" not in path[len(inside):] and _plural({word(path[len(inside):]): path}, kind)), None)
+        if nested is not None:
+            return _step(others, nested, ["{{" + variable + "}}"], name)
+    return None
 
 
 def _precondition_steps(preconditions: str, scene: Scene, others: dict[tuple[str, str], Scene],

@@ -177,3 +177,29 @@ def test_a_creator_that_takes_and_answers_a_list_makes_one_and_its_first_item_is
     assert create["method"] == "POST" and isinstance(create["body"], list) and len(create["body"]) == 1
     assert "title" in create["body"][0], "one minimal item"
     assert create["captures"]["schedule_id"][0] == "0.id", "the documented id of the first item"
+
+
+def test_a_resource_inside_another_the_body_names_is_made_inside_it(users: dict[str, str]) -> None:
+    """A run names its pool and a queue of that pool; the document also makes queues outside any pool."""
+    named = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
+    made = {"201": {"description": "Created", "content": {"application/json": {"schema": named}}}}
+    document = {"openapi": "3.1.0", "info": {"title": "Pools", "version": "1"}, "paths": {
+        "/work_pools": {"post": op("createPool", body=named, responses=made)},
+        "/work_queues": {"post": op("createQueue", body=named, responses=made)},
+        "/work_pools/{work_pool_name}/queues": {"post": op("createPoolQueue", body=named, params=["work_pool_name"],
+                                                           responses=made)},
+        "/work_pools/{work_pool_name}/queues/{name}": {"delete": op("deletePoolQueue",
+                                                                    params=["work_pool_name", "name"])},
+        "/flow_runs": {"post": op("createRun", body={"type": "object", "properties": {
+            "work_pool_name": {"type": "string"}, "work_queue_name": {"type": "string"}}})},
+        "/deployments": {"post": op("createDeployment", body={"type": "object", "properties": {
+            "work_queue_name": {"type": "string"}}})},
+    }}
+    service.import_openapi(json.dumps(document).encode(), "pools.json", user=users["engineer"])
+    with session_scope() as session:
+        planned = {scene.id: setup_plan.plan(session, scene) for scene in session.query(Scene)}
+    pool, queue = planned["createRun"]
+    assert (pool["path"], queue["path"]) == ("/work_pools", "/work_pools/{{work_pool_name}}/queues")
+    assert queue["cleanup"] == "/work_pools/{{work_pool_name}}/queues/{{work_queue_name}}"
+    [alone] = planned["createDeployment"]
+    assert alone["path"] == "/work_queues", "without a pool named, a queue of its own collection"
