@@ -27,8 +27,12 @@ WORDS = (
     (("remark", "note", "comment", "description"), ("Please deliver after 6 pm", "Leave it at the front desk")),
     (("tag",), ("sports", "music", "travel", "reading", "cooking")),
     (("country",), ("China", "Singapore", "Germany")),
+    (("rrule",), ("FREQ=DAILY;INTERVAL=1", "FREQ=WEEKLY;BYDAY=MO,WE,FR")),  # RFC 5545 recurrence rules
+    (("cron",), ("0 * * * *", "*/15 * * * *", "0 9 * * 1-5")),
+    (("timezone", "time_zone"), ("UTC", "Asia/Shanghai", "Europe/Berlin")),
 )
-"""Property-name fragments -> realistic values for free-text strings."""
+"""Property-name fragments -> realistic values for free-text strings (standard notations where the name says
+one: a server parses a recurrence rule, a cron expression, a time zone's name)."""
 
 DEFAULT_WORDS = ("sample value", "demo text", "example entry")
 IDENTIFIER_WORDS = frozenset({"id", "uid", "key", "slug", "code", "handle", "identifier", "ref"})

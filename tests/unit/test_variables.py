@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,6 +15,7 @@ from core.generation.offline.provider import OfflineProvider
 from core.records import SceneInput, TestCaseInput
 from core.schema import uniqueness, variables
 from core.schema.validation import validate_body, validate_rows
+from core.schema.values import sample
 from tests.support.demo import demo_scene, first_case_of
 
 CASE = TestCaseInput(id=1, title="Create", module="", preconditions="", steps="1. Send", expected_result="201")
@@ -161,3 +164,15 @@ def test_an_array_body_is_an_array() -> None:
     assert all(variables.has_template(item["name"]) for item in rows[0]["body"]), "every item's name varies"
     kinds = Counter(row["kind"] for row in rows)
     assert kinds["boundary"] and kinds["invalid"]
+
+
+def test_a_name_that_says_a_standard_notation_gets_a_value_in_it() -> None:
+    """Prefect parses a schedule's rrule (RFC 5545) and refuses "sample value"; cron and time zones likewise."""
+    text = {"type": "string"}
+    schema = {"type": "object", "required": ["rrule", "cron", "timezone"],
+              "properties": {"rrule": text, "cron": text, "timezone": text}}
+    for seed in range(5):
+        body = sample(schema, random.Random(seed))
+        assert re.fullmatch(r"FREQ=(DAILY|WEEKLY|MONTHLY|YEARLY)(;[A-Z]+=[A-Z0-9,]+)*", body["rrule"]), body
+        assert len(body["cron"].split()) == 5, body
+        assert ZoneInfo(body["timezone"]).key == body["timezone"], body
