@@ -56,7 +56,7 @@ def plan(session: Session, scene: Scene, preconditions: str = "") -> list[SetupS
     others = {(item.method, shape(item.path)): item for item in session.scalars(
         select(Scene).where(Scene.source == scene.source, Scene.id != scene.id).order_by(Scene.id))}
     steps, known = _path_steps(scene, others)
-    steps += _reference_steps(scene, others, {name for step in steps for name in step["captures"]}, known)
+    steps += _reference_steps(scene, others, {name for step in steps for name in step["captures"]}, known, steps)
     steps += _precondition_steps(preconditions, scene, others, steps)
     creators = {item.id: item for item in others.values()}
     return _with_prerequisites(steps, creators, others, PREREQUISITE_DEPTH)[:MAX_STEPS]
@@ -149,20 +149,31 @@ def _path_example(step: SetupStep, name: str, parameter: dict[str, Any] | None) 
 
 
 def _reference_steps(scene: Scene, others: dict[tuple[str, str], Scene], taken: set[str],
-                     known: list[str]) -> list[SetupStep]:
+                     known: list[str], path_steps: list[SetupStep] = ()) -> list[SetupStep]:
     """A step per body field (at any depth, once per name) that refers to a resource of a collection the
     document creates or lists (not the scene's own collection), with the field's example value: a top-level
     collection, or one under the scene's own path whose parameters the path steps made (``dag_run_id`` in the
-    body of ``/dags/{dag_id}/clear``: a run of that dag, ``/dags/{{dag_id}}/dagRuns``)."""
+    body of ``/dags/{dag_id}/clear``: a run of that dag, ``/dags/{{dag_id}}/dagRuns``). A field naming the
+    kind of resource a path step made is that resource: the step captures it under the field's name too
+    (``state.task_run_id`` in ``POST /task_runs/{id}/set_state`` is the task run ``id`` names)."""
     collections = _collections(others, shape(scene.path), len(known))
     own = _own_collection(scene)
     schema = resolve_refs(scene.request_schema or {})
     steps = []
     made: dict[str, str] = {}
+    by_path = {shape(step["path"]): step for step in path_steps if step["method"] in ("POST", "GET")}
     for field in walk(schema):
         match = REFERENCE.fullmatch(field.name) if field.depth >= 1 else None
         collection = None if match is None else _plural(collections, word(match["noun"]))
         if collection is None or collection == own or field.name in taken or not _is_id(field.schema):
+            continue
+        if collection in by_path:  # what the path names: one resource, two names
+            step = by_path[collection]
+            variable, paths = next(iter(step["captures"].items()))
+            step["captures"][field.name] = paths
+            if variable in step.get("examples", {}):
+                step["examples"][field.name] = step["examples"][variable]
+            taken.add(field.name)
             continue
         example = sample(field.schema, random.Random(field.name), field.name)
         step = _step_within(others, collection, made, field.name) or _step(others, collection, known, field.name)

@@ -3,11 +3,13 @@
 ``PATCH /pools/{pool_name}`` with a body ``{"name": ..., "slots": 5}``: servers refuse a body whose
 ``name`` differs from the path's ("pool name from request body doesn't match uri parameter"). When
 the case's setup captures ``pool_name``, the body's ``pool_name``, ``name`` (the parameter's last
-word) or ``pool`` becomes ``{{pool_name}}``, resolved to the same value as the path at every run, and
-so does every field deeper down called like the parameter (``{"dag_runs": [{"dag_id": ...}]}`` under
-``/dags/{dag_id}``). A body field that refers to another resource (``"project_id": 3``, at any depth), for
-which the setup creates one and captures its id under the field's own name, becomes ``{{project_id}}`` too. Either
-only where the schema still accepts the row as it means to be, checked with the setup's example values.
+word) or ``pool`` becomes ``{{pool_name}}`` (the last two only where the path ends with the parameter:
+the ``name`` posted to ``/pools/{pool_name}/queues`` is the new queue's), resolved to the same value as
+the path at every run, and so does every field deeper down called like the parameter
+(``{"dag_runs": [{"dag_id": ...}]}`` under ``/dags/{dag_id}``). A body field that refers to another
+resource (``"project_id": 3``, at any depth), for which the setup creates one and captures its id under
+the field's own name, becomes ``{{project_id}}`` too. Either only where the schema still accepts the row
+as it means to be, checked with the setup's example values.
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ PLACEHOLDER = re.compile(r"\{([^{}/]+)\}")
 
 def bind(schema: dict[str, Any], rows: list[DataRow], path: str, setup: list[SetupStep]) -> list[DataRow]:
     """The rows with their fields that name what ``setup`` captures set to its variable."""
-    in_path = set(PLACEHOLDER.findall(path))
-    keys = {name: names_for(name) if name in in_path else (name,) for step in setup for name in step["captures"]}
+    placed = PLACEHOLDER.findall(path)
+    in_path = set(placed)
+    own = placed[-1] if placed and path.rstrip("/").endswith("{" + placed[-1] + "}") else None  # not a parent's
+    keys = {name: names_for(name) if name == own else (name,) for step in setup for name in step["captures"]}
     known = variables.setup_examples(setup)
     return [_bound(schema, row, keys, in_path, known) for row in rows] if keys else rows
 

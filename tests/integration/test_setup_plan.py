@@ -179,8 +179,10 @@ def test_a_creator_that_takes_and_answers_a_list_makes_one_and_its_first_item_is
     assert create["captures"]["schedule_id"][0] == "0.id", "the documented id of the first item"
 
 
-def test_a_resource_inside_another_the_body_names_is_made_inside_it(users: dict[str, str]) -> None:
-    """A run names its pool and a queue of that pool; the document also makes queues outside any pool."""
+def test_a_resource_named_inside_another_or_by_the_path_is_made_once_where_it_belongs(
+        users: dict[str, str]) -> None:
+    """A run names its pool and a queue of that pool (the document also makes queues outside any pool); a task
+    run's state names the run its path does."""
     named = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
     made = {"201": {"description": "Created", "content": {"application/json": {"schema": named}}}}
     document = {"openapi": "3.1.0", "info": {"title": "Pools", "version": "1"}, "paths": {
@@ -194,6 +196,9 @@ def test_a_resource_inside_another_the_body_names_is_made_inside_it(users: dict[
             "work_pool_name": {"type": "string"}, "work_queue_name": {"type": "string"}}})},
         "/deployments": {"post": op("createDeployment", body={"type": "object", "properties": {
             "work_queue_name": {"type": "string"}}})},
+        "/task_runs": {"post": op("createTaskRun", body=named, responses=CREATED)},
+        "/task_runs/{id}/set_state": {"post": op("setState", params=["id"], body={"type": "object", "properties": {
+            "state": {"type": "object", "properties": {"task_run_id": ID}}}})},
     }}
     service.import_openapi(json.dumps(document).encode(), "pools.json", user=users["engineer"])
     with session_scope() as session:
@@ -201,5 +206,8 @@ def test_a_resource_inside_another_the_body_names_is_made_inside_it(users: dict[
     pool, queue = planned["createRun"]
     assert (pool["path"], queue["path"]) == ("/work_pools", "/work_pools/{{work_pool_name}}/queues")
     assert queue["cleanup"] == "/work_pools/{{work_pool_name}}/queues/{{work_queue_name}}"
+    assert "{{" not in json.dumps(queue["body"]).replace("{{$", ""), "the queue's own name, not its pool's"
     [alone] = planned["createDeployment"]
     assert alone["path"] == "/work_queues", "without a pool named, a queue of its own collection"
+    [task_run] = planned["setState"]
+    assert set(task_run["captures"]) == {"id", "task_run_id"}, "the task run the path names is the one the body does"
