@@ -42,9 +42,9 @@ LISTED_ITEM = re.compile(r"(^|\.)(\d+)(?=\.|$)")
 """The index of a listed item in a capture's dotted path (``dags.0.dag_id``)."""
 MIN_QUOTED_CHARS = 3
 """A captured value shorter than this (``1``) is found in any answer: it says nothing."""
-MAX_OTHER_ITEMS = 10
+MAX_OTHER_ITEMS = 25
 """Listed items tried after the first (one row each), when the server refuses every valid row naming the one taken
-(the first of Airflow's example DAGs, listed by name, have no schedule a backfill can follow)."""
+(the first eleven of Airflow's example DAGs, listed by name, have no schedule a backfill can follow)."""
 
 
 def for_task(state: Mapping[str, Any], rows: list[DataRow]) -> SandboxRun | None:
@@ -73,7 +73,7 @@ def check(target: RunTarget, request: CaseRequest, rows: list[DataRow], delete_p
     The request's setup is tried first and a step the server refuses is repaired from its answer
     (``schemas``: each step's scene's request schema); the rows use the setup as repaired. When every valid
     row is refused naming what a lookup took from a list, the next listed items are tried with one valid row
-    each; the first that suits it is tried with every row, and kept when more rows agree.
+    each; the first that suits it is tried with the other rows, and kept when more rows agree.
     ``delete_path`` is the path of the DELETE operation on one created resource (``/things/{id}``),
     when the API has one. Secrets the target sends are masked out of the verdicts.
     """
@@ -89,8 +89,10 @@ def check(target: RunTarget, request: CaseRequest, rows: list[DataRow], delete_p
                 break
             trial = replace(request, setup=setup)
             tried, found = _send_rows(client, trial, [probe], values, delete_path, target)
-            if tried[probe["name"]]["agrees"]:  # one row per item until one suits, then every row once
-                others, _ = _send_rows(client, trial, rows, values, delete_path, target)
+            if tried[probe["name"]]["agrees"]:  # one row per item until one suits, then the others once
+                rest, _ = _send_rows(client, trial, [row for row in rows if row is not probe], values, delete_path,
+                                     target)
+                others = {row["name"]: {**tried, **rest}[row["name"]] for row in rows}
                 if _agreeing(rows, others) > _agreeing(rows, verdicts):
                     request, verdicts = trial, others
                 break
