@@ -16,7 +16,7 @@ from typing import Any
 
 from core.records import DataRow
 from core.schema import variables
-from core.schema.validation import accepts, intent_problem, validate_body
+from core.schema.validation import intent_problem, validate_body
 from core.schema.values import json_type
 from core.schema.walk import (
     Field,
@@ -24,6 +24,7 @@ from core.schema.walk import (
     branches_of,
     escape,
     non_null,
+    other_than_null,
     parse_pointer,
     properties,
     related,
@@ -66,8 +67,9 @@ def _free(node: dict[str, Any]) -> bool:
 def _vary_row(schema: dict[str, Any], resolved: dict[str, Any], row: DataRow, known: Mapping[str, Any]) -> DataRow:
     body = row["body"]
     shown = variables.example(body, known)  # what the branches are told by (a template is no integer)
+    nodes: dict[str, dict[str, Any] | None] = {"": resolved}
     for pointer, current in list(_strings(body, "")):
-        field = _field_at(resolved, shown, pointer)
+        field = _field_at(nodes, shown, pointer)
         if field is None or not _varied(field) or variables.has_template(current):
             continue
         if row["kind"] == "invalid" and related(pointer, row["pointer"]):
@@ -82,28 +84,70 @@ def _vary_row(schema: dict[str, Any], resolved: dict[str, Any], row: DataRow, kn
     return row if body is row["body"] else DataRow(**{**row, "body": body})
 
 
-def _field_at(schema: dict[str, Any], body: Any, pointer: str) -> Field | None:
+def _field_at(nodes: dict[str, dict[str, Any] | None], body: Any, pointer: str) -> Field | None:
     """The field at ``pointer`` in ``body``, through the oneOf/anyOf branch each value on the way is valid
-    against (a bulk request's ``actions``: create, update and delete items, each with its own entities)."""
-    node, value, name = schema, body, ""
+    against (a bulk request's ``actions``: create, update and delete items, each with its own entities).
+    ``nodes``: the schema found at each pointer of the body so far (None: none), shared by its strings."""
+    node, value, name, here = nodes[""], body, "", ""
     for part in parse_pointer(pointer):
-        node = _taken(node, value)
+        below = f"{here}/{escape(part)}"
+        if below not in nodes:
+            nodes[below] = _child(_taken(node, value), value, part) if node is not None else None
+        node, here = nodes[below], below
         if isinstance(value, dict):
-            extra = node.get("additionalProperties")
-            node, value, name = properties(node).get(part, extra), value.get(part), part
-        elif isinstance(value, list) and isinstance(node.get("items"), dict) and part.isdigit():
-            node, value = node["items"], value[int(part)]
+            value, name = value.get(part), part
         else:
-            return None
-        if not isinstance(node, dict):
+            value = value[int(part)]
+        if node is None:
             return None
     return Field(pointer=pointer, name=name, schema=_taken(node, value), required=False, depth=pointer.count("/"))
 
 
+def _child(node: dict[str, Any], value: Any, part: str) -> dict[str, Any] | None:
+    """The schema of a member or an item of ``value``, which ``node`` describes."""
+    if isinstance(value, dict):
+        found = properties(node).get(part, node.get("additionalProperties"))
+    elif isinstance(value, list) and part.isdigit():
+        found = node.get("items")
+    else:
+        found = None
+    return found if isinstance(found, dict) else None
+
+
 def _taken(node: dict[str, Any], value: Any) -> dict[str, Any]:
-    """The node as the branch ``value`` is valid against, when it has branches and one fits."""
-    candidates = (branch(node, index) for index in range(len(branches_of(node))))
-    return next((candidate for candidate in candidates if accepts(candidate, value)), node)
+    """The node as the branch ``value`` takes, when it has branches and one fits (a nullable field's other
+    branch without asking: the value on the way to a string is no null)."""
+    found = branches_of(node)
+    if not found or other_than_null(found) is not None:
+        return non_null(node)
+    candidates = (branch(node, index) for index in range(len(found)))
+    return next((candidate for candidate in candidates if _fits(candidate, value)), node)
+
+
+def _fits(node: dict[str, Any], value: Any) -> bool:
+    """Whether ``value`` has the shape of ``node``: its type, and for an object its required members, no
+    member it forbids, and the fixed values it names (a union's tag: ``"action": "create"``). Not a full
+    validation: a recursive union (a trigger made of triggers) inlines to a schema too large to check for
+    every string in a body."""
+    kind = json_type(node)
+    if kind == "object":
+        if not isinstance(value, dict) or not set(node.get("required", [])) <= set(value):
+            return False
+        declared = properties(node)
+        if node.get("additionalProperties") is False and not set(value) <= set(declared):
+            return False
+        return all(_member_fits(declared[name], value[name]) for name in value if name in declared)
+    if kind in ("integer", "number"):
+        return variables.is_number(value)
+    expected = {"array": list, "string": str, "boolean": bool}.get(kind)
+    return expected is None or isinstance(value, expected)
+
+
+def _member_fits(node: dict[str, Any], value: Any) -> bool:
+    if "const" in node:
+        return bool(node["const"] == value)
+    members = node.get("enum")
+    return value in members if isinstance(members, list) else True
 
 
 def _strings(value: Any, pointer: str) -> Iterator[tuple[str, str]]:
