@@ -85,8 +85,8 @@ def _vary_row(schema: dict[str, Any], resolved: dict[str, Any], row: DataRow, kn
 
 
 def _field_at(nodes: dict[str, dict[str, Any] | None], body: Any, pointer: str) -> Field | None:
-    """The field at ``pointer`` in ``body``, through the oneOf/anyOf branch each value on the way is valid
-    against (a bulk request's ``actions``: create, update and delete items, each with its own entities).
+    """The field at ``pointer`` in ``body``, through the oneOf/anyOf branch each value on the way takes
+    (a bulk request's ``actions``: create, update and delete items, each with its own entities).
     ``nodes``: the schema found at each pointer of the body so far (None: none), shared by its strings."""
     node, value, name, here = nodes[""], body, "", ""
     for part in parse_pointer(pointer):
