@@ -92,7 +92,8 @@ def check(target: RunTarget, request: CaseRequest, rows: list[DataRow], delete_p
             if tried[probe["name"]]["agrees"]:  # one row per item until one suits, then the others once
                 rest, _ = _send_rows(client, trial, [row for row in rows if row is not probe], values, delete_path,
                                      target)
-                others = {row["name"]: {**tried, **rest}[row["name"]] for row in rows}
+                merged = {**tried, **rest}
+                others = {row["name"]: merged[row["name"]] for row in rows}  # in the rows' order
                 if _agreeing(rows, others) > _agreeing(rows, verdicts):
                     request, verdicts = trial, others
                 break

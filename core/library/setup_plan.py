@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -149,7 +150,7 @@ def _path_example(step: SetupStep, name: str, parameter: dict[str, Any] | None) 
 
 
 def _reference_steps(scene: Scene, others: dict[tuple[str, str], Scene], taken: set[str],
-                     known: list[str], path_steps: list[SetupStep] = ()) -> list[SetupStep]:
+                     known: list[str], path_steps: Sequence[SetupStep] = ()) -> list[SetupStep]:
     """A step per body field (at any depth, once per name) that refers to a resource of a collection the
     document creates or lists (not the scene's own collection), with the field's example value: a top-level
     collection, or one under the scene's own path whose parameters the path steps made (``dag_run_id`` in the
