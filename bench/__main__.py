@@ -55,7 +55,7 @@ QUICK = Sizes(tasks=2_000, start_calls=30, listing_start_calls=10, warmup_calls=
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.render:
-        return _render_saved(args.render, args.quality_raw)
+        return _render_saved(args.render, args.quality_raw, args.quality_from)
     sizes = QUICK if args.quick else FULL
     if args.scale_tasks:
         sizes = replace(sizes, scale_tasks=dict.fromkeys(sizes.scale_tasks, args.scale_tasks))
@@ -131,15 +131,21 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--render", type=Path, metavar="RESULTS_JSON",
                         help="measure nothing: rewrite docs/performance.md from the raw figures of a full run, "
                              "re-analysing its quality rows (bench/quality/analysis.py) when they are kept")
+    parser.add_argument("--quality-from", type=Path, metavar="QUALITY_JSON",
+                        help="with --render: the quality section from a saved `python -m bench.quality` run "
+                             "(bench/results/quality-<timestamp>.json), for a run measured with --only and no "
+                             "quality; the page names that run's commit and date")
     parser.add_argument("--quality-raw", type=Path, metavar="DIR",
                         help="with --render: the quality rows' directory, when the results do not name it")
     return parser
 
 
-def _render_saved(path: Path, quality_raw: Path | None) -> int:
+def _render_saved(path: Path, quality_raw: Path | None, quality_from: Path | None) -> int:
     """docs/performance.md from a saved full run; the quality figures recomputed from its kept rows."""
     results = json.loads(path.read_text(encoding="utf-8"))
-    if results.get("quick") or "backends" not in results:
+    if quality_from:
+        results["quality"] = {**json.loads(quality_from.read_text(encoding="utf-8")), "measured_apart": True}
+    if results.get("quick") or results.get("quality", {}).get("quick") or "backends" not in results:
         print(f"{path} is not a full run: --render writes docs/performance.md from full runs only.", file=sys.stderr)
         return 2
     if results.get("quality"):

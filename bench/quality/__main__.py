@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any, NoReturn
 
+from bench.machine import facts
 from bench.quality.report import section
 from bench.quality.run import PROVIDERS, QUICK_OPERATIONS, run
 from bench.quality.servers import SERVERS
@@ -28,7 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _exit)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     raw = RESULTS / f"quality-{stamp}{'-quick' if args.quick else ''}-raw"
-    results = run(args.servers, args.providers, quick=args.quick, raw_directory=raw, learning=args.learning)
+    measured = {key: value for key, value in facts().items() if key in ("date", "code")}
+    results = {**run(args.servers, args.providers, quick=args.quick, raw_directory=raw, learning=args.learning),
+               **measured}
     RESULTS.mkdir(parents=True, exist_ok=True)
     saved = RESULTS / f"quality-{stamp}{'-quick' if args.quick else ''}.json"
     saved.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

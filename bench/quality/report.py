@@ -34,11 +34,21 @@ def section(quality: dict[str, Any] | None, examples: int = 1) -> str:
         return ""
     results = quality["results"]
     measured = [item for item in results if "skipped" not in item]
-    parts = [INTRO, _servers(results), _figures(measured), _beyond(measured)]
+    parts = [INTRO, _apart(quality), _servers(results), _figures(measured), _beyond(measured)]
     if measured:
         parts += [_causes(measured), _invalid_accepted(measured), _server_errors(measured),
                   _examples(measured, examples)]
     return "\n".join(part for part in parts if part)
+
+
+def _apart(quality: dict[str, Any]) -> str:
+    """Where the figures come from when `python -m bench --quality-from` took them from a separate run."""
+    if not quality.get("measured_apart"):
+        return ""
+    runs = ", ".join(f"{item['server']} with {item['provider']}" for item in quality["results"])
+    return (f"These figures come from a separate `python -m bench.quality` run ({quality.get('date', '?')}, code "
+            f"`{quality.get('code', '?')}`, {quality['seconds'] / 60:.0f} min), not from the run above: {runs}. "
+            "`python -m bench --quality-from bench/results/quality-<timestamp>.json` writes the page that way.\n")
 
 
 def _pct(ratio: dict[str, Any] | None) -> str:
