@@ -194,7 +194,7 @@ def _step_within(others: dict[tuple[str, str], Scene], collection: str, made: di
     for parent, variable in made.items():
         inside = f"{shape(parent)}/{{}}/"
         nested = next((path for method, path in others if method == "POST" and path.startswith(inside)
-                       and "/" not in path[len(inside):] and _plural({word(path[len(inside):]): path}, kind)), None)
+                       and "/" not in path[len(inside):] and word(path[len(inside):]) in _forms(kind)), None)
         if nested is not None:
             return _step(others, nested, ["{{" + variable + "}}"], name)
     return None
@@ -236,10 +236,12 @@ def _own_collection(scene: Scene) -> str:
 
 def _plural(collections: dict[str, str], noun: str) -> str | None:
     """The collection named for ``noun``: ``projects`` for ``project``, ``categories`` for ``category``."""
-    for name in (f"{noun}s", f"{noun}es", f"{noun[:-1]}ies", noun):
-        if name in collections:
-            return collections[name]
-    return None
+    return next((collections[name] for name in _forms(noun) if name in collections), None)
+
+
+def _forms(noun: str) -> tuple[str, ...]:
+    """The names a collection of ``noun`` may have."""
+    return f"{noun}s", f"{noun}es", f"{noun[:-1]}ies", noun
 
 
 def _is_id(schema: dict[str, Any]) -> bool:
