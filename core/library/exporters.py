@@ -28,7 +28,7 @@ from sqlalchemy import select
 from core.database import session_scope
 from core.errors import InvalidInput, NotFound
 from core.inputs import label, max_length
-from core.library import response_checks, sending, setup_run
+from core.library import resending, response_checks, sending, setup_run
 from core.library.automation_cases import case_as_dict
 from core.library.case_requests import case_request
 from core.library.runs import TOKEN_VARIABLE
@@ -125,12 +125,16 @@ def json_text(document: dict[str, Any], *, indent: int) -> str:
         ) from None
 
 
+EMBEDDED = (variables, sending, resending, setup_run, response_checks)
+"""The modules whose code an exported pytest file carries: it sends and judges rows as the in-app runner does."""
+
+
 def pytest_file(case_id: int, document: dict[str, Any]) -> str:
     """A standalone pytest module: one parametrized test, one test per data row of ``document`` (an export)."""
     return PYTEST_TEMPLATE.format(
         case_id=case_id, base_variable=BASE_URL_VARIABLE, token_variable=TOKEN_VARIABLE,
         case=string_literal(json_text(document, indent=1)),
-        shared="\n\n".join(_source_of(module) for module in (variables, sending, setup_run, response_checks)),
+        shared="\n\n".join(_source_of(module) for module in EMBEDDED),
     )
 
 
@@ -146,7 +150,8 @@ def string_literal(text: str) -> str:
 
 
 def _source_of(module: Any) -> str:
-    """The functions and constants of a standard-library-only module, without its docstring and imports."""
+    """The functions, classes and constants of a module, without its docstring and imports (the exported file
+    imports what they need: the standard library and httpx)."""
     source = inspect.getsource(module)
     tree = ast.parse(source)
     first = next(node for node in tree.body
@@ -224,7 +229,7 @@ def client() -> Any:
                     f"e.g. {{BASE_URL_VARIABLE}}=https://api.example.test")
     token = os.environ.get(TOKEN_VARIABLE, "").strip()
     headers = {{"Authorization": f"Bearer {{token}}"}} if token else {{}}
-    with httpx.Client(base_url=base_url, headers=headers, timeout=30) as session:
+    with row_client(base_url, headers, 30) as session:
         yield session
 
 

@@ -19,6 +19,7 @@ from core.errors import InvalidInput, NotFound
 from core.library import environments, sending
 from core.library.case_requests import CaseRequest, case_request, resolved
 from core.library.catalog import run_summary
+from core.library.resending import row_client
 from core.library.response_checks import judge
 from core.library.setup_run import SetupFailed, clean_up, run_setup
 from core.schema import variables
@@ -57,7 +58,7 @@ def run_case(case_id: int, base_url: str | None = None, *, actor: Actor, environ
     request = replace(request, headers=target.headers)
     started, clock = utcnow(), time.monotonic()
     values = {**target.variables, "run_id": f"run-{secrets.token_hex(4)}"}
-    with httpx.Client(base_url=target.base_url, headers=target.auth_headers, timeout=timeout) as client:
+    with row_client(target.base_url, target.auth_headers, timeout) as client:
         results = [target.redact(run_row(client, request, row, values)) for row in rows]
     passed = sum(1 for result in results if result["passed"])
     with session_scope() as session:

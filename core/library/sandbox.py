@@ -25,6 +25,7 @@ from core.generation.offline.server_repairs import repair_body
 from core.library import catalog, environments, sending, setup_plan
 from core.library.case_requests import CaseRequest, case_request, resolved
 from core.library.environments import RunTarget
+from core.library.resending import row_client
 from core.library.setup_run import SetupFailed, at_path, clean_up, run_setup
 from core.records import DataRow, SandboxRun, SetupStep, Verdict
 from core.schema import variables
@@ -78,7 +79,7 @@ def check(target: RunTarget, request: CaseRequest, rows: list[DataRow], delete_p
     when the API has one. Secrets the target sends are masked out of the verdicts.
     """
     values = {**target.variables, "run_id": f"sandbox-{secrets.token_hex(4)}"}
-    with httpx.Client(base_url=target.base_url, headers=target.auth_headers, timeout=timeout) as client:
+    with row_client(target.base_url, target.auth_headers, timeout) as client:
         request = replace(request, setup=_repaired_setup(client, request, values, schemas or {}))
         verdicts, found = _send_rows(client, request, rows, values, delete_path, target)
         probe = next((row for row in rows if row["kind"] != "invalid"), None)
