@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _exit)  # so the PostgreSQL cluster is stopped on `kill` too
     partial = bool(args.quick or args.only or args.backend or args.scale_tasks)
     results: dict[str, Any] = {"machine": facts(), "quick": args.quick, "sizes": asdict(sizes),
-                               "poll_seconds": POLL_SECONDS}
+                               "poll_seconds": POLL_SECONDS, "benchmarks": selected}
     began = time.monotonic()
     try:
         _on_databases(args.backend or list(BACKENDS), sizes, selected, results)

@@ -83,7 +83,8 @@ def _machine(results: dict[str, Any]) -> str:
         ["PostgreSQL", backends.get("PostgreSQL", "not run")],
         ["packages", packages],
         ["code", f"`{machine['code']}`"],
-        ["run", f"{'quick' if results['quick'] else 'full'}, {results.get('seconds', 0):.0f} s in all"],
+        ["run", f"{'quick' if results['quick'] else 'full'}, {results.get('seconds', 0):.0f} s in all"
+                + (f"; benchmarks {', '.join(results['benchmarks'])}" if "benchmarks" in results else "")],
         ["load average (1, 5, 15 min)", f"{_loads(machine['load_before'])} before, "
                                         f"{_loads(machine.get('load_after', []))} after"],
     ]

@@ -48,7 +48,8 @@ def _apart(quality: dict[str, Any]) -> str:
     runs = ", ".join(f"{item['server']} with {item['provider']}" for item in quality["results"])
     return (f"These figures come from a separate `python -m bench.quality` run ({quality.get('date', '?')}, code "
             f"`{quality.get('code', '?')}`, {quality['seconds'] / 60:.0f} min), not from the run above: {runs}. "
-            "`python -m bench --quality-from bench/results/quality-<timestamp>.json` writes the page that way.\n")
+            "`python -m bench --render <results>.json --quality-from <quality results>.json` writes the page "
+            "that way.\n")
 
 
 def _pct(ratio: dict[str, Any] | None) -> str:
