@@ -25,10 +25,12 @@ from core.generation.offline.server_repairs import repair_body
 from core.library import catalog, environments, sending, setup_plan
 from core.library.case_requests import CaseRequest, case_request, resolved
 from core.library.environments import RunTarget
+from core.library.failing_fields import Budget, failing_fields
 from core.library.resending import row_client
 from core.library.setup_run import SetupFailed, at_path, clean_up, run_setup
 from core.records import DataRow, SandboxRun, SetupStep, Verdict
 from core.schema import variables
+from core.schema.walk import has_at
 from db.models import Scene
 
 TIMEOUT_SECONDS = 10.0
@@ -43,6 +45,8 @@ LISTED_ITEM = re.compile(r"(^|\.)(\d+)(?=\.|$)")
 """The index of a listed item in a capture's dotted path (``dags.0.dag_id``)."""
 MIN_QUOTED_CHARS = 3
 """A captured value shorter than this (``1``) is found in any answer: it says nothing."""
+MAX_FAILURE_SENDS = 60
+"""Bodies sent per case to find the fields that make the server fail valid rows (5xx)."""
 MAX_OTHER_ITEMS = 25
 """Listed items tried after the first (one row each), when the server refuses every valid row naming the one taken
 (the first eleven of Airflow's example DAGs, listed by name, have no schedule a backfill can follow)."""
@@ -98,7 +102,32 @@ def check(target: RunTarget, request: CaseRequest, rows: list[DataRow], delete_p
                 if _agreeing(rows, others) > _agreeing(rows, verdicts):
                     request, verdicts = trial, others
                 break
+        verdicts = _failing_fields(client, request, rows, verdicts, values, delete_path, target)
     return SandboxRun(verdicts=verdicts, setup=request.setup)
+
+
+def _failing_fields(client: httpx.Client, request: CaseRequest, rows: list[DataRow], verdicts: dict[str, Verdict],
+                    values: Mapping[str, str], delete_path: str | None, target: RunTarget) -> dict[str, Verdict]:
+    """The verdicts, each valid row the server failed (5xx) marked with the fields it accepts the row without
+    (``fails_with``): found once, by sending the row with fields left out, for the rows that send them all."""
+    budget = Budget(MAX_FAILURE_SENDS)
+    found: list[list[str]] = []
+    marked = dict(verdicts)
+    for row in rows:
+        verdict = verdicts.get(row["name"])
+        if row["kind"] == "invalid" or verdict is None or (verdict["status"] or 0) < 500:
+            continue
+        fields = next((known for known in found if all(has_at(row["body"], pointer) for pointer in known)), None)
+        if fields is None:
+            def answer(body: Any, row: DataRow = row) -> int | None:
+                tried, _ = _send_rows(client, request, [DataRow(**{**row, "body": body})], values, delete_path,
+                                      target)
+                return tried[row["name"]]["status"]
+            fields = failing_fields(answer, row["body"], budget)
+            found += [fields] if fields else []
+        if fields:
+            marked[row["name"]] = Verdict(**verdict, fails_with=fields)
+    return marked
 
 
 def _send_rows(client: httpx.Client, request: CaseRequest, rows: list[DataRow], values: Mapping[str, str],

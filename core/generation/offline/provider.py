@@ -138,6 +138,8 @@ class OfflineProvider:
             body, notes = server_repairs.repair(row, hints, schema, resolved, rng, known)
             if not notes and row["name"] in answers:
                 body, notes = server_repairs.null_refused(row, answers[row["name"]], schema, known)
+            if not notes and row["name"] in answers:
+                body, notes = server_repairs.failing_left_out(row, answers[row["name"]], schema, known)
             repaired.append(row if not notes else DataRow(**{**row, "body": body,
                                                               "repairs": [*row.get("repairs", []), *notes]}))
         return repaired

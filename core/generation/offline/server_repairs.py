@@ -74,6 +74,26 @@ def null_refused(row: DataRow, verdict: Verdict, schema: dict[str, Any],
     return trial, [f"left out {where} (the server answered {status} to null: {verdict['excerpt'][:200]})"]
 
 
+def failing_left_out(row: DataRow, verdict: Verdict, schema: dict[str, Any],
+                     known: Mapping[str, Any] | None = None) -> tuple[Any, list[str]]:
+    """A valid row the server failed (5xx) where it accepts the row without some fields (``fails_with``, found
+    by the sandbox): those fields left out, unless the row is about one of them (then its failure is what it
+    shows) or it would no longer be valid. The note names the defect, for the reviewer to report."""
+    fields = [pointer for pointer in verdict.get("fails_with") or [] if has_at(row["body"], pointer)]
+    if row["kind"] == "invalid" or not fields or any(row["pointer"] and related(pointer, row["pointer"])
+                                                         for pointer in fields):
+        return row["body"], []
+    body = row["body"]
+    for pointer in fields:
+        body = without(body, pointer)
+    if intent_problem(row["kind"], row["keyword"], row["pointer"], validate_body(schema, variables.example(
+            body, known))) is not None:
+        return row["body"], []
+    where = ", ".join(pointer.strip("/").replace("/", ".") for pointer in fields)
+    return body, [f"left out {where}: the server fails ({verdict['status']}) whenever it is sent, and accepts "
+                  f"the row without it (a server defect to report)"]
+
+
 def repair_body(body: Any, status: int, answer: str, schema: dict[str, Any]) -> tuple[Any, list[str]]:
     """A valid body the server refused (a setup step's), fixed the way a valid row would be."""
     return repair(setup_row(body), read(status, answer), schema, resolve_refs(schema), random.Random(answer))

@@ -1,0 +1,86 @@
+"""Which fields of a valid body make a server fail (5xx): found by sending the body with fields left out.
+
+A server defect tied to one optional field ("state.data" stored as an artifact and read back outside its
+session) fails every row that sends the field, whatever the row tests. The sandbox finds the field so that
+the rows can leave it out (step 6) and the reviewer is told about the defect, instead of every row failing.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from core.schema.walk import escape, get_at, has_at, remove_at
+
+Answer = Callable[[Any], int | None]
+"""Sends a body and returns the status the server answered (None: nothing came back)."""
+
+
+class Budget:
+    """How many more bodies may be sent."""
+
+    def __init__(self, sends: int) -> None:
+        self.left = sends
+
+    def spend(self) -> bool:
+        self.left -= 1
+        return self.left >= 0
+
+
+def failing_fields(answer: Answer, body: Any, budget: Budget) -> list[str]:
+    """The JSON pointers of the fewest members (the deepest found) whose absence turns the server's 5xx into a
+    2xx; [] when none does within the budget (the failure has another cause)."""
+    if not isinstance(body, dict) or not body:
+        return []
+    return _within(answer, body, "", budget)
+
+
+def _within(answer: Answer, body: dict[str, Any], at: str, budget: Budget) -> list[str]:
+    """Left out one after another: a member whose absence still fails stays out, one whose absence is refused
+    (4xx: the server needs it) goes back; when the answer turns 2xx, those left out are put back one by one
+    while it stays 2xx. Each member found that is an object is narrowed to its own members the same way."""
+    node = get_at(body, at) if at else body
+    left_out: list[str] = []
+    for key in list(node):
+        status = _answer(answer, body, [*left_out, f"{at}/{escape(str(key))}"], budget)
+        if status is None:
+            return []
+        if status >= 500:
+            left_out.append(f"{at}/{escape(str(key))}")
+        elif 200 <= status < 300:
+            found = _fewest(answer, body, [*left_out, f"{at}/{escape(str(key))}"], budget)
+            return [deeper for pointer in found for deeper in _narrowed(answer, body, found, pointer, budget)]
+    return []
+
+
+def _fewest(answer: Answer, body: Any, left_out: list[str], budget: Budget) -> list[str]:
+    """``left_out`` (whose absence the server answers 2xx) without the members it accepts back."""
+    needed = list(left_out)
+    for pointer in left_out[:-1]:
+        status = _answer(answer, body, [other for other in needed if other != pointer], budget)
+        if status is not None and 200 <= status < 300:
+            needed.remove(pointer)
+    return needed
+
+
+def _narrowed(answer: Answer, body: Any, found: list[str], pointer: str, budget: Budget) -> list[str]:
+    """``pointer``, or the members inside it that fail the server (the others found left out meanwhile)."""
+    inner = get_at(body, pointer)
+    if not isinstance(inner, dict) or not inner:
+        return [pointer]
+    rest = _removed(body, [other for other in found if other != pointer])
+    return _within(answer, rest, pointer, budget) or [pointer]
+
+
+def _answer(answer: Answer, body: Any, left_out: list[str], budget: Budget) -> int | None:
+    return answer(_removed(body, left_out)) if budget.spend() else None
+
+
+def _removed(body: Any, pointers: list[str]) -> Any:
+    """A copy of ``body`` without the members at ``pointers`` (each one present)."""
+    result = copy.deepcopy(body)
+    for pointer in pointers:
+        if has_at(result, pointer):
+            remove_at(result, pointer)
+    return result
