@@ -78,7 +78,8 @@ def check(target: RunTarget, request: CaseRequest, rows: list[DataRow], delete_p
     The request's setup is tried first and a step the server refuses is repaired from its answer
     (``schemas``: each step's scene's request schema); the rows use the setup as repaired. When every valid
     row is refused naming what a lookup took from a list, the next listed items are tried with one valid row
-    each; the first that suits it is tried with the other rows, and kept when more rows agree.
+    each; the first that suits it is tried with the other rows, and kept when more rows agree. A valid row
+    the server fails (5xx) is sent with fields left out, to name those it fails on (``fails_with``).
     ``delete_path`` is the path of the DELETE operation on one created resource (``/things/{id}``),
     when the API has one. Secrets the target sends are masked out of the verdicts.
     """
