@@ -39,19 +39,25 @@ def failing_fields(answer: Answer, body: Any, budget: Budget) -> list[str]:
 def _within(answer: Answer, body: dict[str, Any], at: str, budget: Budget) -> list[str]:
     """Left out one after another: a member whose absence still fails stays out, one whose absence is refused
     (4xx: the server needs it) goes back; when the answer turns 2xx, those left out are put back one by one
-    while it stays 2xx. Each member found that is an object is narrowed to its own members the same way."""
+    while it stays 2xx. Each member found that is an object is narrowed to its own members the same way, and
+    when none is found, the members inside each object the server needs are tried."""
     node = get_at(body, at) if at else body
     left_out: list[str] = []
+    needed: list[str] = []
     for key in list(node):
-        status = _answer(answer, body, [*left_out, f"{at}/{escape(str(key))}"], budget)
+        pointer = f"{at}/{escape(str(key))}"
+        status = _answer(answer, body, [*left_out, pointer], budget)
         if status is None:
             return []
         if status >= 500:
-            left_out.append(f"{at}/{escape(str(key))}")
+            left_out.append(pointer)
         elif 200 <= status < 300:
-            found = _fewest(answer, body, [*left_out, f"{at}/{escape(str(key))}"], budget)
+            found = _fewest(answer, body, [*left_out, pointer], budget)
             return [deeper for pointer in found for deeper in _narrowed(answer, body, found, pointer, budget)]
-    return []
+        elif isinstance(node[key], dict) and node[key]:
+            needed.append(pointer)
+    rest = _removed(body, left_out)  # a member the server needs (a required filter) may hold what fails it
+    return next((found for pointer in needed if (found := _within(answer, rest, pointer, budget))), [])
 
 
 def _fewest(answer: Answer, body: Any, left_out: list[str], budget: Budget) -> list[str]:
