@@ -57,7 +57,8 @@ def _within(answer: Answer, body: dict[str, Any], at: str, budget: Budget) -> li
         elif isinstance(node[key], dict) and node[key]:
             needed.append(pointer)
     rest = _removed(body, left_out)  # a member the server needs (a required filter) may hold what fails it
-    return next((found for pointer in needed if (found := _within(answer, rest, pointer, budget))), [])
+    found = next((found for pointer in needed if (found := _within(answer, rest, pointer, budget))), [])
+    return _fewest(answer, body, [*left_out, *found], budget) if found else []  # found with those left out
 
 
 def _fewest(answer: Answer, body: Any, left_out: list[str], budget: Budget) -> list[str]:
