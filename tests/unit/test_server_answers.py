@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from core.generation.offline.server_errors import read
-from core.generation.offline.server_repairs import null_refused, repair
+from core.generation.offline.server_repairs import null_refused, repair, repair_body
 from core.library.sandbox import EXCERPT_CHARS, excerpt
 from core.records import DataRow, Verdict
 from core.schema import variables
@@ -282,3 +282,18 @@ def test_a_null_the_server_refuses_without_a_reason_is_left_out() -> None:
                         schema)[1] == [], "only a null is left out"
     accepted = Verdict(status=500, excerpt="", duration_ms=3, agrees=False)
     assert null_refused(sends_null, accepted, schema)[1] == [], "a server error says nothing about the null"
+
+
+def test_a_setup_step_referring_to_an_earlier_capture_is_still_repaired() -> None:
+    """``{{block_schema_id}}`` is known only when the setup runs: its format cannot be checked, and must not
+    block the fix of the field the server named (Prefect's block document names)."""
+    schema = {"type": "object", "required": ["block_schema_id"], "properties": {
+        "name": {"type": "string"}, "block_schema_id": {"type": "string", "format": "uuid"}}}
+    answer = json.dumps({"exception_detail": [{"type": "value_error", "loc": ["body", "name"],
+                                               "msg": "Value error, Block document name must only contain lowercase "
+                                                      "letters, numbers, and dashes."}]})
+    body, notes = repair_body({"name": "Li Na_{{$randomInt}}", "block_schema_id": "{{block_schema_id}}"}, 422,
+                              answer, schema)
+    assert body == {"name": "li-na-{{$randomInt}}", "block_schema_id": "{{block_schema_id}}"} and notes
+    refused, _ = repair_body({"name": "Li Na", "block_schema_id": "not-a-uuid"}, 422, answer, schema)
+    assert refused["name"] == "Li Na", "a value that is not a template is still checked: the fix would keep it wrong"

@@ -18,7 +18,7 @@ from typing import Any
 from core.generation.offline.server_errors import Hint, read
 from core.records import DataRow, Verdict, setup_row
 from core.schema import uniqueness, variables
-from core.schema.validation import intent_problem, validate_body
+from core.schema.validation import BodyError, intent_problem, validate_body
 from core.schema.values import format_sample, json_type, pattern_string, sample
 from core.schema.walk import (
     Field,
@@ -49,8 +49,7 @@ def repair(row: DataRow, hints: list[Hint], schema: dict[str, Any], resolved: di
             fixed = _fix(body, pointer, hint, fields.get(schema_pointer(pointer)), rng, exact)
             if fixed is None or fixed == body:
                 continue
-            errors = validate_body(schema, variables.example(fixed, known))
-            if intent_problem(row["kind"], row["keyword"], row["pointer"], errors) is None:
+            if intent_problem(row["kind"], row["keyword"], row["pointer"], _errors(schema, fixed, known)) is None:
                 said = f"(the server said: {hint.message})"
                 notes.append(f"{_describe(hint, pointer, _at(body, pointer) is None)} {said}")
                 body = fixed
@@ -67,8 +66,7 @@ def null_refused(row: DataRow, verdict: Verdict, schema: dict[str, Any],
             or _at(body, pointer) is not None or not has_at(body, pointer):
         return body, []
     trial = without(body, pointer)
-    if intent_problem(row["kind"], row["keyword"], row["pointer"], validate_body(schema, variables.example(
-            trial, known))) is not None:
+    if intent_problem(row["kind"], row["keyword"], row["pointer"], _errors(schema, trial, known)) is not None:
         return body, []
     where = pointer.strip("/").replace("/", ".")
     return trial, [f"left out {where} (the server answered {status} to null: {verdict['excerpt'][:200]})"]
@@ -86,12 +84,20 @@ def failing_left_out(row: DataRow, verdict: Verdict, schema: dict[str, Any],
     body = row["body"]
     for pointer in fields:
         body = without(body, pointer)
-    if intent_problem(row["kind"], row["keyword"], row["pointer"], validate_body(schema, variables.example(
-            body, known))) is not None:
+    if intent_problem(row["kind"], row["keyword"], row["pointer"], _errors(schema, body, known)) is not None:
         return row["body"], []
     where = ", ".join(pointer.strip("/").replace("/", ".") for pointer in fields)
     return body, [f"left out {where}: the server fails ({verdict['status']}) whenever it is sent, and accepts "
                   f"the row without it (a server defect to report)"]
+
+
+def _errors(schema: dict[str, Any], body: Any, known: Mapping[str, Any] | None) -> list[BodyError]:
+    """What the schema finds wrong with ``body`` as it is checked before a run, but for values that stay templates
+    (a setup step's capture with no example known, ``{{block_schema_id}}``): only the run will know them."""
+    example = variables.example(body, known)
+    return [error for error in validate_body(schema, example)
+            if not (has_at(example, error["pointer"]) and isinstance(value := get_at(example, error["pointer"]), str)
+                    and variables.has_template(value))]
 
 
 def repair_body(body: Any, status: int, answer: str, schema: dict[str, Any]) -> tuple[Any, list[str]]:
