@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import ColumnElement, or_
+
 from core import inputs
 
 MAX_PAGE = 500
@@ -18,9 +20,22 @@ def check(limit: Any, offset: Any = 0) -> None:
     inputs.whole_number(offset, "offset")
 
 
+ESCAPE = "\\"
+"""The LIKE escape character of a search's pattern."""
+
+
 def search_term(search: Any) -> str | None:
-    """The LIKE pattern for a free-text search, or None when there is nothing to search for."""
+    """The text a free-text search looks for, or None when there is nothing to search for."""
     if search is None:
         return None
-    term = inputs.text(search, "The search", limit=MAX_SEARCH).strip()
-    return f"%{term}%" if term else None
+    return inputs.text(search, "The search", limit=MAX_SEARCH).strip() or None
+
+
+def containing(term: str, *columns: ColumnElement[Any]) -> ColumnElement[bool]:
+    """The rows where one of ``columns`` contains ``term``, letter case aside (ILIKE).
+
+    ``%`` and ``_`` in the term are those characters, not LIKE's wildcards: a search for
+    ``order_id`` must not match ``order-id`` nor read every row for "order".
+    """
+    escaped = term.replace(ESCAPE, ESCAPE * 2).replace("%", ESCAPE + "%").replace("_", ESCAPE + "_")
+    return or_(*(column.ilike(f"%{escaped}%", escape=ESCAPE) for column in columns))

@@ -71,9 +71,9 @@ ROLE_BADGE = {"admin": "violet", "engineer": "blue", "viewer": "gray"}
 ROLE_LABEL = {"admin": N_("admin"), "engineer": N_("engineer"), "viewer": N_("viewer")}
 
 
-def count_text(count: int) -> str:
-    """A task count as the pages show it: "10,000+" where the counting stopped (service.COUNT_CAP)."""
-    return i18n.number(min(count, service.COUNT_CAP)) + ("+" if count > service.COUNT_CAP else "")
+def count_text(count: int, *, capped: bool = False) -> str:
+    """A task count as the pages show it: "10,000+" where counting stopped (``capped``, or over service.COUNT_CAP)."""
+    return i18n.number(min(count, service.COUNT_CAP)) + ("+" if capped or count > service.COUNT_CAP else "")
 
 
 # --- the pages --------------------------------------------------------------------------

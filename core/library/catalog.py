@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, or_, select
+from sqlalchemy import ColumnElement, false, func, select
 from sqlalchemy.orm import Session
 
 from core import inputs, paging
@@ -77,8 +77,7 @@ def list_test_cases(*, search: str | None = None, module: str | None = None, sce
     paging.check(limit, offset)
     filters = []
     if term := paging.search_term(search):
-        filters.append(or_(TestCase.title.ilike(term), TestCase.steps.ilike(term),
-                           TestCase.expected_result.ilike(term)))
+        filters.append(paging.containing(term, TestCase.title, TestCase.steps, TestCase.expected_result))
     if module := inputs.optional_text(module, "The module filter"):
         filters.append(TestCase.module == module)
     if scene_id := inputs.optional_text(scene_id, "The scene filter"):
@@ -155,7 +154,7 @@ def list_scenes(module: str | None = None, *, search: str | None = None) -> list
     """Every scene (id, name, module, method, path, summary, source, fields, linked test cases), by module then id."""
     filters = []
     if term := paging.search_term(search):
-        filters.append(or_(Scene.id.ilike(term), Scene.name.ilike(term), Scene.path.ilike(term)))
+        filters.append(paging.containing(term, Scene.id, Scene.name, Scene.path))
     if module := inputs.optional_text(module, "The module filter"):
         filters.append(Scene.module == module)
     linked = (select(TestCase.scene_id, func.count().label("n")).group_by(TestCase.scene_id).subquery())
@@ -222,8 +221,7 @@ def list_automation_cases(*, search: str | None = None, module: str | None = Non
     if term := paging.search_term(search):
         code = CASE_CODE.match(search)
         filters.append(_code_filter(int(code.group(1))) if code else
-                       or_(AutomationCase.name.ilike(term), AutomationCase.path.ilike(term),
-                           AutomationCase.scene_id.ilike(term)))
+                       paging.containing(term, AutomationCase.name, AutomationCase.path, AutomationCase.scene_id))
     if module := inputs.optional_text(module, "The module filter"):
         filters.append(AutomationCase.module_id == module)
     with session_scope(read_only=True) as session:

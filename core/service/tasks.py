@@ -8,14 +8,13 @@ nothing. Who may act is checked here; the modules below trust the Actor they are
 from __future__ import annotations
 
 import math
-import re
 import secrets
 import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, cast, column, func, literal, or_, select, table, union_all
+from sqlalchemy import ColumnElement, Text, cast, column, func, literal, select, table, union_all
 from sqlalchemy.orm import Session, defer
 
 from core import inputs, paging
@@ -127,7 +126,9 @@ def get_task_by_thread(thread_id: str) -> dict[str, Any]:
 
 
 COUNT_CAP = 10_000
-"""list_tasks counts this many matches at most."""
+"""list_tasks and task_counts count this many matches at most."""
+SEARCH_COUNT_CAP = 1_000
+"""list_tasks counts this many matches of a free-text search at most: each is a row read, not an index entry."""
 
 
 def list_tasks(
@@ -136,8 +137,8 @@ def list_tasks(
 ) -> dict[str, Any]:
     """A page of tasks, newest first: {total, total_capped, items, limit, offset}.
 
-    ``total`` counts at most COUNT_CAP matches (``total_capped`` then says there are more): a page
-    refreshing every two seconds must not count a million rows each time.
+    ``total`` counts at most COUNT_CAP matches, SEARCH_COUNT_CAP with a ``search`` (``total_capped``
+    then says there are more): a page refreshing every two seconds must not count a million rows each time.
 
     ``created_from`` (inclusive) and ``created_to`` (exclusive) bound the creation time;
     they must be timezone-aware.
@@ -148,11 +149,11 @@ def list_tasks(
     if statuses:
         filters.append(WorkflowTask.status.in_(statuses))
     if user := inputs.optional_text(user, "The owner filter"):
-        filters.append(User.username == user)
-    candidates = None
+        filters.append(WorkflowTask.user_id == select(User.id).where(User.username == user).scalar_subquery())
+    candidates, cap = None, COUNT_CAP
     if term := paging.search_term(search):
-        filters.append(or_(WorkflowTask.thread_id.ilike(term), cast(WorkflowTask.input_params, Text).ilike(term)))
-        candidates = _indexed(term)
+        filters.append(paging.containing(term, WorkflowTask.thread_id, cast(WorkflowTask.input_params, Text)))
+        candidates, cap = _indexed(term), SEARCH_COUNT_CAP
     for bound, name in ((created_from, "created_from"), (created_to, "created_to")):
         if bound is not None and (not isinstance(bound, datetime) or bound.tzinfo is None):
             raise InvalidInput("{name} must be a timezone-aware datetime.", name=name)
@@ -161,18 +162,16 @@ def list_tasks(
     if created_to is not None:
         filters.append(WorkflowTask.created_at < created_to)
     with session_scope(read_only=True) as session:
-        base = (
+        total, narrowed = _counted(session, filters, candidates, cap)
+        rows = session.execute(
             select(WorkflowTask, User.username)
             .join(User, User.id == WorkflowTask.user_id)
-            .where(*filters)
+            .where(*filters, *narrowed)
             .options(*LIST_DEFERRED)
-        )
-        total, base = _counted(session, base, candidates)
-        rows = session.execute(
-            base.order_by(WorkflowTask.created_at.desc(), WorkflowTask.id.desc()).limit(limit).offset(offset)
+            .order_by(WorkflowTask.created_at.desc(), WorkflowTask.id.desc()).limit(limit).offset(offset)
         ).all()
         items = [task_summary(task, username) for task, username in rows]
-    return {"total": min(total, COUNT_CAP), "total_capped": total > COUNT_CAP, "items": items, "limit": limit,
+    return {"total": min(total, cap), "total_capped": total > cap, "items": items, "limit": limit,
             "offset": offset}
 
 
@@ -183,34 +182,33 @@ TRIGRAM = 3
 
 
 def _indexed(term: str) -> ColumnElement[bool] | None:
-    """On SQLite, an FTS5 query for the tasks that may match the LIKE pattern ``term``; None where none serves.
+    """On SQLite, an FTS5 query for the tasks that may contain ``term``; None where none serves.
 
-    The query asks for every run of three characters or more between the pattern's wildcards, in any
-    column: it finds every task the LIKE matches and maybe more (FTS5 folds the case of every letter,
-    LIKE only ASCII's), so the LIKE still decides. PostgreSQL's planner takes its trigram indexes for
-    the ILIKE by itself.
+    The query asks for the term as a phrase in any column: it finds every task the ILIKE matches and
+    maybe more (FTS5 folds the case of every letter, LIKE only ASCII's), so the ILIKE still decides.
+    PostgreSQL's planner takes its trigram indexes for the ILIKE by itself.
     """
-    runs = [run for run in re.split(r"[%_]", term) if len(run) >= TRIGRAM]
-    if not runs or not database().is_sqlite:
+    if len(term) < TRIGRAM or not database().is_sqlite:
         return None
-    phrases = " AND ".join('"' + run.replace('"', '""') + '"' for run in runs)
-    return TASK_SEARCH.c.task_search.op("MATCH")(phrases)
+    return TASK_SEARCH.c.task_search.op("MATCH")('"' + term.replace('"', '""') + '"')
 
 
-def _counted(session: Session, base: Select[Any], candidates: ColumnElement[bool] | None) -> tuple[int, Select[Any]]:
-    """The matches of ``base`` counted up to COUNT_CAP + 1, and the query for its page.
+def _counted(session: Session, filters: list[ColumnElement[bool]], candidates: ColumnElement[bool] | None,
+             cap: int) -> tuple[int, list[ColumnElement[bool]]]:
+    """The tasks matching ``filters`` counted up to ``cap`` + 1, and the filters that narrow their page.
 
-    With FTS5 ``candidates``, the count walks the index's matches and stops at the cap. A page of a
-    search under the cap reads only those; a search matching more than that finds its newest page
-    soonest by reading the newest tasks, so it does without the index.
+    The count reads only the tasks' indexes where the filters allow (no join to the owners). With
+    FTS5 ``candidates``, it walks the index's matches and stops at the cap. A page of a search under
+    the cap reads only those; a search matching more than that finds its newest page soonest by
+    reading the newest tasks, so it does without the index.
     """
-    counted = base.with_only_columns(WorkflowTask.id)
+    counted = select(WorkflowTask.id).where(*filters)
     if candidates is not None:
         counted = counted.join(TASK_SEARCH, TASK_SEARCH.c.rowid == WorkflowTask.id).where(candidates)
-    total = session.scalar(select(func.count()).select_from(counted.limit(COUNT_CAP + 1).subquery())) or 0
-    if candidates is not None and total <= COUNT_CAP:
-        base = base.where(WorkflowTask.id.in_(select(TASK_SEARCH.c.rowid).where(candidates)))
-    return total, base
+    total = session.scalar(select(func.count()).select_from(counted.limit(cap + 1).subquery())) or 0
+    if candidates is not None and total <= cap:
+        return total, [WorkflowTask.id.in_(select(TASK_SEARCH.c.rowid).where(candidates))]
+    return total, []
 
 
 def _statuses(status: Any) -> list[str]:

@@ -137,7 +137,7 @@ def live_table(filters: dict[str, Any], filtered: bool) -> None:
         row_height=36, placeholder="—",
     )
     left, right = st.columns([3, 2], vertical_alignment="center")
-    total = ui.count_text(result["total"] + result["total_capped"])  # "10,000+": counts stop there
+    total = ui.count_text(result["total"], capped=result["total_capped"])  # "1,000+": counts stop there
     left.caption(_("{first}–{last} of {total} tasks · newest first · refreshes every {seconds} s", first=first,
                    last=first + len(items) - 1, total=total, seconds=REFRESH_SECONDS))
     with right:

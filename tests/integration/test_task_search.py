@@ -17,9 +17,9 @@ from db.models import TestCase, User, WorkflowTask
 from db.types import utcnow
 
 NAMES = ("用户注册接口测试", "注册 short", "Login FLOW", "login flow again", "order_total 100%", "orderXtotal",
-         "Ärger mit Umlaut", "ärger klein")
+         "Ärger mit Umlaut", "ärger klein", "C:\\temp")
 SEARCHES = ("用户注册", "注册", "册", "LOGIN", "login flow", "order_total", "100%", "r_t", "ärger", "ÄRGER", "Um",
-            "workflow_", "module_id", "name\": \"注", "nothing like it", "x")
+            "workflow_", "module_id", "name\": \"注", "nothing like it", "x", "\\t", ":\\")
 
 
 def _add_tasks(names: tuple[str, ...], prefix: str = "search") -> list[int]:
@@ -42,11 +42,14 @@ def _found(search: str) -> set[int]:
 
 
 def _like_on_rows(search: str) -> set[int]:
-    """What the search returned before the index: ILIKE on the thread id and on the input parameters' JSON text."""
-    term = paging.search_term(search)
+    """The tasks whose thread id or input parameters' JSON text hold the search as typed, letter case aside.
+
+    SQLAlchemy's own escaping (``icontains(autoescape=True)``): % and _ are characters, not wildcards.
+    """
     with session_scope(read_only=True) as session:
         return set(session.scalars(select(WorkflowTask.id).where(
-            or_(WorkflowTask.thread_id.ilike(term), cast(WorkflowTask.input_params, Text).ilike(term)))))
+            or_(WorkflowTask.thread_id.icontains(search.strip(), autoescape=True),
+                cast(WorkflowTask.input_params, Text).icontains(search.strip(), autoescape=True)))))
 
 
 def _index_is_consistent() -> None:
@@ -67,7 +70,9 @@ def test_search_finds_what_like_finds_chinese_short_and_wildcards_included(demo:
     assert _found("用户注册") == {ids[0]}
     assert _found("注册") == {ids[0], ids[1]}, "two characters: below a trigram, LIKE on the rows"
     assert _found("LOGIN FLOW") == {ids[2], ids[3]}
-    assert _found("order_total") == {ids[4], ids[5]}, "LIKE's _ stays a wildcard, as before"
+    assert _found("order_total") == {ids[4]}, "_ is the character: orderXtotal is not found"
+    assert _found("100%") == {ids[4]} and _found("r_t") == {ids[4]}
+    assert _found("\\t") == {ids[8]}, "a backslash is a character too (PostgreSQL's default LIKE escape)"
     assert _found("用户中心") == set(ids[1::2]), "the module in the input parameters"
     assert _found("nothing like it") == set()
 
@@ -76,7 +81,7 @@ def test_a_search_past_the_count_cap_pages_as_like_does(demo: dict[str, Any], mo
     """Over the cap the page reads the newest rows; under it, the index's candidates: the same tasks, in order."""
     _add_tasks(NAMES * 3)
     for cap in (2, 100):
-        monkeypatch.setattr(tasks, "COUNT_CAP", cap)
+        monkeypatch.setattr(tasks, "SEARCH_COUNT_CAP", cap)
         for search in SEARCHES:
             page = service.list_tasks(search=search, limit=4)
             expected = sorted(_like_on_rows(search), reverse=True)  # created at once: newest first is id order
@@ -118,7 +123,7 @@ def test_a_search_can_use_the_index(demo: dict[str, Any]) -> None:
             session.execute(text("SET LOCAL enable_seqscan = off"))
             plan = " ".join(session.scalars(text(
                 "EXPLAIN SELECT id FROM workflow_tasks WHERE thread_id ILIKE :t OR CAST(input_params AS TEXT) ILIKE :t"
-            ), {"t": term}))
+            ), {"t": f"%{term}%"}))
             assert "idx_workflow_tasks_input_params_trgm" in plan and "idx_workflow_tasks_thread_id_trgm" in plan, plan
 
 
