@@ -186,7 +186,7 @@ class WorkflowTask(Base):
         Index("idx_workflow_tasks_user_created", "user_id", "created_at"),
         Index("idx_workflow_tasks_created_at", "created_at"),
         # the reviews waiting and their age (review desk, deadlines, metrics), oldest first
-        Index("idx_workflow_tasks_review_asked", "review_asked_at", sqlite_where=text("status = 'reviewing'"),
+        Index("idx_workflow_tasks_review_asked", "status", "review_asked_at", sqlite_where=text("status = 'reviewing'"),
               postgresql_where=text("status = 'reviewing'")),
     )
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect, select, text
 
 from core.database import database, session_scope
+from core.tasks import events
 from db.models import Base, WorkflowTask, own_tables_only
 from tests.support.cases import first_case_and_scene
 
@@ -74,3 +75,15 @@ def test_a_psycopg3_url_runs_the_workflow_too(pg_cluster, monkeypatch) -> None:
         stop_in_process_worker()
         configure(monkeypatch, "sqlite://")
         pg_cluster.drop_database(name)
+
+
+def test_the_waiting_reviews_are_read_from_their_index_alone(db_url: str) -> None:
+    """SQLite plans without statistics: the reviews waiting must not read every reviewing task's large row."""
+    if not database().is_sqlite:
+        pytest.skip("PostgreSQL plans from the statistics autovacuum keeps")
+    requests = events.review_requests()
+    query = select(func.min(requests.c.asked), func.count())
+    with session_scope(read_only=True) as session:
+        compiled = query.compile(session.bind, compile_kwargs={"literal_binds": True})
+        plan = " ".join(str(row[-1]) for row in session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+    assert "COVERING INDEX idx_workflow_tasks_review_asked" in plan, plan
