@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Text, cast, column, func, literal, select,
 from sqlalchemy.orm import Session, defer
 
 from core import inputs, paging
-from core.accounts.users import current_actor, require_operator
+from core.accounts.users import actor_of, current_actor, require_operator
 from core.database import database, session_scope
 from core.errors import CaseFlowError, InvalidInput, NotFound
 from core.inputs import label, max_length
@@ -67,8 +67,8 @@ def start_workflow(
     scene_id = label(scene_id, "The scene id", SCENE_ID_LIMIT)
     name = "" if name is None else label(name, "The task name", NAME_LIMIT)
     module_id = None if module_id is None else label(module_id, "The module", MODULE_LIMIT)
-    actor = require_operator(current_actor(user), "launch workflows")
-    with session_scope() as session:
+    with session_scope() as session:  # one transaction: the user, the case and the scene read, the task written
+        actor = require_operator(actor_of(session, user), "launch workflows")
         case = session.get(TestCase, test_case_id)
         if case is None:
             raise NotFound("No test case with id {test_case_id}.", test_case_id=test_case_id)
