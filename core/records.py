@@ -107,7 +107,8 @@ class Verdict(TypedDict):
     agrees: bool
     """The answer fits the row's kind: 2xx for a valid or boundary row, 4xx for an invalid one."""
     fails_with: NotRequired[list[str]]
-    """A valid row the server failed (5xx): the JSON pointers of the fields it accepted the row without."""
+    """A valid row the server failed (5xx), or refused as before its repair: the JSON pointers of the fields it
+    accepted the row without."""
 
 
 class SandboxRun(TypedDict):

@@ -25,7 +25,7 @@ from core.generation.offline.server_repairs import repair_body
 from core.library import catalog, environments, sending, setup_plan
 from core.library.case_requests import CaseRequest, case_request, resolved
 from core.library.environments import RunTarget
-from core.library.failing_fields import Budget, failing_fields
+from core.library.failing_fields import Budget, Outcome, failing_fields
 from core.library.resending import row_client
 from core.library.setup_run import SetupFailed, at_path, clean_up, run_setup
 from core.records import DataRow, SandboxRun, SetupStep, Verdict
@@ -79,7 +79,8 @@ def check(target: RunTarget, request: CaseRequest, rows: list[DataRow], delete_p
     (``schemas``: each step's scene's request schema); the rows use the setup as repaired. When every valid
     row is refused naming what a lookup took from a list, the next listed items are tried with one valid row
     each; the first that suits it is tried with the other rows, and kept when more rows agree. A valid row
-    the server fails (5xx) is sent with fields left out, to name those it fails on (``fails_with``).
+    the server fails (5xx), or refuses again as before its repair, is sent with fields left out, to name those
+    it fails on (``fails_with``).
     ``delete_path`` is the path of the DELETE operation on one created resource (``/things/{id}``),
     when the API has one. Secrets the target sends are masked out of the verdicts.
     """
@@ -109,26 +110,58 @@ def check(target: RunTarget, request: CaseRequest, rows: list[DataRow], delete_p
 
 def _failing_fields(client: httpx.Client, request: CaseRequest, rows: list[DataRow], verdicts: dict[str, Verdict],
                     values: Mapping[str, str], delete_path: str | None, target: RunTarget) -> dict[str, Verdict]:
-    """The verdicts, each valid row the server failed (5xx) marked with the fields it accepts the row without
-    (``fails_with``): found once, by sending the row with fields left out, for the rows that send them all."""
+    """The verdicts, each valid row the server failed (5xx), or refused as it did before the row's last repair,
+    marked with the fields it accepts the row without (``fails_with``): found once per answer, by sending the
+    row with fields left out, for the rows that send them all. A refusal is searched only once the repair from
+    its message has had its round: most say what to change, and changing beats leaving out."""
     budget = Budget(MAX_FAILURE_SENDS)
-    found: list[list[str]] = []
+    found: dict[str, list[list[str]]] = {}
     marked = dict(verdicts)
     for row in rows:
         verdict = verdicts.get(row["name"])
-        if row["kind"] == "invalid" or verdict is None or (verdict["status"] or 0) < 500:
+        if row["kind"] == "invalid" or verdict is None or not _unexplained(verdict, row.get("sandbox")):
             continue
-        fields = next((known for known in found if all(has_at(row["body"], pointer) for pointer in known)), None)
+        known = found.setdefault(_gist(verdict), [])
+        fields = next((fields for fields in known if all(has_at(row["body"], pointer) for pointer in fields)), None)
         if fields is None:
-            def answer(body: Any, row: DataRow = row) -> int | None:
+            def answer(body: Any, row: DataRow = row, first: Verdict = verdict) -> Outcome | None:
                 tried, _ = _send_rows(client, request, [DataRow(**{**row, "body": body})], values, delete_path,
                                       target)
-                return tried[row["name"]]["status"]
+                return _outcome(first, tried[row["name"]])
             fields = failing_fields(answer, row["body"], budget)
-            found += [fields] if fields else []
+            known += [fields] if fields else []
         if fields:
             marked[row["name"]] = Verdict(**verdict, fails_with=fields)
     return marked
+
+
+def _unexplained(verdict: Verdict, previous: Verdict | None) -> bool:
+    """A server failure (5xx), or a refusal (4xx) the same as the last round's, its repair notwithstanding."""
+    status = verdict["status"] or 0
+    if status >= 500:
+        return True
+    return 400 <= status < 500 and previous is not None and _gist(previous) == _gist(verdict)
+
+
+def _outcome(first: Verdict, answer: Verdict) -> Outcome | None:
+    """What the server did with a body left short, against what it did with the whole one (``first``)."""
+    status = answer["status"]
+    if status is None:
+        return None
+    if 200 <= status < 300:
+        return "accepted"
+    same = status >= 500 if (first["status"] or 0) >= 500 else _gist(answer) == _gist(first)
+    return "fails" if same else "refused"
+
+
+IDS = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}|\d+")
+
+
+def _gist(verdict: Verdict) -> str:
+    """The answer without its ids and numbers: a server failure is one, a refusal its status and message."""
+    if (verdict["status"] or 0) >= 500:
+        return "5xx"
+    return f"{verdict['status']} {IDS.sub('#', verdict['excerpt'])}"
 
 
 def _send_rows(client: httpx.Client, request: CaseRequest, rows: list[DataRow], values: Mapping[str, str],

@@ -15,6 +15,7 @@ from tests.support.http_server import serving
 SCHEMA = {"type": "object", "required": ["name"], "properties": {
     "name": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}},
     "state": {"type": "object", "properties": {"type": {"type": "string"}, "data": {}, "message": {"type": "string"}}},
+    "queue": {"type": "string"},
 }}
 
 
@@ -88,3 +89,48 @@ def test_a_failure_no_field_explains_marks_nothing() -> None:
     verdicts = check(server, ROWS[:1])["verdicts"]
     assert verdicts["baseline"]["status"] == 500 and "fails_with" not in verdicts["baseline"]
     assert len(server.sent) <= 1 + sandbox.MAX_FAILURE_SENDS
+
+
+class Queues(Server):
+    """POST /runs as above, and a rule no document states: a run naming a ``queue`` is refused (400) with a message
+    naming another field, as Prefect's "remove work_pool_name" does for a deployment without a work pool."""
+
+    def __call__(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any]:
+        sent = json.loads(body or b"{}")
+        if "name" in sent and "queue" in sent:
+            self.sent.append(sent)
+            return 400, {"detail": f"Cannot create run in queue {sent['queue']} because deployment "
+                                   f"{len(self.sent)} has no pool. Please remove pool_name and try again."}
+        return super().__call__(method, path, headers, body)
+
+
+QUEUE_ROWS = [row("baseline", "valid", "", {"name": "run_{{$randomInt}}", "queue": "q_{{$randomInt}}", "tags": []}),
+              row("queue_only", "valid", "/queue", {"name": "b", "queue": "q2"}),
+              row("no_name", "invalid", "/name", {"queue": "x"})]
+
+
+def test_a_refusal_the_repair_cannot_act_on_is_searched_in_the_next_round_and_the_field_left_out() -> None:
+    first = check(Queues(), QUEUE_ROWS)["verdicts"]
+    assert first["baseline"]["status"] == 400 and "fails_with" not in first["baseline"], \
+        "the first round leaves the refusal to the repair from its message"
+    again = [DataRow(**{**item, "sandbox": first[item["name"]]}) for item in QUEUE_ROWS]
+    server = Queues()
+    verdicts = check(server, again)["verdicts"]
+    assert verdicts["baseline"]["fails_with"] == ["/queue"], "the same refusal (its ids aside) a round later"
+    assert verdicts["queue_only"]["fails_with"] == ["/queue"]
+    assert "fails_with" not in verdicts["no_name"]
+    assert len(server.sent) <= len(QUEUE_ROWS) + sandbox.MAX_FAILURE_SENDS
+
+    body, notes = failing_left_out(again[0], verdicts["baseline"], SCHEMA)
+    assert body == {"name": "run_{{$randomInt}}", "tags": []}
+    assert notes and "queue" in notes[0] and "refuses" in notes[0] and "defect" not in notes[0]
+    assert failing_left_out(again[1], verdicts["queue_only"], SCHEMA) == (again[1]["body"], []), \
+        "a row about the field keeps it"
+    assert check(Queues(), [DataRow(**{**again[0], "body": body})])["verdicts"]["baseline"]["agrees"]
+
+
+def test_a_refusal_that_changed_since_the_last_round_is_left_to_the_repair() -> None:
+    first = check(Queues(), QUEUE_ROWS[:1])["verdicts"]["baseline"]
+    other = {**first, "excerpt": '{"detail":"name must be lower case"}'}
+    verdicts = check(Queues(), [DataRow(**{**QUEUE_ROWS[0], "sandbox": other})])["verdicts"]
+    assert verdicts["baseline"]["status"] == 400 and "fails_with" not in verdicts["baseline"]

@@ -74,9 +74,9 @@ def null_refused(row: DataRow, verdict: Verdict, schema: dict[str, Any],
 
 def failing_left_out(row: DataRow, verdict: Verdict, schema: dict[str, Any],
                      known: Mapping[str, Any] | None = None) -> tuple[Any, list[str]]:
-    """A valid row the server failed (5xx) where it accepts the row without some fields (``fails_with``, found
-    by the sandbox): those fields left out, unless the row is about one of them (then its failure is what it
-    shows) or it would no longer be valid. The note names the defect, for the reviewer to report."""
+    """A valid row the server failed (5xx) or refused where it accepts the row without some fields (``fails_with``,
+    found by the sandbox): those fields left out, unless the row is about one of them (then its failure is what it
+    shows) or it would no longer be valid. The note names a failure as a defect, for the reviewer to report."""
     fields = [pointer for pointer in verdict.get("fails_with") or [] if has_at(row["body"], pointer)]
     if row["kind"] == "invalid" or not fields or any(row["pointer"] and related(pointer, row["pointer"])
                                                          for pointer in fields):
@@ -87,6 +87,9 @@ def failing_left_out(row: DataRow, verdict: Verdict, schema: dict[str, Any],
     if intent_problem(row["kind"], row["keyword"], row["pointer"], _errors(schema, body, known)) is not None:
         return row["body"], []
     where = ", ".join(pointer.strip("/").replace("/", ".") for pointer in fields)
+    if (verdict["status"] or 0) < 500:
+        return body, [f"left out {where}: the server refuses the row with it and accepts it without (it answered "
+                      f"{verdict['status']}: {verdict['excerpt'][:200]})"]
     return body, [f"left out {where}: the server fails ({verdict['status']}) whenever it is sent, and accepts "
                   f"the row without it (a server defect to report)"]
 
