@@ -47,7 +47,7 @@ def list_tasks(
     user: Annotated[Key | None, Query(description="Only tasks launched by this username")] = None,
     search: Annotated[Search | None, Query(description="Text in the thread id, name, scene or module")] = None,
 ) -> dict[str, Any]:
-    """A page of tasks, newest first: {total, items, limit, offset}."""
+    """A page of tasks, newest first: {total, total_capped, items, limit, offset}."""
     return service.list_tasks(status=[s.value for s in status or []], user=user, search=search, limit=limit,
                               offset=offset)
 

@@ -84,7 +84,8 @@ class TaskDetail(TaskSummary):
 
 
 class TaskPage(BaseModel):
-    total: int
+    total: int = Field(description="Matches counted, at most 10,000 (1,000 with a search)")
+    total_capped: bool = Field(False, description="The count stopped at its cap: there are more matches")
     items: list[TaskSummary]
     limit: int
     offset: int
