@@ -16,7 +16,7 @@ from typing import Any
 
 from core.records import DataRow
 from core.schema import variables
-from core.schema.validation import intent_problem, validate_body
+from core.schema.validation import accepts, intent_problem, validate_body
 from core.schema.values import json_type
 from core.schema.walk import (
     Field,
@@ -38,6 +38,8 @@ HINTS = frozenset({"id", "name", "username", "login", "slug", "key", "code", "em
 chooses, ``connection_id``, is a key by definition)."""
 WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 SUFFIXES = ("_{{$randomInt}}", "-{{$randomInt}}", "{{$randomInt}}", "{{$randomLetters}}", "_{{$randomLetters}}")
+SUFFIX_SIZES = {suffix: len(variables.example(suffix)) for suffix in SUFFIXES}
+"""How long each suffix's value is (the examples are as long as the values of a run)."""
 
 
 def vary(schema: dict[str, Any], rows: list[DataRow], known: Mapping[str, Any] | None = None) -> list[DataRow]:
@@ -65,9 +67,32 @@ def _free(node: dict[str, Any]) -> bool:
 
 
 def _vary_row(schema: dict[str, Any], resolved: dict[str, Any], row: DataRow, known: Mapping[str, Any]) -> DataRow:
+    """The row with each unique-looking string made a template its field accepts, where the row still does
+    what it means: all at once when the body then keeps its intent (one validation of the whole body), else
+    one string at a time (a rule across fields may refuse one of them)."""
+    body = row["body"]
+    chances = _chances(resolved, row, known)
+    at_once = body
+    for pointer, candidates, node in chances:
+        fitting = next((candidate for candidate in candidates
+                        if accepts(node, variables.example(candidate, known))), None)
+        at_once = at_once if fitting is None else replaced(at_once, pointer, fitting)
+    if at_once is not body and _keeps_intent(schema, row, at_once, known):
+        return DataRow(**{**row, "body": at_once})
+    for pointer, candidates, _ in chances if at_once is not body else ():
+        trial = next((trial for candidate in candidates
+                      if _keeps_intent(schema, row, trial := replaced(body, pointer, candidate), known)), None)
+        body = body if trial is None else trial
+    return row if body is row["body"] else DataRow(**{**row, "body": body})
+
+
+def _chances(resolved: dict[str, Any], row: DataRow, known: Mapping[str, Any]) -> list[tuple[str, list[str], Any]]:
+    """(pointer, templates, schema) of each string of the row's body to vary: not one already a template, nor
+    the one an invalid row breaks the schema with."""
     body = row["body"]
     shown = variables.example(body, known)  # what the branches are told by (a template is no integer)
     nodes: dict[str, dict[str, Any] | None] = {"": resolved}
+    found = []
     for pointer, current in list(_strings(body, "")):
         field = _field_at(nodes, shown, pointer)
         if field is None or not _varied(field) or variables.has_template(current):
@@ -75,13 +100,13 @@ def _vary_row(schema: dict[str, Any], resolved: dict[str, Any], row: DataRow, kn
         if row["kind"] == "invalid" and related(pointer, row["pointer"]):
             continue
         exact = row["kind"] == "boundary" and pointer == row["pointer"]  # keep the length it tests
-        for candidate in templates(current, field.schema, exact):
-            trial = replaced(body, pointer, candidate)
-            errors = validate_body(schema, variables.example(trial, known))
-            if intent_problem(row["kind"], row["keyword"], row["pointer"], errors) is None:
-                body = trial
-                break
-    return row if body is row["body"] else DataRow(**{**row, "body": body})
+        found.append((pointer, templates(current, field.schema, exact), field.schema))
+    return found
+
+
+def _keeps_intent(schema: dict[str, Any], row: DataRow, body: Any, known: Mapping[str, Any]) -> bool:
+    errors = validate_body(schema, variables.example(body, known))
+    return intent_problem(row["kind"], row["keyword"], row["pointer"], errors) is None
 
 
 def _field_at(nodes: dict[str, dict[str, Any] | None], body: Any, pointer: str) -> Field | None:
@@ -172,8 +197,7 @@ def templates(value: str, node: dict[str, Any], exact: bool) -> list[str]:
     head, at, domain = value.partition("@") if node.get("format") == "email" else (value, "", "")
     limit = len(value) if exact else node.get("maxLength")
     found = []
-    for suffix in SUFFIXES:
-        size = len(variables.example(suffix))
+    for suffix, size in SUFFIX_SIZES.items():
         keep = len(head) if limit is None else min(len(head), limit - size - len(at) - len(domain))
         if keep >= 1:
             found.append(f"{head[:keep]}{suffix}{at}{domain}")

@@ -97,6 +97,20 @@ def test_date_times_become_the_moment_of_the_run_nullable_ones_too() -> None:
     assert broken["body"]["start"] == "nope" and broken["body"]["end"] == "{{$isoTimestamp}}"
 
 
+def test_a_rule_across_fields_gets_the_strings_varied_one_at_a_time() -> None:
+    """Each template alone fits its field, but not both at once: a name with an underscore asks for a code of
+    letters only. The row still varies both, with templates that fit together."""
+    schema = {"type": "object", "required": ["name", "code"],
+              "properties": {"name": {"type": "string"}, "code": {"type": "string"}},
+              "if": {"properties": {"name": {"pattern": "_"}}},
+              "then": {"properties": {"code": {"pattern": "^[a-z]+$"}}}}
+    body = {"name": "north", "code": "abc"}
+    [row] = uniqueness.vary(schema, [{"name": "v", "kind": "valid", "keyword": None, "pointer": "", "body": body}])
+    assert variables.has_template(row["body"]["name"]) and variables.has_template(row["body"]["code"]), row["body"]
+    assert not validate_body(schema, variables.example(row["body"]))
+    assert not validate_body(schema, variables.resolve(row["body"], {})), "and so does every run"
+
+
 def test_names_inside_the_branch_a_value_takes_are_kept_unique_too() -> None:
     """A bulk request (Airflow's PATCH /pools): actions of several kinds, each kind its own entities."""
     pool = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 50},
