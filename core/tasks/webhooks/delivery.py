@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import ExitStack
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
@@ -146,16 +147,18 @@ def deliver_due(settings: Settings, *, limit: int = SEND_BATCH, stopping: thread
     """
     attempted = 0
     reset = _sending.set(True)
-    try:
-        with destinations.client(destinations.Policy.of(settings), settings.webhook_timeout_seconds) as client:
-            while attempted < limit and not (stopping is not None and stopping.is_set()):
-                attempt = _claim(settings)
-                if attempt is None:
-                    break
-                _record(attempt, _send(client, attempt), settings)
-                attempted += 1
-    finally:
-        _sending.reset(reset)
+    with ExitStack() as stack:
+        stack.callback(_sending.reset, reset)
+        client: httpx.Client | None = None
+        while attempted < limit and not (stopping is not None and stopping.is_set()):
+            attempt = _claim(settings)
+            if attempt is None:
+                break
+            if client is None:  # only once one is due: a client's TLS context costs tens of milliseconds a round
+                client = stack.enter_context(
+                    destinations.client(destinations.Policy.of(settings), settings.webhook_timeout_seconds))
+            _record(attempt, _send(client, attempt), settings)
+            attempted += 1
     return attempted
 
 
