@@ -211,6 +211,18 @@ def test_a_rule_named_in_words_is_followed(schema: dict[str, Any], body: Any, an
         "name": {"type": "string"}}}}},
      {"runs": {"start": None, "name": "n"}}, {"detail": "runs.start.after_ is required"},
      lambda body: isinstance(body["runs"]["start"].get("after_"), str) and body["runs"]["name"] == "n"),
+    # a map the server wants a member in that the schema does not name (Prefect's event resources), in every item
+    ({"type": "array", "items": {"type": "object", "properties": {
+        "resource": {"type": "object", "additionalProperties": {"type": "string"}},
+        "related": {"type": "array", "items": {"type": "object", "additionalProperties": {"type": "string"}}}}}},
+     [{"resource": {"app": "a"}, "related": [{"app": "b"}]}],
+     {"exception_detail": [
+         {"type": "value_error", "loc": ["body", 0, "resource"],
+          "msg": "Value error, Resources must include the prefect.resource.id label"},
+         {"type": "value_error", "loc": ["body", 0, "related", 0],
+          "msg": "Value error, Related resources must include the `prefect.resource.role` key"}]},
+     lambda body: isinstance(body[0]["resource"].get("prefect.resource.id"), str)
+     and body[0]["resource"]["app"] == "a" and isinstance(body[0]["related"][0].get("prefect.resource.role"), str)),
     # the server lists what it has after the value it refuses: one of those, not the refused one
     ({"type": "object", "properties": {"executor": {"type": ["string", "null"]}, "conn_id": {"type": "string"}}},
      {"executor": "example entry", "conn_id": "c1"},

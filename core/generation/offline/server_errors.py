@@ -169,9 +169,17 @@ FORMATS = {"email": "email", "e-mail": "email", "url": "uri", "uri": "uri", "uui
            "date-time": "date-time", "date": "date", "time": "time", "ip": "ipv4"}
 
 
+INCLUDES = re.compile(r"\bmust (?:include|contain|have) (?:the |a |an )?['\"`]?([\w$][\w$.:-]*?)['\"`]? "
+                      r"(?:label|key|field|property|attribute|member|entry|tag)\b", re.I)
+"""An object that must have a member the schema does not require ("Resources must include the
+prefect.resource.id label"): the member is what is missing."""
+
+
 def classify(path: tuple[str, ...], message: str, context: dict[str, Any] | None = None) -> Hint:
     """The rule a message names, with its number, pattern, choices or format when it gives one."""
     context = context or {}
+    if path and (member := INCLUDES.search(message)):
+        return Hint(path=(*path, member[1]), rule="required", message=message[:300])
     for rule, words in PATTERNS:
         match = words.search(message)
         if match is None:
