@@ -68,7 +68,15 @@ def for_task(state: Mapping[str, Any], rows: list[DataRow]) -> SandboxRun | None
         delete_path = catalog.delete_path(session, scene)
         schemas = {item.id: item.request_schema for item in session.scalars(
             select(Scene).where(Scene.id.in_({step["scene_id"] for step in setup if step["scene_id"]})))}
-    return check(target, replace(request, headers=target.headers), rows, delete_path, schemas)
+    run = check(target, replace(request, headers=target.headers), rows, delete_path, schemas)
+    refusals = [verdict["excerpt"] for row in rows if row["kind"] != "invalid"
+                and (verdict := run["verdicts"].get(row["name"])) and 400 <= (verdict["status"] or 0) < 500]
+    if not refusals:
+        return run
+    with session_scope(read_only=True) as session:  # what the server says is missing, made first next round
+        scene = session.get(Scene, scene.id)
+        missing = setup_plan.for_missing(session, scene, run["setup"], refusals) if scene is not None else []
+    return SandboxRun(verdicts=run["verdicts"], setup=[*run["setup"], *missing])
 
 
 def check(target: RunTarget, request: CaseRequest, rows: list[DataRow], delete_path: str | None,

@@ -30,7 +30,7 @@ from core.library.case_requests import parameter_value
 from core.messages import Text
 from core.records import SetupStep, setup_row
 from core.schema import path_fields, references, uniqueness, variables
-from core.schema.path_fields import PLACEHOLDER
+from core.schema.path_fields import PLACEHOLDER, WORDS
 from core.schema.references import REFERENCE, word
 from core.schema.responses import documented_codes, response_schema
 from core.schema.values import sample, sample_array
@@ -54,13 +54,56 @@ def plan(session: Session, scene: Scene, preconditions: str = "") -> list[SetupS
     imported from a document."""
     if scene.source is None:
         return []
-    others = {(item.method, shape(item.path)): item for item in session.scalars(
-        select(Scene).where(Scene.source == scene.source, Scene.id != scene.id).order_by(Scene.id))}
+    others = _others(session, scene)
     steps, known = _path_steps(scene, others)
     steps += _reference_steps(scene, others, {name for step in steps for name in step["captures"]}, known, steps)
     steps += _precondition_steps(preconditions, scene, others, steps)
     creators = {item.id: item for item in others.values()}
     return _with_prerequisites(steps, creators, others, PREREQUISITE_DEPTH)[:MAX_STEPS]
+
+
+def _others(session: Session, scene: Scene) -> dict[tuple[str, str], Scene]:
+    """The other operations of the scene's document, by method and shaped path."""
+    return {(item.method, shape(item.path)): item for item in session.scalars(
+        select(Scene).where(Scene.source == scene.source, Scene.id != scene.id).order_by(Scene.id))}
+
+
+MISSING = re.compile(r"(?P<kind>[A-Za-z][A-Za-z _-]{0,60}?)\s+['\"]?(?:[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-"
+                     r"[0-9a-fA-F]{12}|\d+)['\"]?\s+(?:was |is )?(?:not found|does not exist|doesn't exist)", re.I)
+"""A server naming the kind of a resource it lacks, by its id: "Block document 8a43cd10-... not found"."""
+
+
+def for_missing(session: Session, scene: Scene, setup: list[SetupStep], answers: list[str]) -> list[SetupStep]:
+    """Steps for the body fields the server says name a missing resource, of the kind it names, where the
+    document makes or lists that kind and nothing in ``setup`` captures the field yet: the field's name did
+    not say its kind (``default_result_storage_block_id`` is a block document's id). The field is the one
+    whose words share one with the kind named, else the only reference the body has; each step captures
+    the id under the field's name and comes with what its own body refers to."""
+    if scene.source is None or len(setup) >= MAX_STEPS:
+        return []
+    others = _others(session, scene)
+    collections = _collections(others)
+    taken = {name for step in setup for name in step["captures"]}
+    fields = [field for field in walk(resolve_refs(scene.request_schema or {}))
+              if field.depth >= 1 and field.name not in taken and REFERENCE.fullmatch(field.name)
+              and _is_id(field.schema)]
+    wanted: dict[str, SetupStep] = {}
+    for match in (found for answer in answers for found in MISSING.finditer(answer)):
+        kind = re.findall(r"[a-z]+", match["kind"].lower())
+        collection = next((found for start in range(len(kind)) if (found := _plural(collections, "".join(
+            kind[start:]))) is not None), None)
+        sharing = [field for field in fields if {word.lower() for word in WORDS.findall(field.name)} & set(kind)]
+        field = sharing[0] if len(sharing) == 1 else fields[0] if len(fields) == 1 and not sharing else None
+        if collection is None or field is None or field.name in wanted:
+            continue
+        step = _step(others, collection, [], field.name)
+        example = sample(field.schema, random.Random(field.name), field.name)
+        if step is not None and example is not None:
+            wanted[field.name] = SetupStep(**step, examples={field.name: example})
+    creators = {item.id: item for item in others.values()}
+    steps = [step for step in _with_prerequisites(list(wanted.values()), creators, others, PREREQUISITE_DEPTH)
+             if not set(step["captures"]) <= taken]
+    return steps[:MAX_STEPS - len(setup)]
 
 
 def _with_prerequisites(steps: list[SetupStep], creators: dict[str, Scene], others: dict[tuple[str, str], Scene],

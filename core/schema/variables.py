@@ -106,6 +106,12 @@ def setup_examples(steps: list[Mapping[str, Any]] | None) -> dict[str, Any]:
     return {name: value for step in steps or [] for name, value in (step.get("examples") or {}).items()}
 
 
+def setup_filled(steps: list[Mapping[str, Any]] | None) -> set[str]:
+    """The top-level body fields (as pointers) that a case's setup fills with what the server made: an id
+    has no boundary of its own to try."""
+    return {f"/{name}" for name in setup_examples(steps)}
+
+
 def is_number(value: Any) -> bool:
     """A JSON number (not a boolean): what a captured id may be besides text."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)

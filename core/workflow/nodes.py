@@ -45,12 +45,14 @@ def generate_bodies(state: WorkflowState, runtime: Runtime[WorkflowContext]) -> 
 
 
 def _run_ready(scene: SceneInput, rows: list[DataRow]) -> list[DataRow]:
-    """Rows without made-up ids of resources nothing makes; values that must differ per run get templates;
-    fields naming what the setup makes, its variable."""
+    """Rows without made-up ids of resources nothing makes, nor boundaries of the ids the setup fills (a step the
+    sandbox's answers added); values that must differ per run get templates; fields naming what the setup
+    makes, its variable."""
     setup = scene.get("setup") or []
-    schema, known = scene["request_schema"], variables.setup_examples(setup)
+    schema, known, filled = scene["request_schema"], variables.setup_examples(setup), variables.setup_filled(setup)
     captured = {name for step in setup for name in step["captures"]}
-    kept = references.without_made_up_ids(schema, rows, scene["path"], captured, known)
+    kept = references.without_made_up_ids(schema, [row for row in rows if row["kind"] != "boundary"
+                                                    or row["pointer"] not in filled], scene["path"], captured, known)
     return path_fields.bind(schema, uniqueness.vary(schema, kept, known), scene["path"], setup)
 
 

@@ -122,3 +122,25 @@ def test_a_resource_the_body_refers_to_is_created_first_and_its_id_sent(users, w
     assert sent and all(isinstance(body["project_id"], int) for body in sent), "the captured id sent as a number"
     assert not any(item["rule"] == "no_project" for item in tasks)
     assert left == set(), "every project a setup created was deleted after its row"
+
+
+def test_a_resource_the_server_names_as_missing_is_created_first(users, worker, tmp_path: Path) -> None:
+    """``fallback_project_id`` does not say it names a project; the server's 404 does ("Project 12 not found")."""
+    engineer = users["engineer"]
+    with strict_api.serve() as api:
+        task = strict_api.reviewing_task(api, engineer, "putArchive", "Archive to a fallback project", default=True)
+        [step] = task["interrupt_data"]["setup"]
+        assert (step["method"], step["path"], list(step["captures"])) == ("POST", "/projects", ["fallback_project_id"])
+        rows = task["interrupt_data"]["generated_body"]
+        positive = [row for row in rows if row["kind"] != "invalid"]
+        unbound = [(row["name"], row["body"]) for row in positive
+                   if row["body"]["fallback_project_id"] != "{{fallback_project_id}}"]
+        assert positive and not unbound, unbound
+        assert not any(row["pointer"] == "/fallback_project_id" for row in rows if row["kind"] == "boundary"), \
+            "a boundary of an id the setup fills says nothing"
+        refused = [(row["name"], row["sandbox"]) for row in rows if not row["sandbox"]["agrees"]]
+        assert not refused
+        service.submit_review(task["thread_id"], "approved", reviewer=engineer, wait_seconds=30)
+        case = int(service.get_task(task["id"])["new_usercase_id"].removeprefix("UC"))
+        left = passes_twice_and_exported(api, case, engineer, tmp_path)
+    assert left == set(), "every project a setup created was deleted after its row"

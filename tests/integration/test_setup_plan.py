@@ -211,3 +211,33 @@ def test_a_resource_named_inside_another_or_by_the_path_is_made_once_where_it_be
     assert alone["path"] == "/work_queues", "without a pool named, a queue of its own collection"
     [task_run] = planned["setState"]
     assert set(task_run["captures"]) == {"id", "task_run_id"}, "the task run the path names is the one the body does"
+
+
+def test_a_resource_the_server_says_is_missing_gets_a_step_of_the_kind_it_names(users: dict[str, str]) -> None:
+    """``default_storage_block_id`` does not say which kind it names; "Block document <id> not found" does. The
+    block document is made with the block type its own body names, and nothing the setup makes already."""
+    typed = {"type": "object", "required": ["name", "block_type_id"], "properties": {
+        "name": {"type": "string"}, "block_type_id": {"type": "string", "format": "uuid"}}}
+    document = {"openapi": "3.1.0", "info": {"title": "Blocks", "version": "1"}, "paths": {
+        "/block_types": {"post": op("createBlockType", body=TITLE, responses=CREATED)},
+        "/block_documents": {"post": op("createBlockDocument", body=typed, responses=CREATED)},
+        "/block_documents/{id}": {"delete": op("deleteBlockDocument", params=["id"])},
+        "/admin/storage": {"put": op("putStorage", body={"type": "object", "required": ["default_storage_block_id"],
+                                                         "properties": {"default_storage_block_id": {
+                                                             "type": "string", "format": "uuid"}}})},
+    }}
+    service.import_openapi(json.dumps(document).encode(), "blocks.json", user=users["engineer"])
+    answer = '{"detail": "Block document 8a43cd10-f15b-4048-b8d6-2141e8c45b10 not found."}'
+    with session_scope() as session:
+        scene = session.get(Scene, "putStorage")
+        assert setup_plan.plan(session, scene) == [], "the field's name names no collection"
+        block_type, block_document = setup_plan.for_missing(session, scene, [], [answer])
+        assert setup_plan.for_missing(session, scene, [], ['{"detail": "Not Found"}']) == []
+        again = setup_plan.for_missing(session, scene, [block_type, block_document], [answer])
+    assert (block_type["path"], list(block_type["captures"])) == ("/block_types", ["block_type_id"])
+    assert (block_document["method"], block_document["path"]) == ("POST", "/block_documents")
+    assert list(block_document["captures"]) == ["default_storage_block_id"]
+    assert block_document["body"]["block_type_id"] == "{{block_type_id}}"
+    assert block_document["cleanup"] == "/block_documents/{{default_storage_block_id}}"
+    assert isinstance(block_document["examples"]["default_storage_block_id"], str)
+    assert again == [], "what the setup captures already is not made twice"

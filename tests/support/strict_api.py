@@ -10,6 +10,8 @@ the document does not state:
 - ``PUT /projects/{project_name}/settings`` answers 404 unless the project exists (after the body checks);
   ``DELETE /projects/{project_name}`` removes one, named by its name or its id (204, or 404);
 - ``POST /tasks`` refers to a project by its integer ``id`` (``project_id``): 422 unless that project exists;
+- ``PUT /archive`` names a project by a field whose name does not say so (``fallback_project_id``): 404
+  ``{"detail": "Project 12 not found"}`` unless that project exists;
 - ``POST /notes`` is documented as 200 but answers 201 (spec drift), and crashes with a 500 when a
   note has more than three tags although the schema allows five (a server defect);
 - with a ``token``, a request without ``Authorization: Bearer <token>`` gets 401.
@@ -69,6 +71,12 @@ SETTINGS = {
                    "archived": {"type": "boolean"}},
     "required": ["retention_days"],
 }
+ARCHIVE = {
+    "type": "object",
+    "properties": {"fallback_project_id": {"type": "integer", "minimum": 1, "description": "Where archived tasks go."},
+                   "reason": {"type": "string", "maxLength": 80}},
+    "required": ["fallback_project_id"],
+}
 ERROR = {"type": "object", "properties": {"detail": {}}}
 
 
@@ -100,6 +108,9 @@ DOCUMENT: dict[str, Any] = {
             "responses": {"204": {"description": "Deleted"}, "404": {"description": "Not found", **_json(ERROR)}}}},
         "/tasks": {"post": {"operationId": "createTask", "summary": "Create a task in a project",
                             "requestBody": {"required": True, **_json(TASK)}, "responses": _responses("201", "422")}},
+        "/archive": {"put": {"operationId": "putArchive", "summary": "Set where archived tasks go",
+                             "requestBody": {"required": True, **_json(ARCHIVE)},
+                             "responses": _responses("200", "404", "422")}},
         "/notes": {"post": {"operationId": "createNote", "summary": "Create a note",
                             "requestBody": {"required": True, **_json(NOTE)}, "responses": _responses("200", "422")}},
     },
@@ -137,7 +148,8 @@ class StrictApi:
         project = re.fullmatch(r"/projects/([^/]+)", path)
         if project and method == "DELETE":
             return self._delete(unquote(project.group(1)))
-        route = {("POST", "/projects"): PROJECT, ("POST", "/notes"): NOTE, ("POST", "/tasks"): TASK}.get((method, path))
+        route = {("POST", "/projects"): PROJECT, ("POST", "/notes"): NOTE, ("POST", "/tasks"): TASK,
+                 ("PUT", "/archive"): ARCHIVE}.get((method, path))
         if settings and method == "PUT":
             route = SETTINGS
         if route is None:
@@ -149,6 +161,10 @@ class StrictApi:
         errors = _errors(route, body)
         if errors:
             return "schema", 422, {"detail": errors}
+        if route is ARCHIVE:
+            if body["fallback_project_id"] not in self.project_ids:
+                return "no_project", 404, {"detail": f"Project {body['fallback_project_id']} not found"}
+            return "ok", 200, body
         if route is not SETTINGS:
             return self._created(route, body)
         project = unquote(settings.group(1)) if settings else ""

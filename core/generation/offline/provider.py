@@ -59,8 +59,7 @@ class OfflineProvider:
         schema, resolved = scene["request_schema"], resolve_refs(scene["request_schema"])
         seed, base = _round(scene, resolved, feedback)
         kinds = statuses(scene["responses"])
-        # a field the setup fills with what the server made (an id) has no boundary of its own to try
-        filled = {f"/{name}" for name in variables.setup_examples(scene.get("setup"))}
+        filled = variables.setup_filled(scene.get("setup"))
         lessons = scene.get("lessons")
         candidates = [candidate for candidate in target_plans(resolved, kinds)
                       if (candidate[0]["kind"] != "boundary" or candidate[0]["pointer"] not in filled)

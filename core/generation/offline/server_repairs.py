@@ -45,6 +45,8 @@ def repair(row: DataRow, hints: list[Hint], schema: dict[str, Any], resolved: di
         for pointer in _where(body, hint, fields):
             if row["kind"] == "invalid" and related(pointer, row["pointer"]):
                 continue
+            if hint.rule == "not_found" and pointer.rsplit("/", 1)[-1] in (known or {}):
+                continue  # the setup makes what the field names now: the field takes its id
             exact = row["kind"] == "boundary" and pointer == row["pointer"]  # a boundary keeps its length
             fixed = _fix(body, pointer, hint, fields.get(schema_pointer(pointer)), rng, exact)
             if fixed is None or fixed == body:
