@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core.database import session_scope
 from core.generation.offline.server_repairs import repair_body
@@ -66,17 +67,36 @@ def for_task(state: Mapping[str, Any], rows: list[DataRow]) -> SandboxRun | None
             return None
         request = case_request(scene.method, scene.path, scene.parameters, rows, scene.request_media_type, setup)
         delete_path = catalog.delete_path(session, scene)
-        schemas = {item.id: item.request_schema for item in session.scalars(
-            select(Scene).where(Scene.id.in_({step["scene_id"] for step in setup if step["scene_id"]})))}
-    run = check(target, replace(request, headers=target.headers), rows, delete_path, schemas)
+        schemas = _schemas(session, setup)
+    request = replace(request, headers=target.headers)
+    return _made_missing(target, request, rows, check(target, request, rows, delete_path, schemas),
+                         state["scene"]["scene_id"])
+
+
+def _made_missing(target: RunTarget, request: CaseRequest, rows: list[DataRow], run: SandboxRun,
+                  scene_id: str) -> SandboxRun:
+    """The run, its setup extended with steps making what the server said is missing ("Block document <id> not
+    found") when the sandbox takes them: the rows send what they make from the next round on."""
     refusals = [verdict["excerpt"] for row in rows if row["kind"] != "invalid"
                 and (verdict := run["verdicts"].get(row["name"])) and 400 <= (verdict["status"] or 0) < 500]
     if not refusals:
         return run
-    with session_scope(read_only=True) as session:  # what the server says is missing, made first next round
-        scene = session.get(Scene, scene.id)
+    with session_scope(read_only=True) as session:
+        scene = session.get(Scene, scene_id)
         missing = setup_plan.for_missing(session, scene, run["setup"], refusals) if scene is not None else []
-    return SandboxRun(verdicts=run["verdicts"], setup=[*run["setup"], *missing])
+        schemas = _schemas(session, [*run["setup"], *missing])
+    if not missing:
+        return run
+    values = {**target.variables, "run_id": f"sandbox-{secrets.token_hex(4)}"}
+    with row_client(target.base_url, target.auth_headers, TIMEOUT_SECONDS) as client:
+        setup, works = _repaired_setup(client, replace(request, setup=[*run["setup"], *missing]), values, schemas)
+    return SandboxRun(verdicts=run["verdicts"], setup=setup) if works else run
+
+
+def _schemas(session: Session, steps: list[SetupStep]) -> dict[str, dict[str, Any]]:
+    """The request schema of each step's operation (to repair the step from the server's answer)."""
+    return {item.id: item.request_schema for item in session.scalars(
+        select(Scene).where(Scene.id.in_({step["scene_id"] for step in steps if step["scene_id"]})))}
 
 
 def check(target: RunTarget, request: CaseRequest, rows: list[DataRow], delete_path: str | None,
@@ -94,7 +114,7 @@ def check(target: RunTarget, request: CaseRequest, rows: list[DataRow], delete_p
     """
     values = {**target.variables, "run_id": f"sandbox-{secrets.token_hex(4)}"}
     with row_client(target.base_url, target.auth_headers, timeout) as client:
-        request = replace(request, setup=_repaired_setup(client, request, values, schemas or {}))
+        request = replace(request, setup=_repaired_setup(client, request, values, schemas or {})[0])
         verdicts, found = _send_rows(client, request, rows, values, delete_path, target)
         probe = next((row for row in rows if row["kind"] != "invalid"), None)
         trial, tried = request, verdicts
@@ -222,8 +242,9 @@ def _agreeing(rows: list[DataRow], verdicts: Mapping[str, Verdict]) -> int:
 
 
 def _repaired_setup(client: httpx.Client, request: CaseRequest, values: Mapping[str, str],
-                    schemas: Mapping[str, dict[str, Any]]) -> list[SetupStep]:
-    """The setup, each step the server refuses fixed from its answer (at most MAX_SETUP_REPAIRS times)."""
+                    schemas: Mapping[str, dict[str, Any]]) -> tuple[list[SetupStep], bool]:
+    """The setup, each step the server refuses fixed from its answer (at most MAX_SETUP_REPAIRS times), and
+    whether the server then takes it all."""
     steps = list(request.setup)
     for _ in range(MAX_SETUP_REPAIRS if steps else 0):
         try:
@@ -240,8 +261,8 @@ def _repaired_setup(client: httpx.Client, request: CaseRequest, values: Mapping[
                                                "repairs": [*step.get("repairs", []), *notes]})
             continue
         clean_up(client, cleanups)
-        break
-    return steps
+        return steps, True
+    return steps, not steps
 
 
 def _send(client: httpx.Client, request: CaseRequest, row: DataRow, values: Mapping[str, str],

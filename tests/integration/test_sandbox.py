@@ -144,3 +144,18 @@ def test_a_resource_the_server_names_as_missing_is_created_first(users, worker, 
         case = int(service.get_task(task["id"])["new_usercase_id"].removeprefix("UC"))
         left = passes_twice_and_exported(api, case, engineer, tmp_path)
     assert left == set(), "every project a setup created was deleted after its row"
+
+
+def test_a_missing_resource_the_sandbox_cannot_make_leaves_the_setup_as_it_was(users, worker) -> None:
+    """Every row would go unsent behind a setup step that fails: the step is not taken, and the invalid rows
+    keep the refusals they agree with."""
+    engineer = users["engineer"]
+    with strict_api.serve() as api:
+        api.projects_fail = True
+        task = strict_api.reviewing_task(api, engineer, "putArchive", "Archive to a fallback project")
+    rows = task["interrupt_data"]["generated_body"]
+    assert task["interrupt_data"]["setup"] == []
+    assert any(item["path"] == "/projects" and item["rule"] == "defect" for item in api.received), "it was tried"
+    invalid = [row for row in rows if row["kind"] == "invalid"]
+    assert invalid and all(row["sandbox"]["agrees"] for row in invalid)
+    assert all(row["sandbox"]["status"] == 404 for row in rows if row["kind"] == "valid"), "still flagged"

@@ -14,6 +14,7 @@ the document does not state:
   ``{"detail": "Project 12 not found"}`` unless that project exists;
 - ``POST /notes`` is documented as 200 but answers 201 (spec drift), and crashes with a 500 when a
   note has more than three tags although the schema allows five (a server defect);
+- with ``projects_fail``, ``POST /projects`` fails (500) after its body checks;
 - with a ``token``, a request without ``Authorization: Bearer <token>`` gets 401.
 
 Every request is kept in ``api.received`` with the status it got and the ``rule`` that decided it
@@ -120,6 +121,7 @@ DOCUMENT: dict[str, Any] = {
 @dataclass
 class StrictApi:
     token: str | None = None
+    projects_fail: bool = False
     base_url: str = ""
     received: list[dict[str, Any]] = field(default_factory=list)
     projects: set[str] = field(default_factory=set)
@@ -197,6 +199,8 @@ class StrictApi:
         return "deleted", 204, None
 
     def _project(self, body: dict[str, Any]) -> tuple[str, int, Any]:
+        if self.projects_fail:
+            return "defect", 500, "Internal Server Error"
         name = body["name"]
         if not IDENTIFIER.fullmatch(name):
             message = "Value error, the name must be a lowercase identifier: letters a-z, digits and _"
