@@ -71,6 +71,8 @@ def _others(session: Session, scene: Scene) -> dict[tuple[str, str], Scene]:
 MISSING = re.compile(r"(?P<kind>[A-Za-z][A-Za-z _-]{0,60}?)\s+['\"]?(?:[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-"
                      r"[0-9a-fA-F]{12}|\d+)['\"]?\s+(?:was |is )?(?:not found|does not exist|doesn't exist)", re.I)
 """A server naming the kind of a resource it lacks, by its id: "Block document 8a43cd10-... not found"."""
+NOT_KINDS = frozenset({"with", "of", "for", "the", "id", "uuid", "key", "identifier", "number", "no"})
+"""Words between a kind and its id that are not the kind's."""
 
 
 def for_missing(session: Session, scene: Scene, setup: list[SetupStep], answers: list[str]) -> list[SetupStep]:
@@ -90,6 +92,8 @@ def for_missing(session: Session, scene: Scene, setup: list[SetupStep], answers:
     wanted: dict[str, SetupStep] = {}
     for match in (found for answer in answers for found in MISSING.finditer(answer)):
         kind = re.findall(r"[a-z]+", match["kind"].lower())
+        while kind and kind[-1] in NOT_KINDS:  # "Flow run with id 8a43... not found"
+            kind.pop()
         collection = next((found for start in range(len(kind)) if (found := _plural(collections, "".join(
             kind[start:]))) is not None), None)
         sharing = [field for field in fields if {word.lower() for word in WORDS.findall(field.name)} & set(kind)]

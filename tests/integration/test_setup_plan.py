@@ -233,6 +233,7 @@ def test_a_resource_the_server_says_is_missing_gets_a_step_of_the_kind_it_names(
         assert setup_plan.plan(session, scene) == [], "the field's name names no collection"
         block_type, block_document = setup_plan.for_missing(session, scene, [], [answer])
         assert setup_plan.for_missing(session, scene, [], ['{"detail": "Not Found"}']) == []
+        worded = setup_plan.for_missing(session, scene, [], ['{"detail": "Block document with id 7 not found"}'])
         again = setup_plan.for_missing(session, scene, [block_type, block_document], [answer])
     assert (block_type["path"], list(block_type["captures"])) == ("/block_types", ["block_type_id"])
     assert (block_document["method"], block_document["path"]) == ("POST", "/block_documents")
@@ -241,3 +242,4 @@ def test_a_resource_the_server_says_is_missing_gets_a_step_of_the_kind_it_names(
     assert block_document["cleanup"] == "/block_documents/{{default_storage_block_id}}"
     assert isinstance(block_document["examples"]["default_storage_block_id"], str)
     assert again == [], "what the setup captures already is not made twice"
+    assert worded == [block_type, block_document]
