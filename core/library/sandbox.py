@@ -217,9 +217,10 @@ def _next_item(setup: list[SetupStep], rows: list[DataRow], verdicts: Mapping[st
     """The setup taking the next listed item, when every valid row was refused naming the one a lookup took
     from a list ("dag_a has a non-periodic schedule that does not support backfills": the first DAG listed
     does not suit the operation, the next may); None when nothing points at a lookup."""
-    refused = [verdicts[row["name"]] for row in rows if row["kind"] != "invalid" and row["name"] in verdicts]
-    if not refused or any(verdict["status"] is None or not 400 <= verdict["status"] < 500 for verdict in refused):
-        return None
+    sent = [verdicts[row["name"]] for row in rows if row["kind"] != "invalid" and row["name"] in verdicts]
+    refused = [verdict for verdict in sent if 400 <= (verdict["status"] or 0) < 500]
+    if not refused or any(verdict["agrees"] for verdict in sent):
+        return None  # a server failure (5xx) among the refusals says nothing about the item
     for index, step in enumerate(setup):
         named = step["method"] == "GET" and any(
             len(str(found.get(name, ""))) >= MIN_QUOTED_CHARS

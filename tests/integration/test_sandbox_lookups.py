@@ -81,3 +81,20 @@ def test_each_next_item_is_tried_with_one_row_until_one_suits() -> None:
     assert sent == ["adhoc_report"] * 5 + ["manual_cleanup", "nightly_export"] + ["nightly_export"] * 4, \
         "the row that found a suitable item is not sent again (what it made may stand in the others' way)"
     assert all(verdict["agrees"] for verdict in run["verdicts"].values()), run["verdicts"]
+
+
+def test_a_server_failure_among_the_refusals_does_not_keep_the_first_item() -> None:
+    """Airflow 3.3 fails some backfills with a database error (500) whichever DAG they name; the others name
+    the DAG they refuse, and the next DAGs are tried all the same."""
+    def failing(method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any]:
+        if (method, path) == ("POST", "/backfills") and json.loads(body or b"{}").get("run_backwards"):
+            return 500, {"detail": {"reason": "Database error"}}
+        return answer(method, path, headers, body)
+
+    rows = [row("full", "valid", {"job_id": "{{job_id}}", "from_date": "2026-01-01"}),
+            row("backwards", "valid", {"job_id": "{{job_id}}", "from_date": "2026-01-01", "run_backwards": True}),
+            row("minimal", "valid", {"job_id": "{{job_id}}", "from_date": "2026-02-01"})]
+    run = check(rows, failing)
+    assert run["setup"][0]["captures"] == {"job_id": ["jobs.2.job_id", "2.job_id"]}
+    assert run["verdicts"]["full"]["agrees"] and run["verdicts"]["minimal"]["agrees"]
+    assert run["verdicts"]["backwards"]["status"] == 500
