@@ -214,9 +214,9 @@ def _send_rows(client: httpx.Client, request: CaseRequest, rows: list[DataRow], 
 
 def _next_item(setup: list[SetupStep], rows: list[DataRow], verdicts: Mapping[str, Verdict],
                found: Mapping[str, Any]) -> list[SetupStep] | None:
-    """The setup taking the next listed item, when every valid row was refused naming the one a lookup took
-    from a list ("dag_a has a non-periodic schedule that does not support backfills": the first DAG listed
-    does not suit the operation, the next may); None when nothing points at a lookup."""
+    """The setup taking the next listed item, when no valid row was accepted and every refusal (4xx) names the
+    one a lookup took from a list ("dag_a has a non-periodic schedule that does not support backfills": the
+    first DAG listed does not suit the operation, the next may); None when nothing points at a lookup."""
     sent = [verdicts[row["name"]] for row in rows if row["kind"] != "invalid" and row["name"] in verdicts]
     refused = [verdict for verdict in sent if 400 <= (verdict["status"] or 0) < 500]
     if not refused or any(verdict["agrees"] for verdict in sent):
