@@ -15,7 +15,8 @@ def test_the_map_counts_approved_rows_and_their_last_run_and_launches_the_gaps(u
     with strict_api.serve() as api:
         task = strict_api.reviewing_task(api, engineer, "createProject", "Create a project", default=True)
         empty = {item["scene_id"]: item for item in service.coverage_map(MODULE)["operations"]}
-        assert set(empty) == {"createProject", "putProjectSettings", "deleteProject", "createTask", "createNote"}
+        assert set(empty) == {"createProject", "putProjectSettings", "deleteProject", "createTask", "putArchive",
+                              "createNote"}
         project = empty["createProject"]
         assert set(project["statuses"]) == {"201", "409", "422"} and {"maxLength", "required"} <= set(
             project["keywords"])

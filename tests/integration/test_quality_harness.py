@@ -28,7 +28,8 @@ TOKEN = "strict-token-5e6f"
 SETTINGS = ("DATABASE_URL", "AI_PROVIDER", "AI_LATENCY_SECONDS", "POLL_SECONDS", "RUN_SCHEDULER", "OPENAI_API_KEY",
             "OPENAI_BASE_URL", "OPENAI_MODEL")
 CAUSE_OF_RULE = {"duplicate": "duplicate/uniqueness (409)", "lowercase": "pattern/case",
-                 "no_project": "path parameter: no such resource (404)", "auth": "auth (401/403)"}
+                 "no_project": "path parameter: no such resource (404)",
+                 "no_fallback": "body references a missing resource (404)", "auth": "auth (401/403)"}
 
 
 @pytest.fixture
@@ -74,7 +75,7 @@ def test_the_harness_counts_what_the_server_answered(settings_restored: None, pr
         measured = measure(target, provider)
     figures = analyse(measured)
 
-    assert measured["operations"] == figures["cases"] == 4 and not measured["failed_tasks"]
+    assert measured["operations"] == figures["cases"] == 5 and not measured["failed_tasks"]
     rows = sent_rows(measured)
     assert len(rows) == sum(figures["rows"].values()) * 2
     answered = [{**row, "status": request["status"] if request else 0, "rule": request["rule"] if request else None}
@@ -125,7 +126,7 @@ def test_reviews_that_remove_contradicted_rows_teach_the_next_round(settings_res
         measured = measure(target, "offline+sandbox", learning=True)
     figures = analyse(measured)
     first, second = figures["learning"]
-    assert first["tasks"] == second["tasks"] == 4
+    assert first["tasks"] == second["tasks"] == 5
     assert first["unedited"] < first["tasks"], "the sandbox contradicted some rows: the reviewer removed them"
     assert second["unedited"] > first["unedited"], figures["learning"]
     # the operations that need a project first (a path parameter, a body reference) have cases that pass
@@ -134,7 +135,7 @@ def test_reviews_that_remove_contradicted_rows_teach_the_next_round(settings_res
     coverage = figures["coverage"]
     assert 0 < coverage["covered"] <= coverage["cells"]
     report = section({"quick": False, "seconds": 1, "results": [{**figures, "facts": {"style": "strict"}}]})
-    assert f"| {first['unedited']}/4 → {second['unedited']}/4 |" in report
+    assert f"| {first['unedited']}/5 → {second['unedited']}/5 |" in report
 
 
 def test_a_run_whose_server_died_is_no_measurement_and_keeps_the_log(settings_restored: None, tmp_path: Any,

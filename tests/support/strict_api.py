@@ -18,8 +18,8 @@ the document does not state:
 - with a ``token``, a request without ``Authorization: Bearer <token>`` gets 401.
 
 Every request is kept in ``api.received`` with the status it got and the ``rule`` that decided it
-("ok", "schema", "lowercase", "duplicate", "no_project", "defect", "auth", "no_route", "deleted"), so a test
-can check any counting of its answers against what the server itself did.
+("ok", "schema", "lowercase", "duplicate", "no_project", "no_fallback", "defect", "auth", "no_route",
+"deleted"), so a test can check any counting of its answers against what the server itself did.
 """
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ class StrictApi:
             return "schema", 422, {"detail": errors}
         if route is ARCHIVE:
             if body["fallback_project_id"] not in self.project_ids:
-                return "no_project", 404, {"detail": f"Project {body['fallback_project_id']} not found"}
+                return "no_fallback", 404, {"detail": f"Project {body['fallback_project_id']} not found"}
             return "ok", 200, body
         if route is not SETTINGS:
             return self._created(route, body)
