@@ -28,11 +28,11 @@ from core.messages import phrase
 from core.schema import variables
 from core.schema.validation import validate_rows
 from core.schema.walk import InvalidSchemaError
-from core.tasks import ai_calls, events, lifecycle, notifications, progress, review_payload, reviews, wakeup
+from core.tasks import ai_calls, events, lifecycle, metrics, notifications, progress, review_payload, reviews, wakeup
 from core.workflow.checkpointer import get_saver, prune_finished
 from core.workflow.graph import thread_config
 from core.workflow.steps import step_of
-from db.models import AutomationCase, MetricRollup, Review, Scene, TaskStatus, TestCase, User, WorkflowTask
+from db.models import AutomationCase, Review, Scene, TaskStatus, TestCase, User, WorkflowTask
 from db.types import isoformat, utcnow
 
 LIST_DEFERRED = tuple(
@@ -428,14 +428,12 @@ def task_counts(*, exact: bool = False) -> dict[str, int]:
     """
     with session_scope(read_only=True) as session:
         if exact:
-            rows = session.execute(select(MetricRollup.status, func.sum(MetricRollup.count))
-                                   .where(MetricRollup.kind == "task").group_by(MetricRollup.status))
-        else:
-            rows = session.execute(union_all(*(
-                select(literal(status.value), func.count()).select_from(
-                    select(WorkflowTask.status).where(WorkflowTask.status == status.value)
-                    .limit(COUNT_CAP + 1).subquery())
-                for status in TaskStatus)))
+            return metrics.status_totals(session)
+        rows = session.execute(union_all(*(
+            select(literal(status.value), func.count()).select_from(
+                select(WorkflowTask.status).where(WorkflowTask.status == status.value)
+                .limit(COUNT_CAP + 1).subquery())
+            for status in TaskStatus)))
         counts = {status: int(count or 0) for status, count in rows}
     return {status.value: counts.get(status.value, 0) for status in TaskStatus}
 

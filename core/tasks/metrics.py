@@ -9,11 +9,12 @@ with window functions so SQLite and PostgreSQL give the same numbers.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, delete, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, delete, func, select
 from sqlalchemy.orm import Session
 
 from core.config import get_settings
@@ -38,8 +39,10 @@ class TimeRange:
 
     @classmethod
     def last(cls, days: int, *, now: datetime | None = None) -> TimeRange:
-        now = now or utcnow()
-        return cls(since=now - timedelta(days=days), until=now)
+        """The last ``days`` days up to the next whole minute, as the metrics page asks (the same range all minute
+        long, so that its cache holds; and ending after now, so that today comes from the rollups, see _split)."""
+        until = (now or utcnow()).replace(second=0, microsecond=0) + timedelta(minutes=1)
+        return cls(since=until - timedelta(days=days), until=until)
 
     def check(self) -> None:
         if self.since.tzinfo is None or self.until.tzinfo is None:
@@ -68,18 +71,17 @@ def summary(window: TimeRange, *, now: datetime | None = None, durations: bool =
     t = WorkflowTask
     with session_scope() as session:
         total, n_completed, n_failed, seconds, timed, n_reviews, n_approved = _totals(session, window)
-        live = session.execute(
-            select(
-                func.sum(case((t.status == TaskStatus.PENDING.value, 1), else_=0)),
-                func.sum(case((t.status == TaskStatus.PROCESSING.value, 1), else_=0)),
-                func.sum(case((t.status == TaskStatus.REVIEWING.value, 1), else_=0)),
-            ).where(t.status.in_([TaskStatus.PENDING.value, TaskStatus.PROCESSING.value,
-                                  TaskStatus.REVIEWING.value]))
-        ).one()
-        asked = events.review_requests().c.asked
+        # the reviewing tasks counted from the rollups, minus the few asked recently (or never): what is left
+        # waited too long, counted without reading every waiting task (all in one statement: one snapshot)
+        reviewing, asked = t.status == TaskStatus.REVIEWING.value, t.review_asked_at
         overdue_after = now - timedelta(hours=get_settings().review_remind_hours or 0)
-        oldest_review, overdue = session.execute(
-            select(func.min(asked), func.sum(case((asked <= overdue_after, 1), else_=0)))).one()
+        *live, oldest_review, recent, unasked = session.execute(_status_totals(LIVE).add_columns(
+            select(func.min(asked)).where(reviewing).scalar_subquery(),
+            select(func.count()).where(reviewing, asked > overdue_after).scalar_subquery(),
+            select(func.count()).where(reviewing, asked.is_(None)).scalar_subquery(),
+        )).one()
+    live = [int(n or 0) for n in live]
+    overdue = max(live[2] - recent - unasked, 0)
     finished = n_completed + n_failed
     return {
         "tasks": total,
@@ -90,12 +92,28 @@ def summary(window: TimeRange, *, now: datetime | None = None, durations: bool =
         "reviews": n_reviews,
         "approved": n_approved,
         "approval_rate": n_approved / n_reviews if n_reviews else None,
-        "backlog": int(live[0] or 0),
-        "processing": int(live[1] or 0),
-        "awaiting_review": int(live[2] or 0),
+        "backlog": live[0],
+        "processing": live[1],
+        "awaiting_review": live[2],
         "oldest_review_age_seconds": (now - oldest_review).total_seconds() if oldest_review else None,
-        "overdue_reviews": int(overdue or 0) if get_settings().review_remind_hours else None,
+        "overdue_reviews": overdue if get_settings().review_remind_hours else None,
     }
+
+
+LIVE = (TaskStatus.PENDING.value, TaskStatus.PROCESSING.value, TaskStatus.REVIEWING.value)
+
+
+def status_totals(session: Session) -> dict[str, int]:
+    """Tasks per status, exact at any size: the rollups summed over every day (kept by triggers)."""
+    statuses = [status.value for status in TaskStatus]
+    return dict(zip(statuses, (int(n or 0) for n in session.execute(_status_totals(statuses)).one()), strict=True))
+
+
+def _status_totals(statuses: Sequence[str]) -> Select[Any]:
+    """One row: the tasks in each of ``statuses``, in that order, summed from the rollups."""
+    r = MetricRollup
+    return select(*(func.coalesce(func.sum(case((r.status == status, r.count), else_=0)), 0) for status in statuses)
+                  ).where(r.kind == "task", r.status.in_(statuses))
 
 
 def _totals(session: Session, window: TimeRange) -> list[float]:
@@ -135,12 +153,19 @@ def _totals(session: Session, window: TimeRange) -> list[float]:
     return [value if i == 3 else int(value) for i, value in enumerate(sums)]
 
 
-def _split(window: TimeRange) -> tuple[str | None, str | None, list[TimeRange]]:
-    """The whole UTC days inside the window ([first, last) as "YYYY-MM-DD", None if none) and the rest of it."""
+def _split(window: TimeRange, *, through_today: bool = True) -> tuple[str | None, str | None, list[TimeRange]]:
+    """The whole UTC days inside the window ([first, last) as "YYYY-MM-DD", None if none) and the rest of it.
+
+    A window that runs from before today to now or later holds all of today so far: nothing was created
+    after now, so today's rollups count exactly its rows (``through_today=False`` reads today's rows).
+    """
     start = window.since.astimezone(UTC)
     first = start.replace(hour=0, minute=0, second=0, microsecond=0)
     first += timedelta(days=1) if first < start else timedelta(0)
     last = window.until.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if through_today and first <= last < window.until and window.until >= utcnow():
+        edges = [TimeRange(since=window.since, until=first)] if window.since < first else []
+        return first.strftime("%Y-%m-%d"), (last + timedelta(days=1)).strftime("%Y-%m-%d"), edges
     if last <= first:
         return None, None, [window]
     edges = [TimeRange(since=a, until=b) for a, b in ((window.since, first), (last, window.until)) if a < b]
@@ -189,32 +214,36 @@ def duration_per_day(window: TimeRange) -> list[dict[str, Any]]:
 
     Whole days: counts and averages from the rollups, exact percentiles computed once per day from its rows
     and kept (rollup kind "pct", ``peak`` holding the day's total seconds then) until the day's count or total
-    seconds of timed completed tasks change. Partial days: rows.
+    seconds of timed completed tasks change. Partial days, today included (it changes all day long): rows.
     """
     window.check()
     r = MetricRollup
+    first, last, edges = _split(window, through_today=False)
+    whole = [r.day >= first, r.day < last] if first else []
     with session_scope() as session:
         days = {d: (int(n), float(seconds)) for d, n, seconds in session.execute(
             select(r.day, func.sum(r.count), func.sum(r.seconds))
             .where(r.kind == "task", r.status == TaskStatus.COMPLETED.value, r.bucket > NO_BUCKET, r.count != 0,
-                   *_whole_days(window))
+                   *whole)
             .group_by(r.day)
-        ) if n} if _split(window)[0] else {}
-        kept = _kept_percentiles(session, window, days)
+        ) if n} if whole else {}
+        kept = _kept_percentiles(session, whole, days)
         result = [{"day": d, "tasks": n, "p50_seconds": kept[d][0], "p95_seconds": kept[d][1], "avg_seconds": sum_ / n}
                   for d, (n, sum_) in days.items()]
-        result += [day for edge in _split(window)[2] for day in _raw_duration_per_day(session, edge)]
+        result += [day for edge in edges for day in _raw_duration_per_day(session, edge)]
     return sorted(result, key=lambda day: day["day"])
 
 
-def _kept_percentiles(session: Session, window: TimeRange, days: dict[str, tuple[int, float]]) -> dict[str, Any]:
-    """{day: (p50, p95)} for ``days`` ({day: (tasks, seconds)}), computing and keeping the missing or stale ones."""
+def _kept_percentiles(session: Session, whole: list[ColumnElement[bool]],
+                      days: dict[str, tuple[int, float]]) -> dict[str, Any]:
+    """{day: (p50, p95)} for ``days`` ({day: (tasks, seconds)}, within the days ``whole`` selects), computing and
+    keeping the missing or stale ones."""
     if not days:
         return {}
     r = MetricRollup
     kept: dict[str, dict[str, tuple[int, float, float]]] = {}
     for d, status, n, value, total in session.execute(
-        select(r.day, r.status, r.count, r.seconds, r.peak).where(r.kind == "pct", *_whole_days(window))
+        select(r.day, r.status, r.count, r.seconds, r.peak).where(r.kind == "pct", *whole)
     ):
         kept.setdefault(d, {})[status] = (n, total or 0.0, value)
     result = {}

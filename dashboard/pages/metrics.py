@@ -37,9 +37,9 @@ def window() -> tuple[datetime, datetime, str]:
     choice = st.segmented_control(_("Range"), [*RANGES, "Custom"], default="7 days", key="range", bind="query-params",
                                   required=True, label_visibility="collapsed",
                                   format_func=lambda name: _(RANGE_LABELS.get(name, name))) or "7 days"
-    now = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)  # cache per minute
     if choice != "Custom":
-        return now - timedelta(days=RANGES[choice]), now, _("the last {range}", range=_(RANGE_LABELS[choice]))
+        last = service.TimeRange.last(RANGES[choice])
+        return last.since, last.until, _("the last {range}", range=_(RANGE_LABELS[choice]))
     picked = st.date_input(_("Days"), value=(date.today() - timedelta(days=13), date.today()), key="days",
                            bind="query-params", format="YYYY-MM-DD")
     start, end = ui.day_range(picked)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
+from core.config import get_settings
 from core.database import database, session_scope
 from core.migrate import alembic_config
 from core.tasks import metrics
@@ -44,10 +45,19 @@ def _seed(days: int = 12, per_day: int = 9) -> None:
                 session.add(TaskEvent(task_id=task.id, type="step_completed", step=step,
                                       duration_ms=rng.randrange(5, 5000), created_at=created))
             if status in ("completed", "reviewing") and rng.random() < 0.8:
-                session.add(Review(task_id=task.id, round=1, reviewer_id=user, created_at=created + timedelta(hours=1),
+                decided = min(created + timedelta(hours=1), now)  # nothing is decided in the future
+                session.add(Review(task_id=task.id, round=1, reviewer_id=user, created_at=decided,
                                    review_status=rng.choice(("approved", "approved", "rejected")),
                                    scene_id=task.input_params["scene_id"], edited=rng.random() < 0.4,
                                    provider=rng.choice(("offline", "openai", None))))
+
+
+def _ask_for_reviews() -> None:
+    """The tasks awaiting review asked for it an hour after their creation (one in five never did: older rows)."""
+    t = WorkflowTask
+    with session_scope() as session:
+        for task in session.scalars(select(t).where(t.status == "reviewing", t.id % 5 != 0)):
+            task.review_asked_at = task.created_at + timedelta(hours=1)
 
 
 def _bulk_rows(count: int = 300) -> None:
@@ -109,8 +119,22 @@ def _everything(window: TimeRange) -> dict[str, Any]:
 def _from_rows(window: TimeRange, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """The same figures as the aggregates over every row compute them (the code before the rollups)."""
     with monkeypatch.context() as patch:
-        patch.setattr(metrics, "_split", lambda window: (None, None, [window]))
+        patch.setattr(metrics, "_split", lambda window, **_: (None, None, [window]))
         return _everything(window)
+
+
+def _live_from_rows(now: datetime) -> dict[str, Any]:
+    """The summary's figures of the tasks as they are now, counted over the rows."""
+    t = WorkflowTask
+    with session_scope() as session:
+        counts = dict(session.execute(select(t.status, func.count()).group_by(t.status)).all())
+        waiting = list(session.scalars(select(t.review_asked_at).where(t.status == "reviewing",
+                                                                       t.review_asked_at.is_not(None))))
+    hours = get_settings().review_remind_hours
+    return {"backlog": counts.get("pending", 0), "processing": counts.get("processing", 0),
+            "awaiting_review": counts.get("reviewing", 0),
+            "overdue_reviews": sum(asked <= now - timedelta(hours=hours) for asked in waiting) if hours else None,
+            "oldest_review_age_seconds": (now - min(waiting)).total_seconds() if waiting else None}
 
 
 def _assert_equal(rollup: dict[str, Any], rows: dict[str, Any], *, deleted: bool = False) -> None:
@@ -148,6 +172,7 @@ def _assert_same(after: dict[str, Any], before: dict[str, Any], leave_out: tuple
 
 def test_the_rollups_give_the_figures_of_the_rows_after_inserts_changes_and_deletes(demo, monkeypatch) -> None:
     _seed()
+    _ask_for_reviews()
     now = utcnow()
     windows = [TimeRange.last(30, now=now), TimeRange.last(5, now=now),
                TimeRange(since=now - timedelta(days=9, hours=5), until=now - timedelta(days=2, hours=3)),
@@ -157,11 +182,17 @@ def test_the_rollups_give_the_figures_of_the_rows_after_inserts_changes_and_dele
 
 def _assert_rollups_hold(windows: list[TimeRange], change: Any, monkeypatch: Any) -> None:
     """The figures from the rollups equal those from the rows in every window, before and after ``change``."""
-    for window in windows:
-        _assert_equal(_everything(window), _from_rows(window, monkeypatch))
-    change()
-    for window in windows:
-        _assert_equal(_everything(window), _from_rows(window, monkeypatch), deleted=True)
+    for deleted in (False, True):
+        if deleted:
+            change()
+        for window in windows:
+            _assert_equal(_everything(window), _from_rows(window, monkeypatch), deleted=deleted)
+        live = _live_from_rows(utcnow())
+        summary = metrics.summary(windows[0])
+        assert live["awaiting_review"] and (live["overdue_reviews"] or live["overdue_reviews"] is None)
+        assert {key: summary[key] for key in live if key != "oldest_review_age_seconds"} == {
+            key: value for key, value in live.items() if key != "oldest_review_age_seconds"}
+        assert summary["oldest_review_age_seconds"] == pytest.approx(live["oldest_review_age_seconds"], abs=5)
     with session_scope() as session:
         assert session.scalar(select(MetricRollup.count).where(MetricRollup.count < 0)) is None
 
@@ -221,6 +252,7 @@ def test_one_statement_of_many_rows_keeps_the_rollups(demo, monkeypatch) -> None
     """A bulk load and a bulk delete (PostgreSQL: statement-level triggers over transition tables)."""
     _seed(days=3)
     _bulk_rows()
+    _ask_for_reviews()
     now = utcnow()
     windows = [TimeRange.last(10, now=now), TimeRange(since=now - timedelta(days=5, hours=7), until=now)]
     _assert_rollups_hold(windows, _bulk_delete, monkeypatch)
