@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, and_, case, delete, func, select
 from sqlalchemy.orm import Session
@@ -68,20 +68,10 @@ def summary(window: TimeRange, *, now: datetime | None = None, durations: bool =
     """
     window.check()
     now = now or utcnow()
-    t = WorkflowTask
     with session_scope() as session:
         total, n_completed, n_failed, seconds, timed, n_reviews, n_approved = _totals(session, window)
-        # the reviewing tasks counted from the rollups, minus the few asked recently (or never): what is left
-        # waited too long, counted without reading every waiting task (all in one statement: one snapshot)
-        reviewing, asked = t.status == TaskStatus.REVIEWING.value, t.review_asked_at
-        overdue_after = now - timedelta(hours=get_settings().review_remind_hours or 0)
-        *live, oldest_review, recent, unasked = session.execute(_status_totals(LIVE).add_columns(
-            select(func.min(asked)).where(reviewing).scalar_subquery(),
-            select(func.count()).where(reviewing, asked > overdue_after).scalar_subquery(),
-            select(func.count()).where(reviewing, asked.is_(None)).scalar_subquery(),
-        )).one()
-    live = [int(n or 0) for n in live]
-    overdue = max(live[2] - recent - unasked, 0)
+        now_live = live(session, now)
+    by_status, oldest_review = now_live.by_status, now_live.oldest_review
     finished = n_completed + n_failed
     return {
         "tasks": total,
@@ -92,15 +82,45 @@ def summary(window: TimeRange, *, now: datetime | None = None, durations: bool =
         "reviews": n_reviews,
         "approved": n_approved,
         "approval_rate": n_approved / n_reviews if n_reviews else None,
-        "backlog": live[0],
-        "processing": live[1],
-        "awaiting_review": live[2],
+        "backlog": by_status[TaskStatus.PENDING.value],
+        "processing": by_status[TaskStatus.PROCESSING.value],
+        "awaiting_review": by_status[TaskStatus.REVIEWING.value],
         "oldest_review_age_seconds": (now - oldest_review).total_seconds() if oldest_review else None,
-        "overdue_reviews": overdue if get_settings().review_remind_hours else None,
+        "overdue_reviews": now_live.overdue_reviews,
     }
 
 
 LIVE = (TaskStatus.PENDING.value, TaskStatus.PROCESSING.value, TaskStatus.REVIEWING.value)
+
+
+class Live(NamedTuple):
+    """The tasks as they are now."""
+
+    by_status: dict[str, int]
+    """Tasks in each LIVE status."""
+    oldest_review: datetime | None
+    """When the longest-waiting review was asked for."""
+    overdue_reviews: int | None
+    """Reviews waiting REVIEW_REMIND_HOURS or longer (None when reminders are off)."""
+
+
+def live(session: Session, now: datetime) -> Live:
+    """The tasks as they are now, in one statement (one snapshot), at any size.
+
+    The counts are the rollups' sums; the overdue reviews are the reviewing tasks less the few asked
+    within REVIEW_REMIND_HOURS (or never), so that no query reads every waiting task.
+    """
+    t = WorkflowTask
+    reviewing, asked = t.status == TaskStatus.REVIEWING.value, t.review_asked_at
+    hours = get_settings().review_remind_hours
+    *counts, oldest, recent, unasked = session.execute(_status_totals(LIVE).add_columns(
+        select(func.min(asked)).where(reviewing).scalar_subquery(),
+        select(func.count()).where(reviewing, asked > now - timedelta(hours=hours or 0)).scalar_subquery(),
+        select(func.count()).where(reviewing, asked.is_(None)).scalar_subquery(),
+    )).one()
+    by_status = dict(zip(LIVE, (int(n or 0) for n in counts), strict=True))
+    overdue = max(by_status[TaskStatus.REVIEWING.value] - recent - unasked, 0) if hours else None
+    return Live(by_status=by_status, oldest_review=oldest, overdue_reviews=overdue)
 
 
 def status_totals(session: Session) -> dict[str, int]:

@@ -25,16 +25,14 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.config import get_settings
 from core.database import session_scope
-from core.tasks import events, queue_control
+from core.tasks import metrics, queue_control
 from db.models import TaskStatus, WorkflowTask
 from db.types import utcnow
 
 log = logging.getLogger(__name__)
 
 DEFAULT_WORKER_PORT = 9464
-LIVE_STATUSES = (TaskStatus.PENDING.value, TaskStatus.PROCESSING.value, TaskStatus.REVIEWING.value)
 
 _registry = CollectorRegistry(auto_describe=True)
 
@@ -137,7 +135,7 @@ class DatabaseCollector(Collector):
             return
         yield _gauge("caseflow_database_up", 1)
         tasks = GaugeMetricFamily("caseflow_tasks", DATABASE_GAUGES["caseflow_tasks"], labels=["status"])
-        for status in LIVE_STATUSES:
+        for status in metrics.LIVE:
             tasks.add_metric([status], facts["by_status"].get(status, 0))
         yield tasks
         yield _gauge("caseflow_queue_depth", facts["runnable"])
@@ -156,24 +154,18 @@ def _database_facts() -> dict[str, Any]:
     now = utcnow()
     t = WorkflowTask
     with session_scope(read_only=True) as session:
-        by_status = dict(session.execute(
-            select(t.status, func.count()).where(t.status.in_(LIVE_STATUSES)).group_by(t.status)).all())
+        now_live = metrics.live(session, now)
         runnable = session.scalar(select(func.count()).select_from(t).where(
             t.status == TaskStatus.PENDING.value, or_(t.run_after.is_(None), t.run_after <= now)))
         oldest_pending = session.scalar(select(func.min(t.created_at)).where(t.status == TaskStatus.PENDING.value))
-        oldest_review = session.scalar(select(func.min(t.updated_at)).where(t.status == TaskStatus.REVIEWING.value))
         paused = queue_control.is_paused(session)
-        remind_hours = get_settings().review_remind_hours
-        asked = events.review_requests().c.asked
-        overdue = session.scalar(select(func.count()).where(asked <= now - timedelta(hours=remind_hours))) \
-            if remind_hours else 0
     return {
-        "by_status": by_status,
+        "by_status": now_live.by_status,
         "runnable": runnable or 0,
         "oldest_pending": _age(now, oldest_pending),
-        "oldest_review": _age(now, oldest_review),
+        "oldest_review": _age(now, now_live.oldest_review),
         "paused": int(paused),
-        "overdue_reviews": overdue or 0,
+        "overdue_reviews": now_live.overdue_reviews or 0,
     }
 
 
