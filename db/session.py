@@ -17,18 +17,25 @@ from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 CHECKPOINT_SECONDS = 1.0  # how often a process's checkpointer copies SQLite's WAL into the database file
+SEARCH_INDEXES = ("task_search",)
+"""FTS5 tables whose segments the checkpointer merges (migration 0020)."""
+MERGE_PAGES = 32
+"""Pages of merging per index and pass: a few milliseconds holding the write lock."""
 
 log = logging.getLogger(__name__)
 
 
 class WalCheckpointer(threading.Thread):
-    """Checkpoints one SQLite file's WAL in the background, so that no commit pays for a checkpoint.
+    """Checkpoints one SQLite file's WAL in the background, so that no commit pays for a checkpoint, and
+    merges the segments of its full-text indexes (SEARCH_INDEXES) likewise.
 
     The engine's connections run with ``wal_autocheckpoint=0``: SQLite's default hands the
     checkpoint to whichever commit crosses 1000 pages, a pause of tens of milliseconds for that
     caller (a task start, a claim). A PASSIVE checkpoint never waits for a lock, nor blocks a reader
-    or the writer. Each pass opens its own connection and closes it: none is held between passes, so
-    nothing keeps the file open when a bulk load wants it alone (:meth:`Database.checkpoints_paused`).
+    or the writer. The indexes merge nothing in a commit (migration 0020); a pass merges up to
+    MERGE_PAGES pages, a short write that is skipped when another writer holds the lock. Each pass
+    opens its own connection and closes it: none is held between passes, so nothing keeps the file
+    open when a bulk load wants it alone (:meth:`Database.checkpoints_paused`).
     """
 
     def __init__(self, path: str, every: float = CHECKPOINT_SECONDS) -> None:
@@ -48,8 +55,10 @@ class WalCheckpointer(threading.Thread):
             if self._pauses:
                 return
             try:
-                connection = sqlite3.connect(f"{Path(self.path).resolve().as_uri()}?mode=rw", uri=True, timeout=0)
+                connection = sqlite3.connect(f"{Path(self.path).resolve().as_uri()}?mode=rw", uri=True, timeout=0,
+                                             isolation_level=None)
                 try:
+                    _merge_search_indexes(connection)
                     connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 finally:
                     connection.close()
@@ -78,6 +87,16 @@ class WalCheckpointer(threading.Thread):
         self._stopping.set()
         if self.is_alive() and threading.current_thread() is not self:
             self.join()
+
+
+def _merge_search_indexes(connection: sqlite3.Connection) -> None:
+    """Up to MERGE_PAGES pages of segment merging in each FTS5 index there is (none before migration 0016)."""
+    names = ", ".join(f"'{name}'" for name in SEARCH_INDEXES)
+    for (name,) in connection.execute(f"SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ({names})"):
+        try:
+            connection.execute(f"INSERT INTO {name} ({name}, rank) VALUES ('merge', {MERGE_PAGES})")
+        except sqlite3.OperationalError:  # another writer holds the lock: the next pass merges
+            log.debug("merging %s skipped", name, exc_info=True)
 
 
 class Database:
