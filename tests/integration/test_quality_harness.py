@@ -67,6 +67,13 @@ def row_requests(received: list[dict[str, Any]], rows: list[dict[str, Any]]) -> 
     return found
 
 
+def answered_as_expected(row: dict[str, Any]) -> bool:
+    """Whether the server's answer passes the row: its status, or another of the same class (2xx, 4xx), which
+    is spec drift, not a failure (a row expecting 200 that got 201 on one run and 409 on the next disagrees)."""
+    status, expected = row["status"], row["expected_status"]
+    return status == expected or status // 100 == expected // 100 in (2, 4)
+
+
 @pytest.mark.parametrize("provider", ["offline", "openai"])
 def test_the_harness_counts_what_the_server_answered(settings_restored: None, provider: str) -> None:
     with strict_api.serve(token=TOKEN) as api:
@@ -111,7 +118,7 @@ def test_the_harness_counts_what_the_server_answered(settings_restored: None, pr
     # the expected results name no response field: each row's only check is its status
     assert all(len(row_checks(row)) == 1 for row in answered)
     same = sum(1 for first, second in zip(answered[:len(rows) // 2], answered[len(rows) // 2:], strict=True)
-               if (first["status"] == first["expected_status"]) == (second["status"] == second["expected_status"]))
+               if answered_as_expected(first) == answered_as_expected(second))
     assert figures["agreement"] == {"n": same, "of": len(rows) // 2, "pct": round(100 * same / (len(rows) // 2), 1)}
 
     report = section({"quick": False, "seconds": 1, "results": [{**figures, "facts": {"style": "strict"}}]})
