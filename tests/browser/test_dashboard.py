@@ -159,7 +159,8 @@ def test_admin_settings_and_a_viewer(server: Server, page: Any) -> None:
     assert metric(page, "Scheduler in this server") == "running"  # RUN_SCHEDULER=true: this server's own worker
     assert metric(page, "Workers alive") == "1"
 
-    page.get_by_role("button", name="Sign out").click()
+    with page.expect_navigation(timeout=30_000):  # to /auth/signout and back: a goto meanwhile is aborted
+        page.get_by_role("button", name="Sign out").click()
     settle(page)
     sign_in(page, server, "victor", TEST_PASSWORD)
     links = page.locator("[data-testid='stSidebarNav']").inner_text()
